@@ -1,0 +1,177 @@
+"""The command line: options in, stages run, errors mapped to exit codes.
+
+The only place that prints diagnostics and decides exit codes:
+0 clean, 1 problems found in the input, 2 usage or environment error.
+"""
+
+from __future__ import annotations
+
+import sys
+from datetime import datetime
+from pathlib import Path
+
+import click
+
+from . import __version__, diagnostics, emit, pipeline
+from .errors import DiagnosticsFailed, LockError, MtvgenError, UsageError
+
+FORMAT = click.option("--format", "fmt", type=click.Choice(sorted(diagnostics.FORMATS)), default="text",
+                      show_default=True, help="How to print diagnostics.")
+SITES_DIR = click.option("--sites-dir", type=click.Path(path_type=Path), default=Path("sites"), show_default=True)
+NOW = click.option("--now", "now", default=None, hidden=True, help="Pretend time (ISO 8601) for cutover checks.")
+
+
+def _now(value):
+    return datetime.fromisoformat(value) if value else None
+
+
+def _emit_diags(diags, fmt: str) -> None:
+    if not diags:
+        return
+    text = diagnostics.FORMATS[fmt](diags)
+    (sys.stdout if fmt != "text" else sys.stderr).write(text)
+
+
+def _run(fn):
+    """The one error boundary: MtvgenError -> message + exit code; anything else is a bug."""
+    try:
+        return fn()
+    except DiagnosticsFailed as exc:
+        _emit_diags(exc.diagnostics, click.get_current_context().params.get("fmt", "text"))
+        if click.get_current_context().params.get("fmt", "text") == "text":
+            pass
+        else:
+            click.echo(f"error: {exc.what}", err=True)
+        sys.exit(1)
+    except MtvgenError as exc:
+        click.echo(str(exc), err=True)
+        sys.exit(exc.exit_code)
+
+
+def _site_dirs(sites: tuple[Path, ...], sites_dir: Path) -> list[Path]:
+    if sites:
+        return [Path(s) for s in sites]
+    found = pipeline.discover(sites_dir)
+    if not found:
+        raise UsageError(f"no sites under {sites_dir}/", fix="run from the repository root, or pass --sites-dir")
+    return found
+
+
+@click.group()
+@click.version_option(__version__, prog_name="mtvgen")
+def main():
+    """Compile site specs into validated, ordered Forklift manifests for GitOps."""
+
+
+@main.command()
+@click.argument("sites", nargs=-1, type=click.Path(path_type=Path))
+@SITES_DIR
+@click.option("--out", "out_dir", type=click.Path(path_type=Path), default=Path("out"), show_default=True)
+@click.option("--check", "check_only", is_flag=True, help="Write nothing; exit 1 with a diff if out/ is not current.")
+@click.option("--strict", is_flag=True, help="Treat warnings as errors.")
+@click.option("--allow-plaintext-secrets", is_flag=True, help="Allow credentials.plaintextFromEnv (writes secrets!).")
+@FORMAT
+@NOW
+def build(sites, sites_dir, out_dir, check_only, strict, allow_plaintext_secrets, fmt, now):
+    """Build every site (or the given ones) into OUT/<site>/. Offline: reads only specs and locks."""
+    def go():
+        opts = pipeline.Options(strict, allow_plaintext_secrets, _now(now))
+        results, failures = [], []
+        for d in _site_dirs(sites, sites_dir):
+            try:
+                results.append(pipeline.compile_site(d, opts))
+            except DiagnosticsFailed as exc:
+                failures.append(exc)
+        all_diags = [x for r in results for x in r.diagnostics] + [x for f in failures for x in f.diagnostics]
+        _emit_diags(all_diags, fmt)
+        if failures:
+            raise MtvgenError(f"build failed; nothing was written ({len(failures)} site(s) with errors)")
+        if any(r.files for r in results) and allow_plaintext_secrets:
+            click.echo("warning: --allow-plaintext-secrets: generated Secrets may hold credentials; "
+                       "do not commit them", err=True)
+        if check_only:
+            diffs = "".join(emit.diff_tree(out_dir / r.name, r.files, f"{out_dir}/{r.name}") for r in results)
+            if diffs:
+                sys.stdout.write(diffs)
+                raise MtvgenError(f"{out_dir}/ is not what a fresh build gives",
+                                  fix="run `mtvgen build` and commit the result")
+            click.echo(f"{out_dir}/ is up to date ({len(results)} site(s))", err=True)
+            return
+        for r in results:
+            emit.write_tree(out_dir / r.name, r.files)
+        if not sites:
+            for gone in emit.remove_stale(out_dir, {r.name for r in results}):
+                click.echo(f"removed {out_dir}/{gone}/ (its site no longer exists)", err=True)
+        for r in results:
+            click.echo(f"built {out_dir}/{r.name}/ ({len(r.files) - 1} objects)", err=True)
+    _run(go)
+
+
+@main.command("check")
+@click.argument("sites", nargs=-1, type=click.Path(path_type=Path))
+@SITES_DIR
+@click.option("--strict", is_flag=True, help="Treat warnings as errors.")
+@click.option("--allow-plaintext-secrets", is_flag=True)
+@FORMAT
+@NOW
+def check_cmd(sites, sites_dir, strict, allow_plaintext_secrets, fmt, now):
+    """Run the pre-flight checks only; print every diagnostic."""
+    def go():
+        opts = pipeline.Options(strict, allow_plaintext_secrets, _now(now))
+        diags = []
+        for d in _site_dirs(sites, sites_dir):
+            try:
+                diags += pipeline.check_site(d, opts)[2]
+            except DiagnosticsFailed as exc:  # spec errors: still report them with the rest
+                diags += exc.diagnostics
+        out = diagnostics.FORMATS[fmt](diags)
+        sys.stdout.write(out)
+        if diagnostics.has_errors(diags):
+            sys.exit(1)
+    _run(go)
+
+
+@main.command()
+@click.argument("site", type=click.Path(path_type=Path, file_okay=False))
+@click.option("--inventory", "inventory_file", type=click.Path(path_type=Path),
+              help="Resolve against an inventory snapshot file instead of a live source.")
+@click.option("--check", "check_only", is_flag=True, help="Write nothing; exit 1 if the lock is not current.")
+def lock(site, inventory_file, check_only):
+    """Resolve SITE's names to ids and write SITE/mtvgen.lock."""
+    def go():
+        from . import lock as lockmod, spec
+        from .inventory.snapshot import SnapshotFile
+
+        site_spec = spec.load(site)
+        if inventory_file is None:
+            raise UsageError("no inventory source given", fix="pass --inventory FILE (an inventory snapshot)")
+        source = SnapshotFile(inventory_file, site_spec.source.type)
+        s, new, changes, diags = pipeline.lock_site(site, source)
+        _emit_diags(diags, "text")
+        if check_only:
+            if not s.lock_path.exists() or lockmod.to_text(new) != s.lock_path.read_text(encoding="utf-8"):
+                for line in changes:
+                    click.echo(f"  {line}", err=True)
+                raise LockError(f"{s.lock_path} does not match the inventory", fix=f"run `mtvgen lock {site}`")
+            click.echo(f"{s.lock_path} is current", err=True)
+            return
+        lockmod.write(s, new)
+        for line in changes or ["no changes"]:
+            click.echo(f"  {line}", err=True)
+        click.echo(f"wrote {s.lock_path} ({len(new.vms)} VMs, {len(new.plans)} plans)", err=True)
+    _run(go)
+
+
+@main.command("checks")
+@click.option("--markdown", is_flag=True, help="Print the catalog as a Markdown table.")
+def checks_cmd(markdown):
+    """List every check: code, severity, what it catches, how to fix."""
+    if markdown:
+        sys.stdout.write(diagnostics.catalog_markdown())
+        return
+    for c in diagnostics.CATALOG.values():
+        click.echo(f"{c.code} {c.severity:<7} {c.slug:<28} {c.title}")
+
+
+if __name__ == "__main__":
+    main()

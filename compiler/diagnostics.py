@@ -1,0 +1,319 @@
+"""Diagnostics: the catalog of checks (one table), the Diagnostic record, and the
+output formats (text, json, github, sarif).
+
+Every problem mtvgen finds in a spec, a lock or an inventory is a Diagnostic with
+a stable code from CATALOG, a location in the spec, a message and a fix. The
+README's check catalog is generated from CATALOG (`mtvgen checks --markdown`).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, replace
+
+from . import __version__
+from .errors import Location
+
+ERROR, WARNING, INFO = "error", "warning", "info"
+
+
+@dataclass(frozen=True)
+class Check:
+    code: str
+    slug: str
+    severity: str
+    title: str
+    prevents: str  # the Forklift condition (or failure) this catches before a cluster sees it
+    fix: str
+
+
+CATALOG: dict[str, Check] = {c.code: c for c in (
+    # spec and lock
+    Check("MTV001", "spec-invalid", ERROR, "The site spec does not match its schema (unknown key, wrong type, bad value)",
+          "", "Correct the key or value; unknown keys name the nearest valid key."),
+    Check("MTV002", "unknown-reference", ERROR, "A name the spec refers to is not defined (hook, plan, VM in an override)",
+          "HookNotValid / NotFound", "Define the object or correct the name."),
+    Check("MTV003", "duplicate-name", ERROR, "Two plans, hooks or generated objects share a name",
+          "", "Give each plan and hook a distinct name."),
+    Check("MTV004", "lock-stale", ERROR, "The spec's selections or mappings changed since the lock was made",
+          "", "Run `mtvgen lock <site>` and commit the new lock."),
+    Check("MTV005", "credentials", ERROR, "Credentials do not fit the provider type, or would be written in plaintext",
+          "SecretNotValid", "Use `secret` or `externalSecret`; plaintext needs --allow-plaintext-secrets."),
+    Check("MTV006", "spec-file", ERROR, "A file the spec names (hook playbook) is missing or unreadable",
+          "", "Fix the path; it is relative to the site directory."),
+    # selection
+    Check("MTV010", "vm-not-found", ERROR, "An exact VM selector (name, id, path) matches no VM",
+          "VMNotFound", "Correct the name; the message lists the closest names."),
+    Check("MTV011", "selector-matches-nothing", WARNING, "A pattern selector (glob, regex, folder, ...) matches no VM",
+          "", "Correct the pattern or remove the selector."),
+    Check("MTV012", "vm-ambiguous", ERROR, "A VM name matches several VMs",
+          "DuplicateVM (Ambiguous)", "Select by path or id, or add folder/datacenter to the selector."),
+    Check("MTV013", "vm-listed-twice", WARNING, "Two exact selectors of one plan name the same VM",
+          "DuplicateVM (NotUnique)", "Remove one of the selectors."),
+    Check("MTV014", "vm-in-two-plans", ERROR, "A VM is selected by two plans of the site",
+          "VMAlreadyExists at the second migration", "Exclude the VM from one plan."),
+    Check("MTV015", "plan-empty", ERROR, "A plan selects no VM",
+          "Plan without VMs", "Widen the selectors or remove the plan."),
+    Check("MTV016", "override-no-match", ERROR, "A per-VM override or vmCutover matches no VM of the plan, or several",
+          "", "Use the name, id or path of a VM the plan selects."),
+    Check("MTV017", "map-source-not-found", ERROR, "A mapping or host names a network, storage or host that does not exist",
+          "SourceNetworkNotValid / SourceStorageNotValid / RefNotValid", "Correct the name; the message lists the closest names."),
+    Check("MTV018", "vm-is-template", ERROR, "A selected VM is a template",
+          "VMNotFound (templates are not listed)", "Exclude templates from the selection."),
+    # names
+    Check("MTV020", "target-name-collision", ERROR, "Two VMs would get the same name in one target namespace",
+          "DuplicateVM / VMAlreadyExists", "Set a distinct targetName on one of them."),
+    Check("MTV021", "target-name-invalid", ERROR, "An explicit targetName is not a DNS-1123 subdomain of at most 63 characters",
+          "NotValid (TargetName is invalid)", "Use lowercase letters, digits, '-' and '.'."),
+    Check("MTV022", "vm-renamed", INFO, "A VM's name is not DNS-1123; it will be created under another name",
+          "TargetNameNotValid (Warn)", "Set targetName to choose the name yourself."),
+    Check("MTV023", "name-shortened", INFO, "A generated object name was too long or not DNS-1123 and got a hash suffix",
+          "", "Shorten the site or plan name if you want a plain name."),
+    Check("MTV024", "service-account-invalid", ERROR, "A plan serviceAccount is not a valid name",
+          "ServiceAccountNotValid", "Use a DNS-1123 label."),
+    Check("MTV025", "name-template-invalid", ERROR, "A PVC, volume or network name template does not give valid names",
+          "NotValid (template)", "Use only the template's variables and keep results DNS-1123."),
+    # mappings
+    Check("MTV030", "network-not-mapped", ERROR, "A selected VM uses a network that no mapping covers",
+          "VMNetworksNotMapped", "Add the network to `networks:`."),
+    Check("MTV031", "storage-not-mapped", ERROR, "A selected VM has a disk on storage that no mapping covers",
+          "VMStorageNotMapped", "Add the storage to `storage:`."),
+    Check("MTV032", "pod-network-twice", ERROR, "More than one NIC of a VM lands on the pod network",
+          "VMMultiplePodNetworkMappings", "Map the extra networks to a multus NAD or `ignored`."),
+    Check("MTV033", "nad-namespace", ERROR, "A multus NAD is outside the plan's target namespace and `default`",
+          "NetMapDestinationNADNotValid", "Use a NAD in the target namespace or in `default`."),
+    Check("MTV034", "dvswitch-source", ERROR, "A distributed switch is used as a network source",
+          "SourceNetworkNotValid", "Map the distributed port groups, not the switch."),
+    Check("MTV035", "mapping-unused", WARNING, "A mapping entry is used by no selected VM",
+          "", "Remove the entry, or select the VMs that need it."),
+    Check("MTV036", "pod-network-static-ips", WARNING, "A VM on the pod network with preserveStaticIPs keeps no static IP",
+          "NetMapPreservingIPsOnPodNetwork", "Map to a multus NAD or set preserveStaticIPs: false."),
+    Check("MTV037", "transfer-network-namespace", ERROR, "The transfer network NAD is outside the target namespace and `default`",
+          "TransferNetworkNotValid", "Use a NAD in the target namespace or `default`."),
+    # migration type
+    Check("MTV040", "migration-type-unsupported", ERROR, "The plan's migration type is not supported for this provider type",
+          "MigrationTypeNotValid / WarmMigrationNotReady", "Use a type the provider supports (see the message)."),
+    Check("MTV041", "warm-cbt-disabled", ERROR, "Warm migration of a VM without changed block tracking",
+          "VMMissingChangedBlockTracking", "Enable CBT on the VM (ctkEnabled) or migrate it cold."),
+    Check("MTV042", "warm-disk-cbt-disabled", WARNING, "Warm migration of a disk without changed block tracking",
+          "vmware.changed_block_tracking.disk.disabled", "Enable CBT for each disk."),
+    Check("MTV043", "warm-snapshot", ERROR, "Warm migration of a VM that has snapshots",
+          "VMHasSnapshots", "Delete or consolidate the snapshots first."),
+    Check("MTV044", "vddk-missing", ERROR, "Warm migration or skipGuestConversion on vSphere without a VDDK image",
+          "VDDKInitImageUnavailable", "Set source.vddkImage."),
+    Check("MTV045", "ovirt-warm", WARNING, "Warm migration from oVirt needs the controller's feature flag",
+          "MigrationTypeNotValid", "Enable feature_ovirt_warm_migration or migrate cold."),
+    # hooks
+    Check("MTV050", "hook-unused", WARNING, "A hook is defined but no VM uses it",
+          "", "Reference it with preHook/postHook or remove it."),
+    Check("MTV051", "hook-playbook-invalid", ERROR, "A hook playbook is not a YAML list of plays",
+          "InvalidPlaybook", "Fix the playbook file."),
+    Check("MTV052", "hook-image-missing", ERROR, "A hook has a playbook but no image to run it",
+          "InvalidImage", "Set image (e.g. quay.io/konveyor/hook-runner)."),
+    # provider specific
+    Check("MTV060", "openstack-image-backed", ERROR, "An OpenStack VM boots from an image, not only Cinder volumes",
+          "VMStorageNotMapped (glance)", "Only Cinder-volume VMs are supported; migrate it another way."),
+    Check("MTV061", "ova-storage-single", ERROR, "An OVA storage map needs exactly one entry",
+          "", "Map the OVA provider's single storage once."),
+    Check("MTV062", "ovirt-direct-lun", WARNING, "An oVirt direct LUN disk is detached and re-attached, not copied",
+          "", "Make sure the target nodes reach the LUN; keep the source VM off."),
+    Check("MTV063", "ovirt-fc-lun", ERROR, "An oVirt Fibre Channel LUN disk cannot be migrated",
+          "VMStorageNotSupported", "Move the disk to iSCSI or a storage domain first."),
+    Check("MTV064", "openshift-vm-namespace", ERROR, "An OpenShift source VM has no namespace",
+          "VMRefNotValid (ambiguous)", "Select OpenShift VMs with namespace."),
+    Check("MTV065", "hosts-not-vsphere", ERROR, "ESXi hosts are only for vSphere sources",
+          "TypeNotValid", "Remove source.hosts."),
+    Check("MTV066", "host-ip", ERROR, "An ESXi host needs one transfer IP address",
+          "IpNotValid", "Set ipAddress on the host (the message lists its addresses)."),
+    Check("MTV067", "host-maintenance", WARNING, "An ESXi host is in maintenance mode",
+          "HostNotReady / InMaintenance", "Take the host out of maintenance or drop it."),
+    # VM concerns (Forklift's vSphere validation policies)
+    Check("MTV070", "disk-datastore-missing", ERROR, "A disk has no datastore",
+          "VMCriticalConcerns (vmware.datastore.missing)", "Fix the VM's disk in vCenter."),
+    Check("MTV071", "disk-capacity-invalid", ERROR, "A disk has a capacity of zero or less",
+          "VMCriticalConcerns (vmware.disk.capacity.invalid)", "Fix the disk in the source."),
+    Check("MTV072", "pci-passthrough", ERROR, "The VM has a PCI passthrough device",
+          "VMCriticalConcerns (vmware.passthrough_device.detected)", "Remove the device before migrating."),
+    Check("MTV073", "critical-concern", ERROR, "Forklift's inventory reports a Critical concern for the VM",
+          "VMCriticalConcerns", "Resolve the concern in the source."),
+    Check("MTV074", "disk-shared", WARNING, "The VM has a shared disk", "vmware.disk.shared.detected",
+          "Check migrateSharedDisks and the other VMs using the disk."),
+    Check("MTV075", "disk-rdm", WARNING, "The VM has an RDM disk", "vmware.disk.rdm.detected / RDMDiskWarning",
+          "RDM disks are not copied unless rdmAsLun; plan for them."),
+    Check("MTV076", "disk-independent", WARNING, "The VM has an independent disk",
+          "vmware.disk_mode.independent / IndependentDiskWarning", "Independent disks cannot be snapshotted."),
+    Check("MTV077", "hotplug", WARNING, "CPU or memory hot plug is enabled", "vmware.cpu_memory.hotplug.enabled",
+          "Hot plug is not carried over; disable it or accept it."),
+    Check("MTV078", "tpm", WARNING, "The VM has a TPM", "vmware.tpm.detected", "TPM contents are not migrated."),
+    Check("MTV079", "usb-controller", WARNING, "The VM has a USB controller", "vmware.usb_controller.detected",
+          "USB devices are not migrated."),
+    Check("MTV080", "sriov", WARNING, "The VM has an SR-IOV NIC", "vmware.device.sriov.detected",
+          "Map its network to an SR-IOV NAD."),
+    Check("MTV081", "guest-os-unsupported", WARNING, "The guest OS is not supported for conversion",
+          "vmware.os.unsupported", "Check the guest OS or use skipGuestConversion."),
+    Check("MTV082", "missing-guest-ip", WARNING, "preserveStaticIPs is on but the VM reports no guest IP",
+          "VMMissingGuestIPs", "Start VMware tools or set preserveStaticIPs: false."),
+    Check("MTV083", "guest-tools", ERROR, "A powered-on vSphere VM has VMware tools not installed or not running",
+          "GuestToolsIssue", "Install/start VMware tools or power the VM off."),
+    # start and cutover
+    Check("MTV090", "cutover-past", WARNING, "The cutover time is in the past",
+          "", "Set a future cutover or remove it."),
+    Check("MTV091", "cutover-cold", ERROR, "A cutover is set on a plan that is not warm",
+          "", "Remove the cutover or make the plan warm."),
+    Check("MTV092", "warm-no-cutover", INFO, "A warm plan is started without a cutover; precopies run until one is set",
+          "", "Add start.cutover when you know the window."),
+    Check("MTV093", "start-done", ERROR, "A plan marked done is started again",
+          "Plan is not reconciled once Succeeded", "Select the VMs in a new plan."),
+    Check("MTV094", "cutover-invalid", ERROR, "A cutover is not an ISO 8601 time with an offset",
+          "", "Write e.g. 2026-12-05T22:00:00+01:00."),
+    # the build itself
+    Check("MTV099", "manifest-invalid", ERROR, "A generated manifest fails its Forklift schema or references a missing object",
+          "Admission rejection", "Fix the spec value the message points at."),
+)}
+
+SEVERITY_RANK = {ERROR: 0, WARNING: 1, INFO: 2}
+
+
+@dataclass(frozen=True)
+class Diagnostic:
+    code: str
+    message: str
+    location: Location | None = None
+    help: str = ""
+    plan: str = ""
+    vm: str = ""                 # VM id or name, for suppressions
+    severity: str = ""           # "" = the catalog's
+    suppressed: str = ""         # the user's reason, when suppressed
+
+    @property
+    def level(self) -> str:
+        return self.severity or CATALOG[self.code].severity
+
+    def sort_key(self):
+        loc = self.location or Location("")
+        return (loc.file, loc.line, loc.col, self.code, self.message)
+
+    def __str__(self) -> str:
+        where = f"{self.location}: " if self.location else ""
+        tag = f"{self.level}[{self.code}]"
+        if self.suppressed:
+            tag = f"suppressed {tag}"
+        text = f"{where}{tag}: {self.message}"
+        fix = self.help or CATALOG[self.code].fix
+        if self.suppressed:
+            return text + f"\n  note: suppressed: {self.suppressed}"
+        return text + (f"\n  help: {fix}" if fix else "")
+
+
+def finalize(diags, suppressions=(), strict=False):
+    """Deduplicate, sort, apply suppressions (never to errors) and --strict."""
+    out = []
+    for d in sorted(set(diags), key=Diagnostic.sort_key):
+        for s in suppressions:
+            if s.matches(d) and d.level != ERROR:
+                d = replace(d, suppressed=s.reason)
+                break
+        if strict and d.level == WARNING and not d.suppressed:
+            d = replace(d, severity=ERROR)
+        out.append(d)
+    return out
+
+
+def counts(diags) -> dict[str, int]:
+    c = {ERROR: 0, WARNING: 0, INFO: 0, "suppressed": 0}
+    for d in diags:
+        c["suppressed" if d.suppressed else d.level] += 1
+    return c
+
+
+def has_errors(diags) -> bool:
+    return any(d.level == ERROR and not d.suppressed for d in diags)
+
+
+def summary(diags) -> str:
+    c = counts(diags)
+    return (f"{c[ERROR]} error(s), {c[WARNING]} warning(s), {c[INFO]} note(s), "
+            f"{c['suppressed']} suppressed")
+
+
+# ------------------------------------------------------------------ formats
+
+def as_text(diags) -> str:
+    return "".join(f"{d}\n" for d in diags) + summary(diags) + "\n"
+
+
+def _as_dict(d: Diagnostic) -> dict:
+    loc = d.location
+    return {"code": d.code, "check": CATALOG[d.code].slug, "severity": d.level, "message": d.message,
+            "help": d.help or CATALOG[d.code].fix, "file": loc.file if loc else None,
+            "line": loc.line if loc else None, "column": loc.col if loc else None,
+            "plan": d.plan or None, "vm": d.vm or None, "suppressed": d.suppressed or None}
+
+
+def as_json(diags) -> str:
+    return json.dumps({"diagnostics": [_as_dict(d) for d in diags], "summary": counts(diags)}, indent=2) + "\n"
+
+
+def _gh_escape(text: str, prop: bool = False) -> str:
+    text = text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+    return text.replace(":", "%3A").replace(",", "%2C") if prop else text
+
+
+def as_github(diags) -> str:
+    """GitHub Actions workflow commands: one annotation per diagnostic."""
+    lines = []
+    for d in diags:
+        if d.suppressed:
+            continue
+        cmd = {ERROR: "error", WARNING: "warning", INFO: "notice"}[d.level]
+        props = [f"title={_gh_escape(d.code + ' ' + CATALOG[d.code].slug, True)}"]
+        if d.location:
+            props.insert(0, f"file={_gh_escape(d.location.file, True)}")
+            if d.location.line:
+                props.insert(1, f"line={d.location.line}")
+            if d.location.col:
+                props.insert(2, f"col={d.location.col}")
+        msg = d.message + "\n" + (d.help or CATALOG[d.code].fix)
+        lines.append(f"::{cmd} {','.join(props)}::{_gh_escape(msg)}")
+    lines.append(summary(diags))
+    return "\n".join(lines) + "\n"
+
+
+def as_sarif(diags) -> str:
+    """SARIF 2.1.0 for code-scanning UIs."""
+    used = sorted({d.code for d in diags})
+    rules = [{"id": c, "name": CATALOG[c].slug, "shortDescription": {"text": CATALOG[c].title},
+              "help": {"text": CATALOG[c].fix},
+              "defaultConfiguration": {"level": {ERROR: "error", WARNING: "warning", INFO: "note"}[CATALOG[c].severity]},
+              "properties": {"prevents": CATALOG[c].prevents}} for c in used]
+    results = []
+    for d in diags:
+        r = {"ruleId": d.code, "ruleIndex": used.index(d.code),
+             "level": {ERROR: "error", WARNING: "warning", INFO: "note"}[d.level],
+             "message": {"text": d.message + " Help: " + (d.help or CATALOG[d.code].fix)}}
+        if d.location:
+            region = {"startLine": d.location.line} if d.location.line else {}
+            if d.location.col:
+                region["startColumn"] = d.location.col
+            phys = {"artifactLocation": {"uri": d.location.file}}
+            if region:
+                phys["region"] = region
+            r["locations"] = [{"physicalLocation": phys}]
+        if d.suppressed:
+            r["suppressions"] = [{"kind": "inSource", "justification": d.suppressed}]
+        results.append(r)
+    doc = {"$schema": "https://json.schemastore.org/sarif-2.1.0.json", "version": "2.1.0",
+           "runs": [{"tool": {"driver": {"name": "mtvgen", "version": __version__,
+                                         "informationUri": "https://github.com/mtvgen/mtvgen", "rules": rules}},
+                     "results": results}]}
+    return json.dumps(doc, indent=2) + "\n"
+
+
+FORMATS = {"text": as_text, "json": as_json, "github": as_github, "sarif": as_sarif}
+
+
+def catalog_markdown() -> str:
+    rows = ["| code | check | severity | catches | prevents | fix |", "|---|---|---|---|---|---|"]
+    for c in CATALOG.values():
+        rows.append(f"| {c.code} | `{c.slug}` | {c.severity} | {c.title} | {c.prevents or '—'} | {c.fix} |")
+    return "\n".join(rows) + "\n"

@@ -1,0 +1,123 @@
+"""The source inventory, the same for every provider type.
+
+IDs are opaque strings everywhere (vSphere moRefs, oVirt/OpenStack UUIDs,
+Kubernetes UIDs, even vcsim's path-like datastore ids): never parsed, never
+used as file names.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class ProviderInfo:
+    type: str
+    identity: dict = field(default_factory=dict)  # e.g. vCenter instanceUuid, product
+    origin: str = ""                              # where it was read from (file, URL)
+
+
+@dataclass(frozen=True)
+class Network:
+    id: str
+    name: str
+    path: str = ""
+    datacenter: str = ""
+    variant: str = ""        # vSphere: Standard, DvPortGroup, OpaqueNetwork, DvSwitch
+    namespace: str = ""      # OpenShift NADs
+    key: str = ""            # vSphere DVPG key / opaque network id (NICs may name it)
+
+    @property
+    def mappable(self) -> bool:
+        # distributed switches are listed among networks but are not port groups
+        return self.variant != "DvSwitch"
+
+
+@dataclass(frozen=True)
+class Datastore:
+    id: str
+    name: str
+    path: str = ""
+    datacenter: str = ""
+
+
+@dataclass(frozen=True)
+class Host:
+    id: str
+    name: str
+    path: str = ""
+    datacenter: str = ""
+    cluster: str = ""
+    ip_addresses: tuple[str, ...] = ()
+    in_maintenance: bool = False
+
+
+@dataclass(frozen=True)
+class Nic:
+    network: str            # network id ("" = not connected / unknown)
+    mac: str = ""
+
+
+@dataclass(frozen=True)
+class Disk:
+    key: str
+    datastore: str          # storage id ("" = missing)
+    capacity: int = 0       # bytes
+    file: str = ""
+    shared: bool = False
+    rdm: bool = False
+    mode: str = ""          # vSphere: persistent, independent_persistent, ...
+    bus: str = ""
+    change_tracking: bool = False
+    lun: bool = False       # oVirt direct LUN
+    lun_type: str = ""      # oVirt: fcp, iscsi
+    volume: bool = True     # OpenStack: Cinder volume (False: image-backed)
+
+
+@dataclass(frozen=True)
+class VM:
+    id: str
+    name: str
+    path: str = ""
+    folder: str = ""        # path of the containing folder
+    datacenter: str = ""
+    cluster: str = ""
+    host: str = ""          # host id
+    namespace: str = ""     # OpenShift source VMs
+    power_state: str = ""   # poweredOn / poweredOff / suspended (vSphere words for all)
+    firmware: str = ""
+    guest_id: str = ""
+    guest_name: str = ""
+    uuid: str = ""
+    change_tracking: bool = False
+    has_snapshot: bool = False
+    is_template: bool = False
+    tools_status: str = ""
+    ip_addresses: tuple[str, ...] = ()
+    nics: tuple[Nic, ...] = ()
+    disks: tuple[Disk, ...] = ()
+    devices: tuple[str, ...] = ()       # notable device kinds: VirtualPCIPassthrough, ...
+    cpu_hot_add: bool = False
+    cpu_hot_remove: bool = False
+    memory_hot_add: bool = False
+    tpm: bool = False
+    image_backed: bool = False          # OpenStack instance booted from an image
+    attributes: tuple[tuple[str, str], ...] = ()   # custom attributes (sorted)
+    concerns: tuple[tuple[str, str], ...] = ()     # (category, label) from Forklift
+
+    @property
+    def network_ids(self) -> tuple[str, ...]:
+        return tuple(sorted({n.network for n in self.nics if n.network}))
+
+    @property
+    def datastore_ids(self) -> tuple[str, ...]:
+        return tuple(sorted({d.datastore for d in self.disks if d.datastore}))
+
+
+@dataclass
+class Inventory:
+    provider: ProviderInfo
+    vms: dict[str, VM] = field(default_factory=dict)
+    networks: dict[str, Network] = field(default_factory=dict)
+    datastores: dict[str, Datastore] = field(default_factory=dict)
+    hosts: dict[str, Host] = field(default_factory=dict)

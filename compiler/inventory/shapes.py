@@ -1,0 +1,238 @@
+"""Forklift inventory JSON (the shapes of /providers/<type>/<uid>/<collection>)
+-> the common Inventory model. One reader per provider type.
+
+The same readers serve an inventory snapshot file and the live Forklift
+inventory service, so both give identical locks.
+"""
+
+from __future__ import annotations
+
+from typing import Callable
+
+from .model import VM, Datastore, Disk, Host, Inventory, Network, Nic, ProviderInfo
+
+
+def _ref_id(value) -> str:
+    """Forklift refs are {kind, id}; some collections carry a bare id string."""
+    if isinstance(value, dict):
+        return str(value.get("id", ""))
+    return str(value or "")
+
+
+def _datacenter(path: str) -> str:
+    parts = [p for p in (path or "").split("/") if p]
+    return parts[0] if parts else ""
+
+
+def _folder(path: str) -> str:
+    return path.rsplit("/", 1)[0] if "/" in (path or "") else ""
+
+
+def _power(state: str) -> str:
+    s = (state or "").lower()
+    if s in ("poweredon", "up", "active", "running", "on"):
+        return "poweredOn"
+    if s in ("poweredoff", "down", "shutoff", "stopped", "off"):
+        return "poweredOff"
+    if s in ("suspended", "paused"):
+        return "suspended"
+    return state or ""
+
+
+def _concerns(raw) -> tuple:
+    return tuple(sorted({(c.get("category", ""), c.get("label", "")) for c in raw or []}))
+
+
+def _vsphere(c: dict, info: ProviderInfo) -> Inventory:
+    inv = Inventory(info)
+    clusters = {x["id"]: x.get("name", "") for x in c.get("clusters", [])}
+    for h in c.get("hosts", []):
+        ips = sorted({a.get("ipAddress", "") for a in h.get("networkAdapters") or [] if a.get("ipAddress")})
+        if h.get("managementServerIp") and not ips:
+            ips = [h["managementServerIp"]]
+        inv.hosts[h["id"]] = Host(h["id"], h["name"], h.get("path", ""), _datacenter(h.get("path", "")),
+                                  clusters.get(_ref_id(h.get("cluster")), ""), tuple(ips),
+                                  bool(h.get("inMaintenance")))
+    for n in c.get("networks", []):
+        inv.networks[n["id"]] = Network(n["id"], n["name"], n.get("path", ""), _datacenter(n.get("path", "")),
+                                        n.get("variant", "Standard"), key=n.get("key", ""))
+    for d in c.get("datastores", []):
+        inv.datastores[d["id"]] = Datastore(d["id"], d["name"], d.get("path", ""), _datacenter(d.get("path", "")))
+    by_key = {n.key: n.id for n in inv.networks.values() if n.key}
+    defs = {}
+    for vm in c.get("vms", []):
+        for cd in vm.get("customDef") or []:
+            defs[str(cd.get("key"))] = cd.get("name", "")
+    for vm in c.get("vms", []):
+        path = vm.get("path", "")
+        host = inv.hosts.get(_ref_id(vm.get("host")))
+        nics = tuple(Nic(by_key.get(_ref_id(n.get("network")), _ref_id(n.get("network"))), n.get("mac", ""))
+                     for n in vm.get("nics") or [])
+        if not nics:  # older inventories: only networks[]
+            nics = tuple(Nic(_ref_id(n)) for n in vm.get("networks") or [])
+        disks = tuple(Disk(str(d.get("key", "")), _ref_id(d.get("datastore")), int(d.get("capacity") or 0),
+                           d.get("file", ""), bool(d.get("shared")), bool(d.get("rdm")), d.get("mode", ""),
+                           d.get("bus", ""), bool(d.get("changeTrackingEnabled")))
+                      for d in vm.get("disks") or [])
+        ips = {vm["ipAddress"]} if vm.get("ipAddress") else set()
+        ips |= {g.get("ip") for g in vm.get("guestNetworks") or [] if g.get("ip")}
+        attrs = tuple(sorted((defs.get(str(v.get("key")), str(v.get("key"))), str(v.get("value", "")))
+                             for v in vm.get("customValues") or []))
+        inv.vms[vm["id"]] = VM(
+            id=vm["id"], name=vm["name"], path=path, folder=_folder(path), datacenter=_datacenter(path),
+            cluster=host.cluster if host else "", host=_ref_id(vm.get("host")),
+            power_state=_power(vm.get("powerState", "")), firmware=vm.get("firmware", ""),
+            guest_id=vm.get("guestId", ""), guest_name=vm.get("guestName", ""), uuid=vm.get("uuid", ""),
+            change_tracking=bool(vm.get("changeTrackingEnabled")),
+            has_snapshot=bool(_ref_id(vm.get("snapshot"))), is_template=bool(vm.get("isTemplate")),
+            tools_status=vm.get("toolsStatus", ""), ip_addresses=tuple(sorted(ips)), nics=nics, disks=disks,
+            devices=tuple(sorted({d.get("kind", "") for d in vm.get("devices") or []} - {""})),
+            cpu_hot_add=bool(vm.get("cpuHotAddEnabled")), cpu_hot_remove=bool(vm.get("cpuHotRemoveEnabled")),
+            memory_hot_add=bool(vm.get("memoryHotAddEnabled")), tpm=bool(vm.get("tpmEnabled")),
+            attributes=attrs, concerns=_concerns(vm.get("concerns")))
+    return inv
+
+
+def _ovirt(c: dict, info: ProviderInfo) -> Inventory:
+    inv = Inventory(info)
+    clusters = {x["id"]: x.get("name", "") for x in c.get("clusters", [])}
+    dcs = {x["id"]: x.get("name", "") for x in c.get("datacenters", [])}
+    for n in c.get("networks", []):
+        inv.networks[n["id"]] = Network(n["id"], n["name"], n.get("path", ""), dcs.get(_ref_id(n.get("dataCenter")), ""))
+    for s in c.get("storagedomains", []):
+        inv.datastores[s["id"]] = Datastore(s["id"], s["name"], s.get("path", ""), dcs.get(_ref_id(s.get("dataCenter")), ""))
+    for h in c.get("hosts", []):
+        inv.hosts[h["id"]] = Host(h["id"], h["name"], h.get("path", ""), cluster=clusters.get(_ref_id(h.get("cluster")), ""))
+    profiles = {p["id"]: _ref_id(p.get("network")) for p in c.get("nicprofiles", [])}
+    disks = {d["id"]: d for d in c.get("disks", [])}
+    for vm in c.get("vms", []):
+        vdisks = []
+        for att in vm.get("diskAttachments") or []:
+            d = disks.get(_ref_id(att.get("disk")), {})
+            lun = d.get("storageType") == "lun"
+            lun_type = ""
+            for lu in ((d.get("lun") or {}).get("logicalUnits") or {}).get("logicalUnit", []) or []:
+                lun_type = lu.get("storageType", lun_type) or lun_type
+            vdisks.append(Disk(_ref_id(att.get("disk")), _ref_id(d.get("storageDomain")),
+                               int(d.get("provisionedSize") or d.get("actualSize") or 0), shared=bool(d.get("shared")),
+                               lun=lun, lun_type=lun_type or d.get("lunStorageType", "")))
+        path = vm.get("path", "")
+        inv.vms[vm["id"]] = VM(
+            id=vm["id"], name=vm["name"], path=path, folder=_folder(path), datacenter=_datacenter(path),
+            cluster=clusters.get(_ref_id(vm.get("cluster")), ""), host=_ref_id(vm.get("host")),
+            power_state=_power(vm.get("status", "")), firmware=vm.get("bios", ""), guest_name=vm.get("guestName", ""),
+            nics=tuple(Nic(profiles.get(_ref_id(n.get("profile")), ""), n.get("mac", "")) for n in vm.get("nics") or []),
+            disks=tuple(vdisks), concerns=_concerns(vm.get("concerns")))
+    return inv
+
+
+def _openstack(c: dict, info: ProviderInfo) -> Inventory:
+    inv = Inventory(info)
+    for n in c.get("networks", []):
+        inv.networks[n["id"]] = Network(n["id"], n["name"], n.get("path", ""))
+    for t in c.get("volumetypes", []):
+        inv.datastores[t["id"]] = Datastore(t["id"], t["name"], t.get("path", ""))
+    net_by_name = {n.name: n.id for n in inv.networks.values()}
+    type_by_name = {d.name: d.id for d in inv.datastores.values()}
+    volumes = {v["id"]: v for v in c.get("volumes", [])}
+    projects = {p["id"]: p.get("name", "") for p in c.get("projects", [])}
+    for vm in c.get("vms", []):
+        nics = []
+        for netname, addrs in sorted((vm.get("addresses") or {}).items()):
+            for a in addrs or [{}]:
+                nics.append(Nic(net_by_name.get(netname, ""), a.get("OS-EXT-IPS-MAC:mac_addr", "")))
+        disks = []
+        for att in vm.get("attachedVolumes") or []:
+            vol = volumes.get(att.get("ID") or att.get("id"), {})
+            vtype = vol.get("volumeType", "")
+            disks.append(Disk(vol.get("id", att.get("ID", "")), type_by_name.get(vtype, vtype),
+                              int(vol.get("size") or 0) << 30))
+        project = projects.get(vm.get("tenantID", ""), vm.get("tenantID", ""))
+        inv.vms[vm["id"]] = VM(
+            id=vm["id"], name=vm["name"], path=vm.get("path") or f"/{project}/{vm['name']}",
+            folder=f"/{project}", datacenter=project, power_state=_power(vm.get("status", "")),
+            nics=tuple(nics), disks=tuple(disks), image_backed=bool(_ref_id(vm.get("imageID") or vm.get("image"))),
+            concerns=_concerns(vm.get("concerns")))
+    return inv
+
+
+def _ova(c: dict, info: ProviderInfo) -> Inventory:
+    inv = Inventory(info)
+    for n in c.get("networks", []):
+        inv.networks[n["id"]] = Network(n["id"], n["name"], n.get("path", ""))
+    for s in c.get("storages", []):
+        inv.datastores[s["id"]] = Datastore(s["id"], s["name"], s.get("path", ""))
+    net_by_name = {n.name: n.id for n in inv.networks.values()}
+    # Forklift's OVA collector exposes one storage for the whole provider; disks belong to it.
+    only_storage = next(iter(inv.datastores), "")
+    for vm in c.get("vms", []):
+        nics = tuple(Nic(_ref_id(n.get("network")) if isinstance(n.get("network"), dict)
+                         else net_by_name.get(n.get("network", ""), ""), n.get("mac", ""))
+                     for n in vm.get("nics") or [])
+        disks = tuple(Disk(str(d.get("id", i)), _ref_id(d.get("storage")) or only_storage,
+                           int(d.get("capacity") or 0), d.get("filePath", ""))
+                      for i, d in enumerate(vm.get("disks") or []))
+        path = vm.get("ovaPath") or vm.get("path", "")
+        inv.vms[vm["id"]] = VM(id=vm["id"], name=vm["name"], path=path, folder=_folder(path),
+                               power_state="poweredOff", firmware=vm.get("firmware", ""), nics=nics, disks=disks,
+                               concerns=_concerns(vm.get("concerns")))
+    return inv
+
+
+def _openshift(c: dict, info: ProviderInfo) -> Inventory:
+    inv = Inventory(info)
+    for n in c.get("networkattachmentdefinitions", []):
+        ns = n.get("namespace", "")
+        inv.networks[n["uid"]] = Network(n["uid"], n["name"], f"{ns}/{n['name']}", namespace=ns)
+    for s in c.get("storageclasses", []):
+        inv.datastores[s["name"]] = Datastore(s["name"], s["name"], s["name"])  # classes are matched by name
+    nad_by_path = {n.path: n.id for n in inv.networks.values()}
+    for vm in c.get("vms", []):
+        obj = vm.get("object") or {}
+        ns = vm.get("namespace", "")
+        tmpl = ((obj.get("spec") or {}).get("template") or {}).get("spec") or {}
+        nics = []
+        for net in tmpl.get("networks") or []:
+            if "pod" in net:
+                nics.append(Nic("pod"))
+            elif "multus" in net:
+                name = net["multus"].get("networkName", "")
+                full = name if "/" in name else f"{ns}/{name}"
+                nics.append(Nic(nad_by_path.get(full, full)))
+        disks = []
+        for vol in tmpl.get("volumes") or []:
+            claim = (vol.get("dataVolume") or {}).get("name") or (vol.get("persistentVolumeClaim") or {}).get("claimName")
+            if claim:
+                sc = next((t.get("spec", {}).get("storage", {}).get("storageClassName") or
+                           t.get("spec", {}).get("pvc", {}).get("storageClassName", "")
+                           for t in (obj.get("spec") or {}).get("dataVolumeTemplates") or []
+                           if (t.get("metadata") or {}).get("name") == claim), "")
+                disks.append(Disk(claim, sc))
+        running = (obj.get("spec") or {}).get("running")
+        state = (obj.get("status") or {}).get("printableStatus", "")
+        inv.vms[vm["uid"]] = VM(
+            id=vm["uid"], name=vm["name"], path=f"{ns}/{vm['name']}", folder=ns, namespace=ns,
+            power_state=_power(state) if state else ("poweredOn" if running else "poweredOff"),
+            nics=tuple(nics), disks=tuple(disks), concerns=_concerns(vm.get("concerns")))
+    # the pod network is a mappable source on OpenShift
+    inv.networks.setdefault("pod", Network("pod", "pod", "pod", variant="Pod"))
+    return inv
+
+
+READERS: dict[str, Callable[[dict, ProviderInfo], Inventory]] = {
+    "vsphere": _vsphere, "ovirt": _ovirt, "openstack": _openstack, "ova": _ova, "openshift": _openshift,
+}
+
+# The collections each reader uses: what a snapshot holds and what the live
+# Forklift inventory client fetches.
+COLLECTIONS: dict[str, tuple[str, ...]] = {
+    "vsphere": ("vms", "networks", "datastores", "hosts", "clusters"),
+    "ovirt": ("vms", "networks", "nicprofiles", "storagedomains", "disks", "hosts", "clusters", "datacenters"),
+    "openstack": ("vms", "networks", "volumes", "volumetypes", "projects"),
+    "ova": ("vms", "networks", "storages"),
+    "openshift": ("vms", "networkattachmentdefinitions", "storageclasses"),
+}
+
+
+def read(provider_type: str, collections: dict, info: ProviderInfo) -> Inventory:
+    return READERS[provider_type](collections, info)

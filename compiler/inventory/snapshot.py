@@ -1,0 +1,58 @@
+"""An inventory snapshot file: the source inventory exported in the shape of the
+Forklift inventory API, so a lock can be made without any live endpoint.
+
+    provider: {type: vsphere, uid: ..., instanceUuid: ..., product: ...}
+    vms: [...]          # GET /providers/<type>/<uid>/vms?detail=all
+    networks: [...]     # ... one key per collection in shapes.COLLECTIONS
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import yaml
+
+from ..errors import InventoryError, Location
+from . import shapes
+from .model import Inventory, ProviderInfo
+
+
+class SnapshotFile:
+    def __init__(self, path: Path, expected_type: str):
+        self.path = Path(path)
+        self.expected_type = expected_type
+
+    def snapshot(self) -> Inventory:
+        where = Location(str(self.path))
+        try:
+            text = self.path.read_text(encoding="utf-8")
+        except OSError as exc:
+            raise InventoryError(f"cannot read inventory snapshot: {exc.strerror}", where=where,
+                                 fix="pass the path of an exported inventory file with --inventory") from exc
+        try:
+            data = json.loads(text) if self.path.suffix == ".json" else yaml.safe_load(text)
+        except (ValueError, yaml.YAMLError) as exc:
+            raise InventoryError(f"inventory snapshot is not valid JSON/YAML: {exc}", where=where,
+                                 fix="re-export the inventory") from exc
+        if not isinstance(data, dict) or not isinstance(data.get("provider"), dict):
+            raise InventoryError("inventory snapshot has no 'provider' object", where=where,
+                                 fix="the file needs `provider: {type: ...}` and one list per collection")
+        ptype = data["provider"].get("type")
+        if ptype != self.expected_type:
+            raise InventoryError(f"inventory snapshot is for provider type '{ptype}', the site's source is "
+                                 f"'{self.expected_type}'", where=where,
+                                 fix="point --inventory at the export of this site's source provider")
+        for name in shapes.COLLECTIONS[ptype]:
+            if not isinstance(data.get(name, []), list):
+                raise InventoryError(f"collection '{name}' must be a list", where=where, fix="re-export the inventory")
+        identity = {k: v for k, v in data["provider"].items() if k not in ("type",) and isinstance(v, (str, int))}
+        info = ProviderInfo(ptype, identity, origin=f"snapshot:{self.path.name}")
+        try:
+            return shapes.read(ptype, data, info)
+        except (KeyError, TypeError, ValueError) as exc:
+            raise InventoryError(f"inventory snapshot has an object without a required field ({exc})", where=where,
+                                 fix="every object needs at least `id` and `name` (OpenShift: `uid` and `name`)") from exc
+
+    def close(self) -> None:
+        pass

@@ -1,0 +1,65 @@
+"""Kubernetes names: validity tests, Forklift's VM renaming rule, stable shortening."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+
+DNS1123_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
+DNS1123_SUBDOMAIN = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
+LABEL_MAX = 63
+SUBDOMAIN_MAX = 253
+
+
+def is_label(name: str) -> bool:
+    return len(name) <= LABEL_MAX and bool(DNS1123_LABEL.match(name))
+
+
+def is_subdomain(name: str) -> bool:
+    return len(name) <= SUBDOMAIN_MAX and bool(DNS1123_SUBDOMAIN.match(name))
+
+
+def digest(text: str, n: int = 6) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()[:n]
+
+
+def to_label(text: str, limit: int = LABEL_MAX) -> str:
+    """A DNS-1123 label made from any text. Names that had to change (characters
+    dropped or length cut) get a hash of the original text, so two different
+    inputs never collapse onto one name and the result is stable across runs."""
+    clean = re.sub(r"[^a-z0-9-]+", "-", text.lower()).strip("-")
+    clean = re.sub(r"-{2,}", "-", clean)
+    if clean == text and len(clean) <= limit and clean:
+        return clean
+    suffix = digest(text)
+    head = clean[: limit - len(suffix) - 1].strip("-")
+    return f"{head}-{suffix}" if head else f"x-{suffix}"
+
+
+def forklift_vm_name(source_name: str) -> str:
+    """The target name Forklift gives a VM whose source name is not DNS-1123
+    (pkg/controller/plan/util ChangeVmName): lowercase, split on dots, map
+    `_ + * space / \\` to '-', drop other characters, collapse dashes, each label
+    and the whole name at most 63. Forklift draws a random suffix when nothing is
+    left; this returns "" there so the caller can pick a deterministic name."""
+    name = source_name.lower().strip(".-")
+    parts = []
+    for part in name.split("."):
+        part = re.sub(r"[_+* /\\]", "-", part)
+        part = re.sub(r"[^a-z0-9-]", "", part).strip("-.")
+        part = "-".join(p for p in part.split("-") if p)
+        if len(part) > LABEL_MAX:
+            part = part[:LABEL_MAX].strip("-")
+        if part:
+            parts.append(part)
+    name = ".".join(parts)
+    if len(name) > LABEL_MAX:
+        name = name[:LABEL_MAX].strip(".-")
+    return name
+
+
+def target_vm_name(source_name: str, vm_id: str) -> str:
+    """What the VM will be called on OpenShift when no targetName is given."""
+    if len(source_name) <= LABEL_MAX and DNS1123_SUBDOMAIN.match(source_name):
+        return source_name
+    return forklift_vm_name(source_name) or f"vm-{digest(vm_id, 4)}"

@@ -1,0 +1,75 @@
+"""The stages wired together, for the CLI and for tests. No click here."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+
+from . import check, emit, lock as lockmod, render, resolve, spec, validate
+from .diagnostics import Diagnostic, finalize, has_errors, summary
+from .errors import DiagnosticsFailed
+from .inventory.base import InventorySource
+
+EXCLUDE_MARKER = ".mtvgen-exclude"   # a site directory holding this file is skipped by a plain `mtvgen build`
+
+
+@dataclass(frozen=True)
+class Options:
+    strict: bool = False
+    allow_plaintext: bool = False
+    now: datetime | None = None
+    environ: dict | None = None
+
+
+@dataclass
+class SiteResult:
+    name: str
+    files: dict[str, str] = field(default_factory=dict)
+    diagnostics: list[Diagnostic] = field(default_factory=list)
+
+
+def discover(sites_dir: Path) -> list[Path]:
+    """Every site under sites/, except those marked excluded."""
+    return sorted(p.parent for p in Path(sites_dir).glob(f"*/{spec.SPEC_FILE}")
+                  if not (p.parent / EXCLUDE_MARKER).exists())
+
+
+def _fail(diags: list[Diagnostic], what: str) -> None:
+    if has_errors(diags):
+        raise DiagnosticsFailed(diags, f"{what}: {summary(diags)}")
+
+
+def check_site(site_dir: Path, opts: Options) -> tuple[spec.Site, lockmod.Lock, list[Diagnostic]]:
+    site = spec.load(site_dir)
+    lock = lockmod.read(site)
+    diags = finalize(check.run(site, lock, now=opts.now, allow_plaintext=opts.allow_plaintext),
+                     site.suppressions, opts.strict)
+    return site, lock, diags
+
+
+def compile_site(site_dir: Path, opts: Options) -> SiteResult:
+    """spec + lock -> checked, rendered, validated file contents. Writes nothing."""
+    site, lock, diags = check_site(site_dir, opts)
+    _fail(diags, f"site {site.name}")
+    ropts = render.RenderOptions(opts.allow_plaintext, **({"environ": opts.environ} if opts.environ is not None else {}))
+    docs = render.render(site, lock, ropts)
+    problems = finalize(validate.validate(site, docs))
+    _fail(diags + problems, f"site {site.name}")
+    return SiteResult(site.name, emit.files(site.name, docs), diags + problems)
+
+
+def lock_site(site_dir: Path, source: InventorySource) -> tuple[spec.Site, lockmod.Lock, list[str], list[Diagnostic]]:
+    """Resolve against a live (or snapshot) inventory; returns the new lock and
+    what changed. Writes nothing: the caller writes only when all is well."""
+    site = spec.load(site_dir)
+    try:
+        inv = source.snapshot()
+    finally:
+        source.close()
+    res = resolve.resolve(site, inv)
+    diags = finalize(res.diagnostics, site.suppressions)
+    _fail(diags, f"site {site.name}: cannot lock")
+    new = lockmod.build(site, inv, res)
+    old = lockmod.read(site) if site.lock_path.exists() else None
+    return site, new, lockmod.changes(old, new), diags

@@ -1,0 +1,277 @@
+"""Stage 6: spec + lock -> Kubernetes documents, through the Jinja2 templates.
+
+Every value enters a template through the `q` filter (a JSON string, which is a
+valid double-quoted YAML scalar), so no name can break or inject YAML. The
+rendered text is parsed back and later written canonically by emit. GitOps
+metadata (labels, sync waves, sync options) is added here from tables.KINDS,
+in one place for every kind.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+from dataclasses import dataclass, field
+
+import jinja2
+
+from . import resources, yamlio
+from .errors import Location, MtvgenError
+from .lock import Lock
+from .plan_model import PlannedVM, match_vms, planned
+from .spec import Credentials, MapSpec, PlanSpec, Site, object_name
+from .tables import KINDS, MANAGED_BY, PLAN_LABEL, PLAN_TRUE_DEFAULTS, PROVIDER_TYPES, SITE_LABEL
+
+# Plan options that are plan-level fields in Forklift (copied as given).
+_PLAN_FIELDS = ("preserveClusterCpuModel", "skipGuestConversion", "serviceAccount", "virtV2vImage",
+                "targetLabels", "targetNodeSelector", "archived", "targetPowerState",
+                "pvcNameTemplate", "volumeNameTemplate", "networkNameTemplate")
+# VM-level fields an override may set (Forklift Plan.spec.vms[]).
+_VM_FIELDS = ("targetPowerState", "rootDisk", "instanceType", "nbdeClevis", "pvcNameTemplate",
+              "volumeNameTemplate", "networkNameTemplate", "deleteVmOnFailMigration", "migrateSharedDisks")
+_VM_ALWAYS = ("rootDisk", "instanceType", "nbdeClevis")  # exist only per VM in Forklift
+
+
+@dataclass
+class Document:
+    kind: str
+    name: str
+    namespace: str
+    body: dict
+    where: Location
+    field_where: dict = field(default_factory=dict)   # path prefix (tuple) -> spec location
+    plan: str = ""
+
+    @property
+    def filename(self) -> str:
+        return f"{self.kind.lower()}-{self.name}.yaml"
+
+    def where_for(self, path) -> Location:
+        path = tuple(path)
+        for n in range(len(path), 0, -1):
+            if path[:n] in self.field_where:
+                return self.field_where[path[:n]]
+        return self.where
+
+
+@dataclass(frozen=True)
+class RenderOptions:
+    allow_plaintext: bool = False
+    environ: dict = field(default_factory=lambda: dict(os.environ))
+
+
+def _q(value) -> str:
+    return json.dumps(value, ensure_ascii=False)
+
+
+def _env() -> jinja2.Environment:
+    env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(resources.templates_dir())),
+                             undefined=jinja2.StrictUndefined, autoescape=False, keep_trailing_newline=True)
+    env.filters["q"] = _q
+    return env
+
+
+class Renderer:
+    def __init__(self, site: Site, lock: Lock, options: RenderOptions):
+        self.site, self.lock, self.opts = site, lock, options
+        self.env = _env()
+        self.docs: list[Document] = []
+        self.ns = site.mtv_namespace
+
+    # -- plumbing
+    def _render(self, kind: str, where: Location, plan: str = "", field_where=None, **ctx) -> Document:
+        spec = KINDS[kind]
+        text = self.env.get_template(spec.template).render(namespace=self.ns, **ctx)
+        body = yamlio.load_plain(text)
+        meta = body["metadata"]
+        labels = dict(MANAGED_BY)
+        labels[SITE_LABEL] = self.site.name
+        if plan:
+            labels[PLAN_LABEL] = plan
+        meta["labels"] = {**labels, **meta.get("labels", {})}
+        ann = {"argocd.argoproj.io/sync-wave": str(spec.wave)}
+        if spec.protect:
+            ann["argocd.argoproj.io/sync-options"] = "Prune=false,Delete=false"
+            ann["kustomize.toolkit.fluxcd.io/prune"] = "disabled"
+        meta["annotations"] = ann
+        doc = Document(kind, meta["name"], meta["namespace"], body, where, field_where or {}, plan)
+        self.docs.append(doc)
+        return doc
+
+    # -- credentials
+    def _secret(self, name: str, ptype: str, creds: Credentials | None, literals: dict, where: Location,
+                resource_type: str = "providers") -> str:
+        """Emit what produces Secret `name` (nothing for `secret:` references). Returns the Secret name."""
+        pt = PROVIDER_TYPES[ptype]
+        labels = {"createdForProviderType": ptype, "createdForResourceType": resource_type}
+        if creds is not None and creds.mode == "secret":
+            return creds.secret
+        literal = {**literals, **(creds.data if creds else {})}
+        if creds is None or creds.mode == "none":
+            self._render("Secret", where, name=name, secret_labels=labels, data=literal)
+            return name
+        secret_keys = list(pt.secret_keys)
+        if pt.needs_ca and literal.get("insecureSkipVerify") != "true":
+            secret_keys.append("ca.crt")
+        if creds.mode == "externalSecret":
+            remote = {k: creds.properties.get(k, k) for k in secret_keys}
+            remote.update({k: v for k, v in creds.properties.items() if k not in literal})
+            self._render("ExternalSecret", creds.where or where, name=name, refresh=creds.refresh, store=creds.store,
+                         store_kind=creds.store_kind, secret_labels=labels, literals=literal,
+                         remote=remote, remote_key=creds.key)
+            return name
+        # plaintextFromEnv: checks refuse it without --allow-plaintext-secrets
+        if not self.opts.allow_plaintext:
+            raise MtvgenError("plaintext credentials need --allow-plaintext-secrets", where=creds.where)
+        data = dict(literal)
+        for key, var in creds.env.items():
+            if var not in self.opts.environ:
+                raise MtvgenError(f"environment variable {var} (for credentials key '{key}') is not set",
+                                  where=creds.where, fix=f"export {var} before `mtvgen build`")
+            data[key] = self.opts.environ[var]
+        self._render("Secret", creds.where or where, name=name, secret_labels=labels, data=data)
+        return name
+
+    # -- kinds
+    def providers(self) -> None:
+        src, site = self.site.source, self.site
+        if not src.external:
+            literals = {"url": src.url} if src.url else {}
+            if src.type != "ova":
+                literals["insecureSkipVerify"] = "true" if src.insecure else "false"
+            secret = self._secret(f"{src.name}-credentials", src.type, src.credentials, literals, src.where)
+            settings = dict(src.settings)
+            if src.type == "vsphere":
+                settings["sdkEndpoint"] = src.sdk_endpoint  # else the mutating webhook adds it
+                if src.vddk_image:
+                    settings["vddkInitImage"] = src.vddk_image
+            self._render("Provider", src.where, name=src.name, type=src.type, url=src.url, secret=secret,
+                         settings=settings)
+            for h in src.hosts:
+                host_id = self.lock.host_ids[h.name]
+                ip = h.ip or self.lock.hosts[host_id].ip_addresses[0]
+                hsecret = secret
+                if h.credentials is not None:
+                    hsecret = self._secret(object_name(site.name, h.name, "host"), src.type, h.credentials,
+                                           {"ip": ip}, h.where, resource_type="hosts")
+                self._render("Host", h.where, name=object_name(site.name, h.name), host_id=host_id,
+                             host_name=h.name, ip=ip, provider=src.name, secret=hsecret)
+        dst = site.destination
+        if not dst.external:
+            literals = {"url": dst.url, "insecureSkipVerify": "true" if dst.insecure else "false"}
+            secret = self._secret(f"{dst.name}-credentials", "openshift", dst.credentials, literals, src.where)
+            self._render("Provider", src.where, name=dst.name, type="openshift", url=dst.url, secret=secret,
+                         settings={})
+
+    def maps(self) -> None:
+        used = {p.network_map.name for p in self.site.plans} | {p.storage_map.name for p in self.site.plans}
+        for m in self.site.maps:
+            if m.name in used:
+                self._map(m)
+
+    def _map(self, m: MapSpec) -> None:
+        pairs, field_where = [], {}
+        objects = self.lock.networks if m.kind == "network" else self.lock.datastores
+        for entry, ids in zip(m.entries, self.lock.maps.get(m.name, [])):
+            for obj_id in ids:
+                field_where[("spec", "map", len(pairs))] = entry.where
+                if obj_id == "pod" and self.site.source.type == "openshift":
+                    source = {"type": "pod"}
+                elif obj_id == "glance":
+                    source = {"name": "glance"}  # OpenStack image-backed instances: a name, no inventory id
+                else:
+                    obj = objects[obj_id]
+                    source = {"id": obj_id, "name": obj.name}
+                    if getattr(obj, "namespace", ""):
+                        source["namespace"] = obj.namespace
+                pair = {"source": source}
+                if m.kind == "network":
+                    if entry.target in ("pod", "ignored"):
+                        pair["type"] = entry.target
+                    else:
+                        ns, _, nad = entry.target.rpartition("/")
+                        pair.update(type="multus", nad=nad, nad_namespace=ns or self._plan_ns(m))
+                else:
+                    pair.update(storage_class=entry.storage_class, volume_mode=entry.volume_mode,
+                                access_mode=entry.access_mode, offload=entry.offload)
+                pairs.append(pair)
+        where = m.entries[0].where if m.entries else self.site.source.where
+        self._render("NetworkMap" if m.kind == "network" else "StorageMap", where, plan=m.owner,
+                     field_where=field_where, name=m.name, pairs=pairs, source_provider=self.site.source.name,
+                     destination_provider=self.site.destination.name)
+
+    def _plan_ns(self, m: MapSpec) -> str:
+        """A multus NAD without a namespace lives in the target namespace."""
+        owner = next((p for p in self.site.plans if p.name == m.owner), None)
+        return owner.target_namespace if owner else self.site.target_namespace
+
+    def hooks(self) -> None:
+        for h in self.site.hooks.values():
+            playbook = ""
+            if h.playbook:
+                playbook = base64.b64encode((self.site.dir / h.playbook).read_bytes()).decode()
+            self._render("Hook", h.where, name=h.object_name, image=h.image, playbook=playbook,
+                         service_account=h.service_account, deadline=h.deadline)
+
+    def plans(self) -> None:
+        for plan in self.site.plans:
+            vms, _ = planned(plan, self.lock)
+            self._plan(plan, vms)
+            if plan.start is not None and not plan.done:
+                self._migration(plan, vms)
+
+    def _plan(self, plan: PlanSpec, vms: list[PlannedVM]) -> None:
+        o = plan.options
+        options = {k: True for k in PLAN_TRUE_DEFAULTS}
+        options.update({k: v for k, v in o.items() if k in PLAN_TRUE_DEFAULTS})
+        options.update({k: v for k, v in plan.vm_options.items() if k in PLAN_TRUE_DEFAULTS})
+        options.update({k: o[k] for k in _PLAN_FIELDS if k in o})
+        options.update({k: plan.vm_options[k] for k in _PLAN_FIELDS if k in plan.vm_options})
+        transfer = None
+        if o.get("transferNetwork", "none") != "none":
+            ns, _, name = o["transferNetwork"].rpartition("/")
+            transfer = {"name": name, "namespace": ns or plan.target_namespace}
+        rows, field_where = [], {("spec",): plan.where}
+        for key in options:
+            field_where[("spec", key)] = plan.option_where(key)
+        for i, p in enumerate(vms):
+            fields = {}
+            if p.explicit_target or p.target_name != p.vm.name:
+                fields["targetName"] = p.target_name
+            for key in _VM_FIELDS:
+                if key in p.options and (key in _VM_ALWAYS or (p.override and key in p.override.options)):
+                    fields[key] = p.options[key]
+            if self.site.source.type == "openshift":
+                fields["namespace"] = p.vm.namespace
+            hooks = [{"step": step, "name": self.site.hooks[p.options[key]].object_name}
+                     for key, step in (("preHook", "PreHook"), ("postHook", "PostHook")) if p.options.get(key)]
+            rows.append({"id": p.vm.id, "name": p.vm.name, "fields": fields, "hooks": hooks,
+                         "luks": p.options.get("luksSecret", "")})
+            field_where[("spec", "vms", i)] = p.where
+        self._render("Plan", plan.where, plan=plan.name, field_where=field_where, name=plan.object_name,
+                     description=o.get("description", ""), source_provider=self.site.source.name,
+                     destination_provider=self.site.destination.name, network_map=plan.network_map.name,
+                     storage_map=plan.storage_map.name, target_namespace=plan.target_namespace,
+                     type=plan.type, transfer_network=transfer, options=options, vms=rows)
+
+    def _migration(self, plan: PlanSpec, vms: list[PlannedVM]) -> None:
+        start = plan.start
+        per_vm = []
+        for vm_name, cutover, _where in start.vm_cutover:
+            hits = match_vms(vm_name, [p.vm for p in vms])
+            if len(hits) == 1:
+                per_vm.append({"id": hits[0].id, "cutover": cutover})
+        self._render("Migration", start.where, plan=plan.name, name=f"{plan.object_name}-{start.attempt}",
+                     plan_name=plan.object_name, cutover=start.cutover, vm_cutover=per_vm)
+
+
+def render(site: Site, lock: Lock, options: RenderOptions | None = None) -> list[Document]:
+    """All documents of a site, in apply order (sync wave, then kind, then name)."""
+    r = Renderer(site, lock, options or RenderOptions())
+    r.providers()
+    r.maps()
+    r.hooks()
+    r.plans()
+    order = list(KINDS)
+    return sorted(r.docs, key=lambda d: (KINDS[d.kind].wave, order.index(d.kind), d.name))

@@ -1,0 +1,190 @@
+"""Stage 3: resolve a site's names against an inventory. Pure: no network.
+
+Selectors pick VMs, mapping entries and ESXi hosts resolve to ids. Problems are
+Diagnostics at the spec line of the selector or entry; `mtvgen lock` refuses to
+write a lock while any of them is an error.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from dataclasses import dataclass, field
+from fnmatch import fnmatchcase
+
+from .diagnostics import Diagnostic
+from .inventory.model import VM, Inventory
+from .spec import MapEntry, Selector, Site
+
+
+@dataclass
+class Resolution:
+    plans: dict[str, list[str]] = field(default_factory=dict)        # plan -> VM ids
+    maps: dict[str, list[list[str]]] = field(default_factory=dict)   # map name -> ids per entry
+    hosts: dict[str, str] = field(default_factory=dict)              # host name -> id
+    diagnostics: list[Diagnostic] = field(default_factory=list)
+
+
+def _closest(word: str, candidates) -> str:
+    near = difflib.get_close_matches(word, sorted(set(candidates)), n=3, cutoff=0.6)
+    return f"closest: {', '.join(repr(n) for n in near)}" if near else "no similar name exists"
+
+
+class _Matcher:
+    def __init__(self, inv: Inventory):
+        self.inv = inv
+        self.regex_cache: dict[str, re.Pattern] = {}
+
+    def __call__(self, vm: VM, crit: dict) -> bool:
+        for key, want in crit.items():
+            if not self._one(vm, key, want):
+                return False
+        return True
+
+    def _one(self, vm: VM, key: str, want) -> bool:
+        if key == "name":
+            return vm.name == want
+        if key == "id":
+            return vm.id == want
+        if key == "path":
+            return vm.path == want
+        if key == "glob":
+            return fnmatchcase(vm.name, want)
+        if key == "regex":
+            return bool(self.regex_cache[want].fullmatch(vm.name))
+        if key == "folder":
+            return vm.path.startswith(want.rstrip("/") + "/")
+        if key == "datacenter":
+            return vm.datacenter == want
+        if key == "cluster":
+            return vm.cluster == want
+        if key == "host":
+            host = self.inv.hosts.get(vm.host)
+            return vm.host == want or (host is not None and host.name == want)
+        if key == "namespace":
+            return vm.namespace == want
+        if key == "powerState":
+            return vm.power_state == want
+        if key == "guestId":
+            return fnmatchcase(vm.guest_id, want)
+        if key == "firmware":
+            return vm.firmware == want
+        if key == "attributes":
+            attrs = dict(vm.attributes)
+            return all(k in attrs and fnmatchcase(attrs[k], v) for k, v in want.items())
+        raise AssertionError(f"selector key {key} is in the schema but not here")
+
+
+def _select(sel: Selector, vms: list[VM], match: _Matcher, plan: str, diags: list) -> list[VM]:
+    if "regex" in sel.criteria and sel.criteria["regex"] not in match.regex_cache:
+        try:
+            match.regex_cache[sel.criteria["regex"]] = re.compile(sel.criteria["regex"])
+        except re.error as exc:
+            diags.append(Diagnostic("MTV001", f"regex {sel.criteria['regex']!r} does not compile: {exc}", sel.where,
+                                    "fix the regular expression (Python syntax, matched against the whole name)",
+                                    plan=plan))
+            return []
+    hits = [vm for vm in vms if match(vm, sel.criteria)]
+    if sel.exact:
+        if not hits:
+            word = sel.criteria.get("name") or sel.criteria.get("path") or sel.criteria.get("id")
+            pool = [v.name for v in vms] if "name" in sel.criteria else (
+                [v.path for v in vms] if "path" in sel.criteria else [v.id for v in vms])
+            diags.append(Diagnostic("MTV010", f"no VM matches {_describe(sel)}", sel.where, _closest(word, pool),
+                                    plan=plan))
+        elif len(hits) > 1:
+            listing = ", ".join(f"{v.path or v.name} ({v.id})" for v in hits)
+            diags.append(Diagnostic("MTV012", f"{_describe(sel)} matches {len(hits)} VMs: {listing}", sel.where,
+                                    "select one by `path:` or `id:`, or add `folder:`/`datacenter:` to this selector",
+                                    plan=plan))
+            return []
+        for v in hits:
+            if v.is_template:
+                diags.append(Diagnostic("MTV018", f"VM {v.name!r} ({v.id}) is a template", sel.where, plan=plan,
+                                        vm=v.id))
+        return [v for v in hits if not v.is_template]
+    hits = [v for v in hits if not v.is_template]
+    if not hits:
+        diags.append(Diagnostic("MTV011", f"{_describe(sel)} matches no VM", sel.where, plan=plan))
+    return hits
+
+
+def _describe(sel: Selector) -> str:
+    return " and ".join(f"{k} {v!r}" for k, v in sel.criteria.items())
+
+
+def _resolve_entry(e: MapEntry, objects: dict, site: Site, diags: list) -> list[str]:
+    if e.id:
+        if e.id in objects:
+            return [e.id]
+        diags.append(Diagnostic("MTV017", f"{e.kind} id {e.id!r} does not exist in the source inventory", e.where,
+                                _closest(e.id, objects)))
+        return []
+    scope = [e.datacenter] if e.datacenter else list(site.source.datacenters)
+    if site.source.type == "openstack" and e.kind == "storage" and e.source == "glance":
+        return ["glance"]  # image-backed instances: a fixed source, not an inventory object
+    by_path = site.source.type == "openshift" and "/" in e.source
+    hits = [o for o in objects.values()
+            if (o.path == e.source if by_path else o.name == e.source)
+            and (not scope or not o.datacenter or o.datacenter in scope)]
+    if not hits:
+        diags.append(Diagnostic("MTV017", f"{e.kind} {e.source!r} does not exist in the source inventory"
+                                + (f" (datacenters {', '.join(scope)})" if scope else ""), e.where,
+                                _closest(e.source, [o.name for o in objects.values()])))
+        return []
+    switches = [o for o in hits if getattr(o, "variant", "") == "DvSwitch"]
+    if switches:
+        diags.append(Diagnostic("MTV034", f"network {e.source!r} is a distributed switch "
+                                f"({', '.join(o.id for o in switches)}), not a port group", e.where))
+    return sorted(o.id for o in hits if o not in switches)
+
+
+def resolve(site: Site, inv: Inventory) -> Resolution:
+    res = Resolution()
+    diags = res.diagnostics
+    scope = set(site.source.datacenters)
+    vms = sorted((v for v in inv.vms.values() if not scope or v.datacenter in scope), key=lambda v: (v.path, v.id))
+    match = _Matcher(inv)
+    owner: dict[str, str] = {}
+    for plan in site.plans:
+        chosen: dict[str, VM] = {}
+        exact_seen: dict[str, Selector] = {}
+        for sel in plan.select:
+            for vm in _select(sel, vms, match, plan.name, diags):
+                if sel.exact and vm.id in exact_seen and exact_seen[vm.id] is not sel:
+                    diags.append(Diagnostic("MTV013", f"VM {vm.name!r} ({vm.id}) is also selected at line "
+                                            f"{exact_seen[vm.id].where.line}", sel.where, plan=plan.name, vm=vm.id))
+                if sel.exact:
+                    exact_seen[vm.id] = sel
+                chosen[vm.id] = vm
+        for sel in plan.exclude:
+            hits = [v for v in chosen.values() if match(v, sel.criteria)]
+            if not hits:
+                diags.append(Diagnostic("MTV011", f"exclude {_describe(sel)} matches no selected VM", sel.where,
+                                        plan=plan.name))
+            for v in hits:
+                del chosen[v.id]
+        if not chosen:
+            diags.append(Diagnostic("MTV015", f"plan '{plan.name}' selects no VM", plan.where, plan=plan.name))
+        for vm_id, vm in chosen.items():
+            if vm_id in owner:
+                diags.append(Diagnostic("MTV014", f"VM {vm.name!r} ({vm_id}) is selected by plans '{owner[vm_id]}' "
+                                        f"and '{plan.name}'", plan.where, "exclude it from one of the plans",
+                                        plan=plan.name, vm=vm_id))
+            owner.setdefault(vm_id, plan.name)
+        res.plans[plan.name] = sorted(chosen, key=lambda i: (chosen[i].path, i))
+    for m in site.maps:
+        objects = inv.networks if m.kind == "network" else inv.datastores
+        res.maps[m.name] = [_resolve_entry(e, objects, site, diags) for e in m.entries]
+    for h in site.source.hosts:
+        hits = [x for x in inv.hosts.values() if x.name == h.name and (not scope or x.datacenter in scope)]
+        if len(hits) == 1:
+            res.hosts[h.name] = hits[0].id
+        elif not hits:
+            diags.append(Diagnostic("MTV017", f"ESXi host {h.name!r} does not exist in the source inventory",
+                                    h.where, _closest(h.name, [x.name for x in inv.hosts.values()])))
+        else:
+            diags.append(Diagnostic("MTV012", f"host name {h.name!r} matches {len(hits)} hosts: "
+                                    + ", ".join(f"{x.path} ({x.id})" for x in hits), h.where,
+                                    "limit source.datacenters to one datacenter"))
+    return res

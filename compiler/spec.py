@@ -1,0 +1,479 @@
+"""Stage 1: load a site spec (sites/<site>/site.yaml) into dataclasses.
+
+YAML with line marks -> JSON Schema (schemas/site.schema.json) -> cross-reference
+checks -> Site. Every problem is a Diagnostic that points at the spec line.
+"""
+
+from __future__ import annotations
+
+import difflib
+import hashlib
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+
+from . import names, resources, yamlio
+from .diagnostics import Diagnostic, finalize, has_errors, summary
+from .errors import DiagnosticsFailed, Location, MtvgenError
+from .tables import PROVIDER_TYPES
+
+SPEC_FILE = "site.yaml"
+LOCK_FILE = "mtvgen.lock"
+PLAN_OPTIONS = tuple(resources.schema("site.schema.json")["$defs"]["planOptions"]["properties"])
+VM_OPTIONS = tuple(resources.schema("site.schema.json")["$defs"]["vmOptions"]["properties"])
+
+
+@dataclass(frozen=True)
+class Credentials:
+    mode: str                        # secret | externalSecret | plaintextFromEnv | none
+    secret: str = ""
+    store: str = ""
+    store_kind: str = "ClusterSecretStore"
+    key: str = ""
+    refresh: str = "1h"
+    properties: dict = field(default_factory=dict)
+    env: dict = field(default_factory=dict)
+    data: dict = field(default_factory=dict)
+    where: Location | None = None
+
+
+@dataclass(frozen=True)
+class HostSpec:
+    name: str
+    ip: str
+    credentials: Credentials | None
+    where: Location
+
+
+@dataclass(frozen=True)
+class Source:
+    type: str
+    name: str
+    url: str
+    external: bool
+    credentials: Credentials | None
+    insecure: bool
+    vddk_image: str
+    sdk_endpoint: str
+    settings: dict
+    datacenters: tuple[str, ...]
+    hosts: tuple[HostSpec, ...]
+    where: Location
+
+
+@dataclass(frozen=True)
+class Destination:
+    name: str
+    external: bool
+    url: str = ""
+    credentials: Credentials | None = None
+    insecure: bool = False
+
+
+@dataclass(frozen=True)
+class MapEntry:
+    kind: str                 # network | storage
+    source: str               # name ("" when given by id)
+    id: str
+    datacenter: str
+    where: Location
+    target: str = ""          # network: pod | ignored | ns/nad
+    storage_class: str = ""
+    volume_mode: str = ""
+    access_mode: str = ""
+    offload: dict | None = None
+
+    @property
+    def label(self) -> str:
+        return self.source or f"id {self.id}"
+
+    def key(self) -> list:
+        """What resolution depends on (goes into the lock fingerprint)."""
+        return [self.source, self.id, self.datacenter]
+
+
+@dataclass(frozen=True)
+class MapSpec:
+    kind: str                 # network | storage
+    name: str                 # Kubernetes object name
+    owner: str                # "" for the site map, else the plan name
+    entries: tuple[MapEntry, ...]
+
+
+@dataclass(frozen=True)
+class HookSpec:
+    name: str
+    object_name: str
+    image: str
+    playbook: str
+    service_account: str
+    deadline: int | None
+    where: Location
+
+
+@dataclass(frozen=True)
+class Selector:
+    criteria: dict
+    where: Location
+
+    @property
+    def exact(self) -> bool:
+        """name/id/path selectors promise one VM each; patterns may match none."""
+        return bool({"name", "id", "path"} & set(self.criteria))
+
+
+@dataclass(frozen=True)
+class Override:
+    match: str
+    target_name: str | None
+    options: dict
+    where: Location
+    raw: Any
+
+
+@dataclass(frozen=True)
+class Start:
+    attempt: int
+    cutover: str
+    vm_cutover: tuple[tuple[str, str, Location], ...]
+    where: Location
+
+
+@dataclass
+class PlanSpec:
+    name: str
+    object_name: str
+    options: dict              # plan-level options, defaults applied
+    vm_options: dict           # VM-level options set at plan or site level
+    select: tuple[Selector, ...]
+    exclude: tuple[Selector, ...]
+    overrides: tuple[Override, ...]
+    network_map: MapSpec
+    storage_map: MapSpec
+    start: Start | None
+    done: bool
+    where: Location
+    raw: Any
+    defaults_raw: Any
+
+    def option_where(self, key: str) -> Location:
+        """Where an option was set: the plan, the site defaults, else the plan itself."""
+        if isinstance(self.raw, dict) and key in self.raw:
+            return yamlio.locate(self.raw, [key])
+        if isinstance(self.defaults_raw, dict) and key in self.defaults_raw:
+            return yamlio.locate(self.defaults_raw, [key])
+        return self.where
+
+    @property
+    def type(self) -> str:
+        return self.options.get("type", "cold")
+
+    @property
+    def target_namespace(self) -> str:
+        return self.options["targetNamespace"]
+
+
+@dataclass(frozen=True)
+class Suppression:
+    code: str
+    plan: str
+    vm: str
+    reason: str
+    where: Location
+
+    def matches(self, d: Diagnostic) -> bool:
+        return (d.code == self.code and (not self.plan or self.plan == d.plan)
+                and (not self.vm or self.vm == d.vm))
+
+
+@dataclass
+class Site:
+    name: str
+    dir: Path
+    file: str                  # spec path as shown in messages
+    mtv_namespace: str
+    target_namespace: str
+    source: Source
+    destination: Destination
+    hooks: dict[str, HookSpec]
+    plans: list[PlanSpec]
+    maps: list[MapSpec]
+    suppressions: list[Suppression]
+    raw: Any
+
+    @property
+    def lock_path(self) -> Path:
+        return self.dir / LOCK_FILE
+
+    def resolution_inputs(self) -> dict:
+        """Everything resolution depends on, by section. The lock stores a digest
+        of each section, so a build can say exactly what changed since the lock."""
+        src = self.source
+        inputs = {"source": [src.type, src.url, list(src.datacenters), sorted(h.name for h in src.hosts)]}
+        for m in self.maps:
+            inputs[f"{m.kind}-map {m.name}"] = [e.key() for e in m.entries]
+        for p in self.plans:
+            inputs[f"plan {p.name}"] = [[s.criteria for s in p.select], [s.criteria for s in p.exclude]]
+        return {k: _digest(v) for k, v in sorted(inputs.items())}
+
+    def section_where(self, section: str) -> Location:
+        kind, _, name = section.partition(" ")
+        if kind == "plan":
+            return next((p.where for p in self.plans if p.name == name), Location(self.file))
+        if kind in ("network-map", "storage-map"):
+            key = "networks" if kind == "network-map" else "storage"
+            plan = next((p for p in self.plans if p.network_map.name == name or p.storage_map.name == name
+                         and p.storage_map.owner), None)
+            if plan is not None and isinstance(plan.raw, dict) and key in plan.raw:
+                return yamlio.locate(plan.raw, [key])
+            return yamlio.locate(self.raw, [key])
+        return yamlio.locate(self.raw, [section])
+
+
+def _digest(value) -> str:
+    return "sha256:" + hashlib.sha256(json.dumps(yamlio.plain(value), sort_keys=True).encode()).hexdigest()[:16]
+
+
+# ------------------------------------------------------------------ loading
+
+def load(site_dir: Path, display_root: Path | None = None) -> Site:
+    """Read and check sites/<site>/site.yaml. Raises DiagnosticsFailed listing
+    every problem found, each at its line."""
+    site_dir = Path(site_dir)
+    path = site_dir / SPEC_FILE
+    shown = _display(path, display_root)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise MtvgenError(f"no site spec in {site_dir}", where=Location(shown),
+                          fix=f"create {shown} (see sites/ for examples, or run `mtvgen init`)") from None
+    raw = yamlio.load_marked(text, shown)
+    diags = list(_schema_diagnostics(raw, shown))
+    if not has_errors(diags):
+        site = _build(site_dir, shown, raw, diags)
+        diags += _cross_references(site)
+    diags = finalize(diags)
+    if has_errors(diags):
+        raise DiagnosticsFailed(diags, f"{shown}: spec has errors: {summary(diags)}")
+    return site
+
+
+def _display(path: Path, root: Path | None) -> str:
+    try:
+        return str(path.resolve().relative_to((root or Path.cwd()).resolve()))
+    except ValueError:
+        return str(path)
+
+
+def _allowed_keys(schema: dict, root: dict) -> set[str]:
+    keys = set(schema.get("properties", {}))
+    for sub in schema.get("allOf", []):
+        if "$ref" in sub:
+            sub = root["$defs"][sub["$ref"].rsplit("/", 1)[1]]
+        keys |= _allowed_keys(sub, root)
+    return keys
+
+
+def _schema_diagnostics(raw, file: str):
+    schema = resources.schema("site.schema.json")
+    if not isinstance(raw, dict):
+        yield Diagnostic("MTV001", "a site spec must be a YAML mapping", Location(file, 1, 1),
+                         help="start with `apiVersion: mtvgen/v1`")
+        return
+    validator = jsonschema.Draft202012Validator(schema, format_checker=jsonschema.FormatChecker())
+    for err in validator.iter_errors(raw):
+        yield from _explain(err, raw, schema, file)
+
+
+def _explain(err: jsonschema.ValidationError, raw, root: dict, file: str):
+    path = list(err.absolute_path)
+    where = yamlio.locate(raw, path, file)
+    dotted = ".".join(str(p) for p in path) or "(top level)"
+    custom = err.schema.get("x-error") if isinstance(err.schema, dict) else None
+    if err.validator in ("additionalProperties", "unevaluatedProperties"):
+        allowed = _allowed_keys(err.schema, root)
+        for key in sorted(set(err.instance) - allowed):
+            near = difflib.get_close_matches(key, sorted(allowed), n=1, cutoff=0.5)
+            fix = f"did you mean '{near[0]}'?" if near else f"valid keys here: {', '.join(sorted(allowed))}"
+            yield Diagnostic("MTV001", f"unknown key '{key}' in {dotted}", yamlio.key_location(err.instance, key), fix)
+        return
+    if err.validator == "required":
+        missing = err.message.split("'")[1] if "'" in err.message else err.message
+        yield Diagnostic("MTV001", f"{dotted}: missing required key '{missing}'", where,
+                         f"add `{missing}:` here")
+        return
+    if err.validator == "oneOf" and custom:
+        yield Diagnostic("MTV001", f"{dotted}: {custom}", where)
+        return
+    if custom:
+        yield Diagnostic("MTV001", f"{dotted}: {yamlio.plain(err.instance)!r} {custom}", where)
+        return
+    if err.validator == "type":
+        want = err.validator_value
+        got = type(err.instance).__name__.replace("Marked", "").replace("List", "list").replace("dict", "mapping") or "mapping"
+        yield Diagnostic("MTV001", f"{dotted}: expected {want}, got {got} {yamlio.plain(err.instance)!r}", where,
+                         "quote the value if it is meant as text" if want == "string" else "")
+        return
+    if err.validator == "enum":
+        yield Diagnostic("MTV001", f"{dotted}: {yamlio.plain(err.instance)!r} is not one of "
+                         f"{', '.join(map(str, err.validator_value))}", where)
+        return
+    yield Diagnostic("MTV001", f"{dotted}: {err.message}", where)
+
+
+def _credentials(raw, file) -> Credentials | None:
+    if raw is None:
+        return None
+    where = yamlio.locate(raw, [], file)
+    data = dict(raw.get("data", {}))
+    if "secret" in raw:
+        return Credentials("secret", secret=raw["secret"], data=data, where=where)
+    if "externalSecret" in raw:
+        es = raw["externalSecret"]
+        return Credentials("externalSecret", store=es["store"], store_kind=es.get("storeKind", "ClusterSecretStore"),
+                           key=es["key"], refresh=es.get("refreshInterval", "1h"),
+                           properties=dict(es.get("properties", {})), data=data, where=where)
+    return Credentials("plaintextFromEnv", env=dict(raw["plaintextFromEnv"]), data=data, where=where)
+
+
+def _map(kind: str, name: str, owner: str, raw_list, file) -> MapSpec:
+    entries = []
+    for i, e in enumerate(raw_list or []):
+        where = yamlio.locate(raw_list, [i], file)
+        entries.append(MapEntry(kind, e.get("source", ""), e.get("id", ""), e.get("datacenter", ""), where,
+                                target=e.get("target", ""), storage_class=e.get("storageClass", ""),
+                                volume_mode=e.get("volumeMode", ""), access_mode=e.get("accessMode", ""),
+                                offload=yamlio.plain(e.get("offload"))))
+    return MapSpec(kind, name, owner, tuple(entries))
+
+
+def object_name(*parts: str) -> str:
+    return names.to_label("-".join(p for p in parts if p))
+
+
+def _build(site_dir: Path, file: str, raw, diags: list) -> Site:
+    site_name = site_dir.name
+    where = lambda *path: yamlio.locate(raw, list(path), file)  # noqa: E731
+    s = raw["source"]
+    ptype = s["type"]
+    hosts = tuple(HostSpec(h["name"], h.get("ipAddress", ""), _credentials(h.get("credentials"), file),
+                           where("source", "hosts", i)) for i, h in enumerate(s.get("hosts", [])))
+    source = Source(ptype, s.get("name") or object_name(site_name, ptype), s.get("url", ""), bool(s.get("external")),
+                    _credentials(s.get("credentials"), file), bool(s.get("insecureSkipVerify")),
+                    s.get("vddkImage", ""), s.get("sdkEndpoint", "vcenter"), dict(s.get("settings", {})),
+                    tuple(s.get("datacenters", [])), hosts, where("source"))
+    d = raw.get("destination") or {}
+    if d.get("url") or d.get("name"):
+        destination = Destination(d.get("name") or object_name(site_name, "destination"), False, d.get("url", ""),
+                                  _credentials(d.get("credentials"), file), bool(d.get("insecureSkipVerify")))
+    else:
+        destination = Destination(d.get("provider", "host"), True)
+
+    hooks = {}
+    for i, h in enumerate(raw.get("hooks", [])):
+        if h["name"] in hooks:
+            diags.append(Diagnostic("MTV003", f"hook '{h['name']}' is defined twice", where("hooks", i, "name"),
+                                    f"the first is at line {hooks[h['name']].where.line}"))
+            continue
+        hooks[h["name"]] = HookSpec(h["name"], object_name(site_name, h["name"]), h.get("image", ""),
+                                    h.get("playbook", ""), h.get("serviceAccount", ""), h.get("deadline"),
+                                    where("hooks", i))
+
+    defaults = raw.get("defaults") or {}
+    site_net = _map("network", object_name(site_name, "network"), "", raw.get("networks"), file)
+    site_sto = _map("storage", object_name(site_name, "storage"), "", raw.get("storage"), file)
+    maps = [site_net, site_sto]
+    plans, seen = [], {}
+    for i, p in enumerate(raw["plans"]):
+        if p["name"] in seen:
+            diags.append(Diagnostic("MTV003", f"plan '{p['name']}' is defined twice", where("plans", i, "name"),
+                                    f"the first is at line {seen[p['name']].line}; rename one"))
+            continue
+        seen[p["name"]] = where("plans", i)
+        options = {"targetNamespace": raw["targetNamespace"]}
+        options.update({k: defaults[k] for k in PLAN_OPTIONS if k in defaults})
+        options.update({k: p[k] for k in PLAN_OPTIONS if k in p})
+        vm_options = {k: defaults[k] for k in VM_OPTIONS if k in defaults}
+        vm_options.update({k: p[k] for k in VM_OPTIONS if k in p})
+        net, sto = site_net, site_sto
+        if "networks" in p:
+            net = _map("network", object_name(site_name, p["name"], "network"), p["name"], p["networks"], file)
+            maps.append(net)
+        if "storage" in p:
+            sto = _map("storage", object_name(site_name, p["name"], "storage"), p["name"], p["storage"], file)
+            maps.append(sto)
+        sel = tuple(Selector(yamlio.plain(x), where("plans", i, "select", j)) for j, x in enumerate(p["select"]))
+        exc = tuple(Selector(yamlio.plain(x), where("plans", i, "exclude", j)) for j, x in enumerate(p.get("exclude", [])))
+        ovr = tuple(Override(o["match"], o.get("targetName"), {k: o[k] for k in VM_OPTIONS if k in o},
+                             where("plans", i, "vms", j), o) for j, o in enumerate(p.get("vms", [])))
+        start = None
+        if "start" in p:
+            st = p["start"] if isinstance(p["start"], dict) else {}
+            start = Start(st.get("attempt", 1), st.get("cutover", ""),
+                          tuple((c["vm"], c["cutover"], where("plans", i, "start", "vmCutover", k))
+                                for k, c in enumerate(st.get("vmCutover", []))), where("plans", i, "start"))
+        plans.append(PlanSpec(p["name"], object_name(site_name, p["name"]), options, vm_options, sel, exc, ovr,
+                              net, sto, start, bool(p.get("done")), where("plans", i), p, defaults))
+    sups = [Suppression(x["code"], x.get("plan", ""), x.get("vm", ""), x["reason"], where("suppress", i))
+            for i, x in enumerate(raw.get("suppress", []))]
+    return Site(site_name, site_dir, file, raw.get("mtvNamespace", "openshift-mtv"), raw["targetNamespace"],
+                source, destination, hooks, plans, maps, sups, raw)
+
+
+def _cross_references(site: Site):
+    """Names that must point at something the spec defines, and type rules that
+    a schema cannot express."""
+    ptype = PROVIDER_TYPES[site.source.type]
+    for plan in site.plans:
+        for raw in [plan.raw] + [o.raw for o in plan.overrides]:
+            for key in ("preHook", "postHook"):
+                name = raw.get(key)
+                if name and name not in site.hooks:
+                    near = difflib.get_close_matches(name, list(site.hooks), n=1)
+                    yield Diagnostic("MTV002", f"{key} '{name}' is not a hook of this site", yamlio.locate(raw, [key]),
+                                     f"did you mean '{near[0]}'?" if near else "define it under `hooks:`", plan=plan.name)
+    for key in ("preHook", "postHook"):
+        name = (site.raw.get("defaults") or {}).get(key)
+        if name and name not in site.hooks:
+            yield Diagnostic("MTV002", f"{key} '{name}' is not a hook of this site",
+                             yamlio.locate(site.raw, ["defaults", key]), "define it under `hooks:`")
+    plan_names = {p.name for p in site.plans}
+    for s in site.suppressions:
+        if s.plan and s.plan not in plan_names:
+            yield Diagnostic("MTV002", f"suppression names plan '{s.plan}', which this site does not have", s.where)
+    if site.source.hosts and not ptype.has_hosts:
+        yield Diagnostic("MTV065", f"source.hosts is set, but {ptype.name} sources have no ESXi hosts",
+                         yamlio.locate(site.raw, ["source", "hosts"]))
+    yield from _credential_rules(site)
+
+
+def _credential_rules(site: Site):
+    src = site.source
+    ptype = PROVIDER_TYPES[src.type]
+    if src.external:
+        return
+    creds = src.credentials
+    where = yamlio.locate(site.raw, ["source"])
+    if creds is None:
+        if ptype.secret_keys:
+            yield Diagnostic("MTV005", f"a {src.type} provider needs credentials "
+                             f"({', '.join(ptype.secret_keys)})", where,
+                             "add source.credentials with `secret:` or `externalSecret:`")
+        return
+    for key in creds.data:
+        if key in ptype.secret_keys or key in ("ca.crt", "cacert"):
+            yield Diagnostic("MTV005", f"credentials.data.{key} would put a secret value in Git", creds.where,
+                             f"fetch '{key}' through externalSecret instead")
+        elif key not in ptype.literal_keys:
+            yield Diagnostic("MTV005", f"credentials.data.{key} is not a {src.type} provider Secret key", creds.where,
+                             f"valid keys: {', '.join(ptype.literal_keys)}")
+    if creds.mode == "plaintextFromEnv":
+        missing = [k for k in ptype.secret_keys if k not in creds.env]
+        if missing:
+            yield Diagnostic("MTV005", f"plaintextFromEnv lacks {', '.join(missing)} for a {src.type} provider",
+                             creds.where, f"map {missing[0]} to an environment variable")
+    if not src.url and src.type != "openshift":
+        yield Diagnostic("MTV001", f"source.url is required for {src.type} (e.g. {ptype.url_hint})", where)

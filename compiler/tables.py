@@ -1,0 +1,68 @@
+"""One table per fact. Everything else looks facts up here."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+API = "forklift.konveyor.io/v1beta1"
+
+
+@dataclass(frozen=True)
+class Kind:
+    kind: str
+    api_version: str
+    wave: int            # Argo CD sync wave: lower applies (and must be healthy) first
+    template: str
+    protect: bool        # Prune=false,Delete=false: never deleted by the GitOps tool
+    schema: str | None   # file in schemas/forklift/ (None: not a Forklift kind)
+
+
+# Order of this table = order of objects in kustomization.yaml and in the build.
+KINDS: dict[str, Kind] = {k.kind: k for k in (
+    Kind("ExternalSecret", "external-secrets.io/v1", -10, "externalsecret.yaml.j2", False, None),
+    Kind("Secret", "v1", -10, "secret.yaml.j2", False, None),
+    Kind("Provider", API, 0, "provider.yaml.j2", True, "provider.json"),
+    Kind("Host", API, 10, "host.yaml.j2", False, "host.json"),
+    Kind("NetworkMap", API, 10, "networkmap.yaml.j2", False, "networkmap.json"),
+    Kind("StorageMap", API, 10, "storagemap.yaml.j2", False, "storagemap.json"),
+    Kind("Hook", API, 10, "hook.yaml.j2", False, "hook.json"),
+    Kind("Plan", API, 20, "plan.yaml.j2", True, "plan.json"),
+    Kind("Migration", API, 30, "migration.yaml.j2", True, "migration.json"),
+)}
+
+
+@dataclass(frozen=True)
+class ProviderType:
+    name: str
+    secret_keys: tuple[str, ...]      # credential keys: never in Git in plaintext
+    needs_ca: bool                    # `ca.crt` required unless insecureSkipVerify
+    literal_keys: tuple[str, ...]     # non-secret Secret keys the spec may set
+    migration_types: tuple[str, ...]  # Plan.spec.type values the controller accepts
+    has_hosts: bool                   # Host CRs (ESXi transfer interfaces)
+    storage_word: str                 # what a storage-map source is called
+    url_hint: str
+
+
+PROVIDER_TYPES: dict[str, ProviderType] = {p.name: p for p in (
+    ProviderType("vsphere", ("user", "password"), True, ("url", "insecureSkipVerify"),
+                 ("cold", "warm", "conversion"), True, "datastore", "https://<vcenter>/sdk"),
+    ProviderType("ovirt", ("user", "password"), True, ("url", "insecureSkipVerify"),
+                 ("cold", "warm"), False, "storage domain", "https://<engine>/ovirt-engine/api"),
+    ProviderType("openstack", ("username", "password"), False,
+                 ("url", "insecureSkipVerify", "domainName", "projectName", "regionName",
+                  "userDomainName", "projectDomainName", "authType", "availability"),
+                 ("cold",), False, "volume type", "https://<keystone>:5000/v3"),
+    ProviderType("ova", (), False, ("url",), ("cold",), False, "storage", "<nfs-server>:/<export>"),
+    ProviderType("openshift", ("token",), False, ("url", "insecureSkipVerify"),
+                 ("cold", "live"), False, "storage class", "https://api.<cluster>:6443"),
+)}
+
+# Plan booleans whose CRD default is `true`: omitting a `false` turns it into `true`,
+# so these are always written out (forklift-api.md 5.1; plans CRD).
+PLAN_TRUE_DEFAULTS = ("preserveStaticIPs", "migrateSharedDisks", "runPreflightInspection",
+                      "useCompatibilityMode", "deleteVmOnFailMigration")
+
+# Labels on every object mtvgen writes.
+MANAGED_BY = {"app.kubernetes.io/managed-by": "mtvgen", "app.kubernetes.io/part-of": "mtvgen"}
+SITE_LABEL = "mtvgen.io/site"
+PLAN_LABEL = "mtvgen.io/plan"

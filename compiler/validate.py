@@ -1,0 +1,101 @@
+"""Stage 7: every generated document against the project's strict Forklift
+schemas (schemas/forklift/), and every reference against what the build emits
+or the spec declares external. Failures point at the spec line behind the field.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+import jsonschema
+from referencing import Registry, Resource
+
+from . import resources
+from .diagnostics import Diagnostic
+from .render import Document
+from .spec import Site
+from .tables import KINDS
+
+
+@lru_cache(maxsize=None)
+def _validators() -> dict[str, jsonschema.Draft202012Validator]:
+    folder = resources.schemas_dir() / "forklift"
+    registry = Registry()
+    schemas = {}
+    for path in sorted(folder.glob("*.json")):
+        schema = resources.schema(f"forklift/{path.name}")
+        registry = registry.with_resource(schema["$id"], Resource.from_contents(schema))
+        schemas[path.name] = schema
+    checker = jsonschema.FormatChecker()
+    return {kind: jsonschema.Draft202012Validator(schemas[k.schema], registry=registry, format_checker=checker)
+            for kind, k in KINDS.items() if k.schema}
+
+
+def schema_errors(doc: Document) -> list[Diagnostic]:
+    validator = _validators().get(doc.kind)
+    if validator is None:
+        return []
+    out = []
+    for err in validator.iter_errors(doc.body):
+        path = list(err.absolute_path)
+        field = "/".join(str(p) for p in path) or "(document)"
+        out.append(Diagnostic("MTV099", f"{doc.kind} {doc.name}: {field}: {err.message}", doc.where_for(path),
+                              "fix the spec value behind this field", plan=doc.plan))
+    return out
+
+
+def references(site: Site, docs: list[Document]) -> list[Diagnostic]:
+    """Every object a document names is emitted here or declared external."""
+    have = {(d.kind, d.namespace, d.name) for d in docs}
+    secrets = {(d.namespace, d.name) for d in docs if d.kind in ("Secret", "ExternalSecret")}
+    ns = site.mtv_namespace
+    external = set()
+    if site.destination.external:
+        external.add(("Provider", ns, site.destination.name))
+    if site.source.external:
+        external.add(("Provider", ns, site.source.name))
+    for c in [site.source.credentials] + [h.credentials for h in site.source.hosts]:
+        if c is not None and c.mode == "secret":
+            secrets.add((ns, c.secret))
+    out = []
+
+    def need(doc: Document, kind: str, ref: dict, path):
+        key = (ref.get("namespace", ""), ref.get("name", ""))
+        ok = key in secrets if kind == "Secret" else (kind, *key) in have | external
+        if not ok:
+            out.append(Diagnostic("MTV099", f"{doc.kind} {doc.name} refers to {kind} {key[0]}/{key[1]}, which is "
+                                  "neither generated nor declared external", doc.where_for(path),
+                                  "define it in the spec, or mark it external", plan=doc.plan))
+
+    for d in docs:
+        spec = d.body.get("spec", {})
+        if d.kind in ("Provider", "Host"):
+            need(d, "Secret", spec["secret"], ["spec", "secret"])
+        if d.kind == "Host":
+            need(d, "Provider", spec["provider"], ["spec", "provider"])
+        if d.kind in ("NetworkMap", "StorageMap", "Plan"):
+            for side in ("source", "destination"):
+                need(d, "Provider", spec["provider"][side], ["spec", "provider", side])
+        if d.kind == "Plan":
+            need(d, "NetworkMap", spec["map"]["network"], ["spec", "map", "network"])
+            need(d, "StorageMap", spec["map"]["storage"], ["spec", "map", "storage"])
+            for i, vm in enumerate(spec["vms"]):
+                for hook in vm.get("hooks", []):
+                    need(d, "Hook", hook["hook"], ["spec", "vms", i, "hooks"])
+        if d.kind == "Migration":
+            need(d, "Plan", spec["plan"], ["spec", "plan"])
+    return out
+
+
+def validate(site: Site, docs: list[Document]) -> list[Diagnostic]:
+    out = []
+    for d in docs:
+        out += schema_errors(d)
+    seen = {}
+    for d in docs:
+        key = (d.kind, d.namespace, d.name)
+        if key in seen:
+            out.append(Diagnostic("MTV003", f"two {d.kind} objects are named {d.name}", d.where,
+                                  f"the other comes from line {seen[key].where.line}; rename one", plan=d.plan))
+        seen[key] = d
+    return out + references(site, docs)

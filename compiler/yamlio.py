@@ -1,0 +1,188 @@
+"""YAML in (with line marks) and YAML out (canonical, safe for YAML 1.1 readers).
+
+Reading: site specs are read with YAML 1.2 core semantics for booleans (only
+true/false) and without timestamps, so `targetPowerState: on` stays the string
+"on" and a cutover time stays the text the user wrote. Every mapping and list
+remembers where its keys and items are, so any later stage can point at a line.
+
+Writing: kubectl, Argo CD and Flux read YAML through go-yaml v2 (YAML 1.1),
+where `on`, `off`, `yes`, `y`, `n` are booleans. Every string that any YAML 1.1
+or 1.2 reader could take for something else is single-quoted.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import yaml
+
+from .errors import Location, MtvgenError
+
+
+class Marked(dict):
+    """A mapping that remembers the position of each key and value."""
+
+    file: str = ""
+    start: tuple[int, int] = (0, 0)
+    key_marks: dict
+    value_marks: dict
+
+
+class MarkedList(list):
+    file: str = ""
+    start: tuple[int, int] = (0, 0)
+    item_marks: list
+
+
+class _Loader(yaml.SafeLoader):
+    pass
+
+
+# Start from a resolver table without YAML 1.1 booleans and timestamps.
+_Loader.yaml_implicit_resolvers = {
+    k: [(tag, rx) for tag, rx in v if tag not in ("tag:yaml.org,2002:bool", "tag:yaml.org,2002:timestamp")]
+    for k, v in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+_Loader.add_implicit_resolver(
+    "tag:yaml.org,2002:bool", re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), list("tTfF")
+)
+
+
+def _pos(mark) -> tuple[int, int]:
+    return (mark.line + 1, mark.column + 1)
+
+
+def _construct_mapping(loader: _Loader, node: yaml.MappingNode) -> Marked:
+    result = Marked()
+    result.file = loader.name
+    result.start = _pos(node.start_mark)
+    result.key_marks, result.value_marks = {}, {}
+    yield result
+    loader.flatten_mapping(node)
+    for key_node, value_node in node.value:
+        key = loader.construct_object(key_node, deep=True)
+        if not isinstance(key, str):
+            key = str(key)
+        if key in result:
+            raise MtvgenError(
+                f"duplicate key '{key}'",
+                where=Location(loader.name, *_pos(key_node.start_mark)),
+                fix=f"keep one '{key}' (the first is at line {result.key_marks[key][0]})",
+            )
+        result[key] = loader.construct_object(value_node, deep=True)
+        result.key_marks[key] = _pos(key_node.start_mark)
+        result.value_marks[key] = _pos(value_node.start_mark)
+
+
+def _construct_sequence(loader: _Loader, node: yaml.SequenceNode) -> MarkedList:
+    result = MarkedList()
+    result.file = loader.name
+    result.start = _pos(node.start_mark)
+    result.item_marks = [_pos(n.start_mark) for n in node.value]
+    yield result
+    result.extend(loader.construct_object(n, deep=True) for n in node.value)
+
+
+_Loader.add_constructor("tag:yaml.org,2002:map", _construct_mapping)
+_Loader.add_constructor("tag:yaml.org,2002:seq", _construct_sequence)
+
+
+def load_marked(text: str, file: str) -> Any:
+    """Parse YAML text; mappings and lists carry their positions."""
+    loader = _Loader(text)
+    loader.name = file
+    try:
+        return loader.get_single_data()
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        where = Location(file, *_pos(mark)) if mark else Location(file)
+        raise MtvgenError(f"not valid YAML: {exc.problem or exc.context}", where=where,
+                          fix="fix the YAML syntax at this position") from exc
+    finally:
+        loader.dispose()
+
+
+def locate(root: Any, path, file: str = "") -> Location:
+    """The position of the value at `path` (keys and indexes), or of its deepest
+    existing ancestor. Works on the Marked structures returned by load_marked."""
+    node, best = root, Location(getattr(root, "file", file) or file, *getattr(root, "start", (0, 0)))
+    for step in path:
+        if isinstance(node, Marked) and step in node:
+            best = Location(node.file, *node.value_marks[step])
+            node = node[step]
+        elif isinstance(node, MarkedList) and isinstance(step, int) and 0 <= step < len(node):
+            best = Location(node.file, *node.item_marks[step])
+            node = node[step]
+        else:
+            break
+    return best
+
+
+def key_location(mapping: Any, key: str) -> Location:
+    if isinstance(mapping, Marked) and key in mapping:
+        return Location(mapping.file, *mapping.key_marks[key])
+    return Location(getattr(mapping, "file", ""), *getattr(mapping, "start", (0, 0)))
+
+
+def plain(data: Any) -> Any:
+    """Drop the marks: plain dicts and lists (for hashing and JSON)."""
+    if isinstance(data, dict):
+        return {k: plain(v) for k, v in data.items()}
+    if isinstance(data, list):
+        return [plain(v) for v in data]
+    return data
+
+
+# ---------------------------------------------------------------- writing
+
+# go-yaml v2 (YAML 1.1) booleans and nulls, plus anything number-like in 1.1 or 1.2
+# (sexagesimal 1:20, 0o17, 0x1F, 1_000, .inf, 1e3), plus ISO dates.
+_AMBIGUOUS = re.compile(
+    r"""^(?:y|Y|yes|Yes|YES|n|N|no|No|NO|true|True|TRUE|false|False|FALSE|on|On|ON|off|Off|OFF
+    |~|null|Null|NULL|
+    [-+]?(?:\.[0-9_]+|[0-9][0-9_]*(?:\.[0-9_]*)?)(?:[eE][-+]?[0-9]+)?
+    |[-+]?0[xX][0-9a-fA-F_]+|[-+]?0[oO]?[0-7_]+|[-+]?0[bB][01_]+
+    |[-+]?[0-9][0-9_]*(?::[0-5]?[0-9])+(?:\.[0-9_]*)?
+    |[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN)
+    |[0-9]{4}-[0-9]{1,2}-[0-9]{1,2}.*
+    )$""",
+    re.X,
+)
+
+
+# libyaml's emitter when present: same output rules, several times faster on big plans.
+class _Dumper(getattr(yaml, "CSafeDumper", yaml.SafeDumper)):
+    def ignore_aliases(self, data):  # never emit &anchors / *aliases
+        return True
+
+
+def _represent_str(dumper: _Dumper, value: str):
+    if _AMBIGUOUS.match(value):
+        return dumper.represent_scalar("tag:yaml.org,2002:str", value, style="'")
+    if "\n" in value:
+        # literal block when the emitter can keep it exact, else it falls back to quotes
+        return dumper.represent_scalar("tag:yaml.org,2002:str", value, style="|")
+    return dumper.represent_scalar("tag:yaml.org,2002:str", value)
+
+
+_Dumper.add_representer(str, _represent_str)
+_Dumper.add_representer(Marked, _Dumper.represent_dict)
+_Dumper.add_representer(MarkedList, _Dumper.represent_list)
+
+
+def dump(data: Any) -> str:
+    """Canonical YAML: key order as given (templates and writers fix it), block style,
+    no line folding, UTF-8 text, '\\n' line endings."""
+    return yaml.dump(data, Dumper=_Dumper, sort_keys=False, default_flow_style=False,
+                     allow_unicode=True, width=1 << 30)
+
+
+def dump_sorted(data: Any) -> str:
+    return yaml.dump(data, Dumper=_Dumper, sort_keys=True, default_flow_style=False,
+                     allow_unicode=True, width=1 << 30)
+
+
+def load_plain(text: str) -> Any:
+    """Read our own output back (plain safe_load: 1.1 semantics, quoted scalars exact)."""
+    return yaml.load(text, Loader=yaml.CSafeLoader if hasattr(yaml, "CSafeLoader") else yaml.SafeLoader)
