@@ -39,6 +39,18 @@ def _power(state: str) -> str:
     return state or ""
 
 
+_UNITS = {"": 1, "k": 10**3, "M": 10**6, "G": 10**9, "T": 10**12, "Ki": 2**10, "Mi": 2**20, "Gi": 2**30, "Ti": 2**40}
+
+
+def _quantity(text) -> int:
+    """A Kubernetes quantity ("30Gi") in bytes; 0 when absent or unreadable."""
+    num = str(text or "").rstrip("kMGTi")
+    try:
+        return int(float(num) * _UNITS[str(text)[len(num):]])
+    except (ValueError, KeyError):
+        return 0
+
+
 def _concerns(raw) -> tuple:
     return tuple(sorted({(c.get("category", ""), c.get("label", "")) for c in raw or []}))
 
@@ -50,14 +62,14 @@ def _vsphere(c: dict, info: ProviderInfo) -> Inventory:
         ips = sorted({a.get("ipAddress", "") for a in h.get("networkAdapters") or [] if a.get("ipAddress")})
         if h.get("managementServerIp") and not ips:
             ips = [h["managementServerIp"]]
-        inv.hosts[h["id"]] = Host(h["id"], h["name"], h.get("path", ""), _datacenter(h.get("path", "")),
+        inv.hosts[str(h["id"])] = Host(str(h["id"]), str(h["name"]), h.get("path", ""), _datacenter(h.get("path", "")),
                                   clusters.get(_ref_id(h.get("cluster")), ""), tuple(ips),
                                   bool(h.get("inMaintenance")))
     for n in c.get("networks", []):
-        inv.networks[n["id"]] = Network(n["id"], n["name"], n.get("path", ""), _datacenter(n.get("path", "")),
+        inv.networks[str(n["id"])] = Network(str(n["id"]), str(n["name"]), n.get("path", ""), _datacenter(n.get("path", "")),
                                         n.get("variant", "Standard"), key=n.get("key", ""))
     for d in c.get("datastores", []):
-        inv.datastores[d["id"]] = Datastore(d["id"], d["name"], d.get("path", ""), _datacenter(d.get("path", "")))
+        inv.datastores[str(d["id"])] = Datastore(str(d["id"]), str(d["name"]), d.get("path", ""), _datacenter(d.get("path", "")))
     by_key = {n.key: n.id for n in inv.networks.values() if n.key}
     defs = {}
     for vm in c.get("vms", []):
@@ -78,8 +90,8 @@ def _vsphere(c: dict, info: ProviderInfo) -> Inventory:
         ips |= {g.get("ip") for g in vm.get("guestNetworks") or [] if g.get("ip")}
         attrs = tuple(sorted((defs.get(str(v.get("key")), str(v.get("key"))), str(v.get("value", "")))
                              for v in vm.get("customValues") or []))
-        inv.vms[vm["id"]] = VM(
-            id=vm["id"], name=vm["name"], path=path, folder=_folder(path), datacenter=_datacenter(path),
+        inv.vms[str(vm["id"])] = VM(
+            id=str(vm["id"]), name=str(vm["name"]), path=path, folder=_folder(path), datacenter=_datacenter(path),
             cluster=host.cluster if host else "", host=_ref_id(vm.get("host")),
             power_state=_power(vm.get("powerState", "")), firmware=vm.get("firmware", ""),
             guest_id=vm.get("guestId", ""), guest_name=vm.get("guestName", ""), uuid=vm.get("uuid", ""),
@@ -98,13 +110,13 @@ def _ovirt(c: dict, info: ProviderInfo) -> Inventory:
     clusters = {x["id"]: x.get("name", "") for x in c.get("clusters", [])}
     dcs = {x["id"]: x.get("name", "") for x in c.get("datacenters", [])}
     for n in c.get("networks", []):
-        inv.networks[n["id"]] = Network(n["id"], n["name"], n.get("path", ""), dcs.get(_ref_id(n.get("dataCenter")), ""))
+        inv.networks[str(n["id"])] = Network(str(n["id"]), str(n["name"]), n.get("path", ""), dcs.get(_ref_id(n.get("dataCenter")), ""))
     for s in c.get("storagedomains", []):
-        inv.datastores[s["id"]] = Datastore(s["id"], s["name"], s.get("path", ""), dcs.get(_ref_id(s.get("dataCenter")), ""))
+        inv.datastores[str(s["id"])] = Datastore(str(s["id"]), str(s["name"]), s.get("path", ""), dcs.get(_ref_id(s.get("dataCenter")), ""))
     for h in c.get("hosts", []):
-        inv.hosts[h["id"]] = Host(h["id"], h["name"], h.get("path", ""), cluster=clusters.get(_ref_id(h.get("cluster")), ""))
+        inv.hosts[str(h["id"])] = Host(str(h["id"]), str(h["name"]), h.get("path", ""), cluster=clusters.get(_ref_id(h.get("cluster")), ""))
     profiles = {p["id"]: _ref_id(p.get("network")) for p in c.get("nicprofiles", [])}
-    disks = {d["id"]: d for d in c.get("disks", [])}
+    disks = {str(d["id"]): d for d in c.get("disks", [])}
     for vm in c.get("vms", []):
         vdisks = []
         for att in vm.get("diskAttachments") or []:
@@ -117,8 +129,8 @@ def _ovirt(c: dict, info: ProviderInfo) -> Inventory:
                                int(d.get("provisionedSize") or d.get("actualSize") or 0), shared=bool(d.get("shared")),
                                lun=lun, lun_type=lun_type or d.get("lunStorageType", "")))
         path = vm.get("path", "")
-        inv.vms[vm["id"]] = VM(
-            id=vm["id"], name=vm["name"], path=path, folder=_folder(path), datacenter=_datacenter(path),
+        inv.vms[str(vm["id"])] = VM(
+            id=str(vm["id"]), name=str(vm["name"]), path=path, folder=_folder(path), datacenter=_datacenter(path),
             cluster=clusters.get(_ref_id(vm.get("cluster")), ""), host=_ref_id(vm.get("host")),
             power_state=_power(vm.get("status", "")), firmware=vm.get("bios", ""), guest_name=vm.get("guestName", ""),
             nics=tuple(Nic(profiles.get(_ref_id(n.get("profile")), ""), n.get("mac", "")) for n in vm.get("nics") or []),
@@ -129,9 +141,9 @@ def _ovirt(c: dict, info: ProviderInfo) -> Inventory:
 def _openstack(c: dict, info: ProviderInfo) -> Inventory:
     inv = Inventory(info)
     for n in c.get("networks", []):
-        inv.networks[n["id"]] = Network(n["id"], n["name"], n.get("path", ""))
+        inv.networks[str(n["id"])] = Network(str(n["id"]), str(n["name"]), n.get("path", ""))
     for t in c.get("volumetypes", []):
-        inv.datastores[t["id"]] = Datastore(t["id"], t["name"], t.get("path", ""))
+        inv.datastores[str(t["id"])] = Datastore(str(t["id"]), str(t["name"]), t.get("path", ""))
     net_by_name = {n.name: n.id for n in inv.networks.values()}
     type_by_name = {d.name: d.id for d in inv.datastores.values()}
     volumes = {v["id"]: v for v in c.get("volumes", [])}
@@ -148,8 +160,8 @@ def _openstack(c: dict, info: ProviderInfo) -> Inventory:
             disks.append(Disk(vol.get("id", att.get("ID", "")), type_by_name.get(vtype, vtype),
                               int(vol.get("size") or 0) << 30))
         project = projects.get(vm.get("tenantID", ""), vm.get("tenantID", ""))
-        inv.vms[vm["id"]] = VM(
-            id=vm["id"], name=vm["name"], path=vm.get("path") or f"/{project}/{vm['name']}",
+        inv.vms[str(vm["id"])] = VM(
+            id=str(vm["id"]), name=str(vm["name"]), path=vm.get("path") or f"/{project}/{vm['name']}",
             folder=f"/{project}", datacenter=project, power_state=_power(vm.get("status", "")),
             nics=tuple(nics), disks=tuple(disks), image_backed=bool(_ref_id(vm.get("imageID") or vm.get("image"))),
             concerns=_concerns(vm.get("concerns")))
@@ -159,9 +171,9 @@ def _openstack(c: dict, info: ProviderInfo) -> Inventory:
 def _ova(c: dict, info: ProviderInfo) -> Inventory:
     inv = Inventory(info)
     for n in c.get("networks", []):
-        inv.networks[n["id"]] = Network(n["id"], n["name"], n.get("path", ""))
+        inv.networks[str(n["id"])] = Network(str(n["id"]), str(n["name"]), n.get("path", ""))
     for s in c.get("storages", []):
-        inv.datastores[s["id"]] = Datastore(s["id"], s["name"], s.get("path", ""))
+        inv.datastores[str(s["id"])] = Datastore(str(s["id"]), str(s["name"]), s.get("path", ""))
     net_by_name = {n.name: n.id for n in inv.networks.values()}
     # Forklift's OVA collector exposes one storage for the whole provider; disks belong to it.
     only_storage = next(iter(inv.datastores), "")
@@ -173,7 +185,7 @@ def _ova(c: dict, info: ProviderInfo) -> Inventory:
                            int(d.get("capacity") or 0), d.get("filePath", ""))
                       for i, d in enumerate(vm.get("disks") or []))
         path = vm.get("ovaPath") or vm.get("path", "")
-        inv.vms[vm["id"]] = VM(id=vm["id"], name=vm["name"], path=path, folder=_folder(path),
+        inv.vms[str(vm["id"])] = VM(id=str(vm["id"]), name=str(vm["name"]), path=path, folder=_folder(path),
                                power_state="poweredOff", firmware=vm.get("firmware", ""), nics=nics, disks=disks,
                                concerns=_concerns(vm.get("concerns")))
     return inv
@@ -183,9 +195,9 @@ def _openshift(c: dict, info: ProviderInfo) -> Inventory:
     inv = Inventory(info)
     for n in c.get("networkattachmentdefinitions", []):
         ns = n.get("namespace", "")
-        inv.networks[n["uid"]] = Network(n["uid"], n["name"], f"{ns}/{n['name']}", namespace=ns)
+        inv.networks[str(n["uid"])] = Network(str(n["uid"]), str(n["name"]), f"{ns}/{n['name']}", namespace=ns)
     for s in c.get("storageclasses", []):
-        inv.datastores[s["name"]] = Datastore(s["name"], s["name"], s["name"])  # classes are matched by name
+        inv.datastores[str(s["name"])] = Datastore(str(s["name"]), str(s["name"]), str(s["name"]))  # classes are matched by name
     nad_by_path = {n.path: n.id for n in inv.networks.values()}
     for vm in c.get("vms", []):
         obj = vm.get("object") or {}
@@ -203,15 +215,15 @@ def _openshift(c: dict, info: ProviderInfo) -> Inventory:
         for vol in tmpl.get("volumes") or []:
             claim = (vol.get("dataVolume") or {}).get("name") or (vol.get("persistentVolumeClaim") or {}).get("claimName")
             if claim:
-                sc = next((t.get("spec", {}).get("storage", {}).get("storageClassName") or
-                           t.get("spec", {}).get("pvc", {}).get("storageClassName", "")
-                           for t in (obj.get("spec") or {}).get("dataVolumeTemplates") or []
-                           if (t.get("metadata") or {}).get("name") == claim), "")
-                disks.append(Disk(claim, sc))
+                tmpl_spec = next((t.get("spec", {}) for t in (obj.get("spec") or {}).get("dataVolumeTemplates") or []
+                                  if (t.get("metadata") or {}).get("name") == claim), {})
+                pvc = tmpl_spec.get("storage") or tmpl_spec.get("pvc") or {}
+                size = ((pvc.get("resources") or {}).get("requests") or {}).get("storage")
+                disks.append(Disk(claim, pvc.get("storageClassName", ""), _quantity(size)))
         running = (obj.get("spec") or {}).get("running")
         state = (obj.get("status") or {}).get("printableStatus", "")
-        inv.vms[vm["uid"]] = VM(
-            id=vm["uid"], name=vm["name"], path=f"{ns}/{vm['name']}", folder=ns, namespace=ns,
+        inv.vms[str(vm["uid"])] = VM(
+            id=str(vm["uid"]), name=str(vm["name"]), path=f"{ns}/{vm['name']}", folder=ns, namespace=ns,
             power_state=_power(state) if state else ("poweredOn" if running else "poweredOff"),
             nics=tuple(nics), disks=tuple(disks), concerns=_concerns(vm.get("concerns")))
     # the pod network is a mappable source on OpenShift

@@ -11,9 +11,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import yaml
-
-from ..errors import InventoryError, Location
+from .. import yamlio
+from ..errors import InventoryError, Location, MtvgenError
 from . import shapes
 from .model import Inventory, ProviderInfo
 
@@ -31,8 +30,9 @@ class SnapshotFile:
             raise InventoryError(f"cannot read inventory snapshot: {exc.strerror}", where=where,
                                  fix="pass the path of an exported inventory file with --inventory") from exc
         try:
-            data = json.loads(text) if self.path.suffix == ".json" else yaml.safe_load(text)
-        except (ValueError, yaml.YAMLError) as exc:
+            # YAML 1.2 booleans: a VM named `yes` stays a string
+            data = json.loads(text) if self.path.suffix == ".json" else yamlio.plain(yamlio.load_marked(text, str(self.path)))
+        except (ValueError, MtvgenError) as exc:
             raise InventoryError(f"inventory snapshot is not valid JSON/YAML: {exc}", where=where,
                                  fix="re-export the inventory") from exc
         if not isinstance(data, dict) or not isinstance(data.get("provider"), dict):
