@@ -146,8 +146,10 @@ class Renderer:
                 settings["sdkEndpoint"] = src.sdk_endpoint  # else the mutating webhook adds it
                 if src.vddk_image:
                     settings["vddkInitImage"] = src.vddk_image
-            self._render("Provider", src.where, name=src.name, type=src.type, url=src.url, secret=secret,
-                         settings=settings)
+            field_where = {("spec", key): yamlio.locate(site.raw, ["source", key])
+                           for key in ("url", "settings") if key in site.raw["source"]}
+            self._render("Provider", src.where, field_where=field_where, name=src.name, type=src.type, url=src.url,
+                         secret=secret, settings=settings)
             for h in src.hosts:
                 host_id = self.lock.host_ids[h.name]
                 ip = h.ip or self.lock.hosts[host_id].ip_addresses[0]

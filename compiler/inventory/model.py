@@ -54,14 +54,14 @@ class Host:
 
 @dataclass(frozen=True)
 class Nic:
-    network: str            # network id ("" = not connected / unknown)
+    network: str = ""       # network id ("" = not connected / unknown)
     mac: str = ""
 
 
 @dataclass(frozen=True)
 class Disk:
     key: str
-    datastore: str          # storage id ("" = missing)
+    datastore: str = ""     # storage id ("" = missing)
     capacity: int = 0       # bytes
     file: str = ""
     shared: bool = False

@@ -1,0 +1,191 @@
+"""Every check, triggered from a spec + inventory, with its code, location and
+message; and the unchanged base site is clean."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+import pytest
+
+from compiler import check, diagnostics, lock as lockmod, spec
+import sitekit
+from sitekit import BASE_SPEC, vm
+
+NOW = datetime(2026, 11, 27, tzinfo=timezone.utc)
+
+
+def diagnose(tmp_path, spec_text=BASE_SPEC, inv=None, files=None):
+    """Lock-time diagnostics if locking fails, else the build checks."""
+    d = sitekit.make(tmp_path, spec_text, inv, files=files)
+    from compiler.errors import DiagnosticsFailed
+    try:
+        site, lock_diags = sitekit.lock(d)
+    except DiagnosticsFailed as exc:
+        return exc.diagnostics
+    site = spec.load(d)
+    return lock_diags + check.run(site, lockmod.read(site), now=NOW)
+
+
+def line(text: str, needle: str) -> int:
+    return next(i for i, ln in enumerate(text.splitlines(), 1) if needle in ln)
+
+
+def test_base_site_is_clean(tmp_path):
+    assert [str(d) for d in diagnose(tmp_path) if d.level != diagnostics.INFO] == []
+
+
+def _inv(**vm_changes):
+    inv = sitekit.inventory()
+    inv["vms"][0].update(vm_changes)
+    return inv
+
+
+def _disk(**kw):
+    d = {"key": 2000, "datastore": {"kind": "Datastore", "id": "datastore-1"}, "capacity": 1 << 30,
+         "changeTrackingEnabled": True, "mode": "persistent"}
+    d.update(kw)
+    return [d]
+
+
+WARM = BASE_SPEC.replace("    preHook: prep", "    preHook: prep\n    type: warm")
+SEL = "      - folder: /DC/vm/prod"
+
+# code, spec text, inventory, needle in the spec for the expected line (None: any), words in the message
+CASES = [
+    ("MTV010", BASE_SPEC.replace(SEL, SEL + "\n      - name: alpah"), None, "name: alpah", "closest: 'alpha'"),
+    ("MTV011", BASE_SPEC.replace(SEL, SEL + "\n      - glob: 'zz*'"), None, "glob: 'zz*'", "matches no VM"),
+    ("MTV012", BASE_SPEC.replace(SEL, "      - name: alpha"),
+     sitekit.inventory(vms=[vm("vm-1", "alpha"), vm("vm-9", "alpha", folder="/DC/vm/other")]), "name: alpha",
+     "/DC/vm/other/alpha (vm-9)"),
+    ("MTV013", BASE_SPEC.replace(SEL, "      - name: alpha\n      - id: vm-1"), None, "id: vm-1", "also selected"),
+    ("MTV014", BASE_SPEC + "  - name: wave2\n    select:\n      - name: alpha\n", None, "- name: wave2",
+     "selected by plans 'wave1' and 'wave2'"),
+    ("MTV015", BASE_SPEC.replace(SEL, SEL + "\n    exclude:\n      - folder: /DC/vm"), None, "- name: wave1",
+     "selects no VM"),
+    ("MTV016", BASE_SPEC + "    vms:\n      - match: gamma\n        targetName: g\n", None, "match: gamma",
+     "no VM of the plan"),
+    ("MTV017", BASE_SPEC.replace("source: App", "source: Ap"), None, "source: Ap", "closest: 'App'"),
+    ("MTV018", BASE_SPEC.replace(SEL, "      - name: alpha"), _inv(isTemplate=True), "name: alpha", "template"),
+    ("MTV020", BASE_SPEC + "    vms:\n      - match: beta\n        targetName: alpha\n", None, "match: beta",
+     "both become 'alpha'"),
+    ("MTV021", BASE_SPEC + "    vms:\n      - match: beta\n        targetName: Beta_1\n", None, "match: beta",
+     "'Beta_1' is not a DNS-1123"),
+    ("MTV022", BASE_SPEC, _inv(name="Alpha 1", path="/DC/vm/prod/Alpha 1"), "- name: wave1", "'alpha-1'"),
+    ("MTV023", BASE_SPEC.replace("name: wave1", "name: " + "w" * 62), None, "- name: www", "longer than 63"),
+    ("MTV024", BASE_SPEC.replace("    preHook: prep", "    preHook: prep\n    serviceAccount: Bad_SA"), None,
+     "serviceAccount", "'Bad_SA'"),
+    ("MTV025", BASE_SPEC.replace("    preHook: prep", "    preHook: prep\n    pvcNameTemplate: '{{.VMName}}-d'"),
+     None, "pvcNameTemplate", ".VMName"),
+    ("MTV030", BASE_SPEC.replace("  - source: App\n    target: ignored\n", ""), None, "- name: wave1",
+     "network 'App' (dvportgroup-2) is not mapped"),
+    ("MTV031", BASE_SPEC, _inv(disks=_disk(datastore={"kind": "Datastore", "id": "datastore-2"})), "- name: wave1",
+     "'ds2' (datastore-2), which is not mapped"),
+    ("MTV032", BASE_SPEC.replace("target: app-net", "target: pod").replace("target: ignored", "target: pod"),
+     None, "- name: wave1", "2 NICs map to the pod network"),
+    ("MTV033", BASE_SPEC.replace("target: app-net", "target: other/app-net"), None, "source: VM Network",
+     "outside target namespace apps"),
+    ("MTV034", BASE_SPEC.replace("  - source: App\n", "  - source: Switch\n    target: ignored\n  - source: App\n"),
+     None, "source: Switch", "distributed switch"),
+    ("MTV035", BASE_SPEC.replace("storage:\n", "storage:\n  - source: ds2\n    storageClass: x\n"), None,
+     "source: ds2", "used by no selected VM"),
+    ("MTV036", BASE_SPEC.replace("target: app-net", "target: pod"), None, "- name: wave1", "preserveStaticIPs"),
+    ("MTV037", BASE_SPEC.replace("    preHook: prep", "    preHook: prep\n    transferNetwork: other/tn"), None,
+     "transferNetwork", "outside apps"),
+    ("MTV040", BASE_SPEC.replace("    preHook: prep", "    preHook: prep\n    type: live"), None, "type: live",
+     "not 'live'"),
+    ("MTV041", WARM, _inv(changeTrackingEnabled=False), "- name: wave1", "changed block tracking is off"),
+    ("MTV042", WARM, _inv(disks=_disk(changeTrackingEnabled=False)), "- name: wave1", "disks without CBT: 2000"),
+    ("MTV043", WARM, _inv(snapshot={"kind": "VirtualMachineSnapshot", "id": "snapshot-1"}), "- name: wave1",
+     "has snapshots"),
+    ("MTV044", WARM.replace("  vddkImage: quay.io/example/vddk:8\n", ""), None, "type: warm", "no vddkImage"),
+    ("MTV050", BASE_SPEC.replace("    preHook: prep\n", ""), None, "- name: prep", "used by no VM"),
+    ("MTV051", BASE_SPEC.replace("    image: quay.io/konveyor/hook-runner", "    image: x\n    playbook: pb.yml"),
+     None, "- name: prep", "not a YAML list of plays"),
+    ("MTV052", BASE_SPEC.replace("    image: quay.io/konveyor/hook-runner", "    playbook: ok.yml"), None,
+     "- name: prep", "no image"),
+    ("MTV006", BASE_SPEC.replace("    image: quay.io/konveyor/hook-runner", "    image: x\n    playbook: nope.yml"),
+     None, "playbook: nope.yml", "cannot read playbook"),
+    ("MTV066", BASE_SPEC.replace("    secret: vc-creds", "    secret: vc-creds\n  hosts:\n    - name: esx1"),
+     dict(sitekit.inventory(), hosts=[dict(sitekit.BASE_INVENTORY["hosts"][0],
+                                           networkAdapters=[{"ipAddress": "10.0.0.1"}, {"ipAddress": "10.0.1.1"}])]),
+     "- name: esx1", "2 IP addresses (10.0.0.1, 10.0.1.1)"),
+    ("MTV067", BASE_SPEC.replace("    secret: vc-creds", "    secret: vc-creds\n  hosts:\n    - name: esx1"),
+     dict(sitekit.inventory(), hosts=[dict(sitekit.BASE_INVENTORY["hosts"][0], inMaintenance=True)]),
+     "- name: esx1", "maintenance"),
+    ("MTV070", BASE_SPEC, _inv(disks=_disk(datastore=None)), "- name: wave1", "disk 2000 has no datastore"),
+    ("MTV071", BASE_SPEC, _inv(disks=_disk(capacity=0)), "- name: wave1", "capacity 0"),
+    ("MTV072", BASE_SPEC, _inv(devices=[{"kind": "VirtualPCIPassthrough"}]), "- name: wave1", "PCI passthrough"),
+    ("MTV073", BASE_SPEC, _inv(concerns=[{"category": "Critical", "label": "Illegal disk"}]), "- name: wave1",
+     "Illegal disk"),
+    ("MTV074", BASE_SPEC, _inv(disks=_disk(shared=True)), "- name: wave1", "shared disk"),
+    ("MTV075", BASE_SPEC, _inv(disks=_disk(rdm=True)), "- name: wave1", "RDM disk"),
+    ("MTV076", BASE_SPEC, _inv(disks=_disk(mode="independent_persistent")), "- name: wave1", "independent"),
+    ("MTV077", BASE_SPEC, _inv(cpuHotAddEnabled=True), "- name: wave1", "hot plug"),
+    ("MTV078", BASE_SPEC, _inv(tpmEnabled=True), "- name: wave1", "TPM"),
+    ("MTV079", BASE_SPEC, _inv(devices=[{"kind": "VirtualUSBController"}]), "- name: wave1", "USB"),
+    ("MTV080", BASE_SPEC, _inv(devices=[{"kind": "VirtualSriovEthernetCard"}]), "- name: wave1", "SR-IOV"),
+    ("MTV081", BASE_SPEC, _inv(guestId="freebsd12_64Guest"), "- name: wave1", "freebsd12_64Guest"),
+    ("MTV082", BASE_SPEC, _inv(powerState="poweredOn", toolsStatus="toolsOk"), "- name: wave1", "no guest IP"),
+    ("MTV083", BASE_SPEC, _inv(powerState="poweredOn", ipAddress="10.1.1.1", toolsStatus="toolsNotRunning"),
+     "- name: wave1", "toolsNotRunning"),
+    ("MTV090", WARM + "    start:\n      cutover: '2026-01-01T00:00:00+00:00'\n", None, "start:", "in the past"),
+    ("MTV091", BASE_SPEC + "    start:\n      cutover: '2027-01-01T00:00:00+00:00'\n", None, "start:",
+     "cutover applies to warm plans only"),
+    ("MTV092", WARM + "    start: true\n", None, "start: true", "without a cutover"),
+    ("MTV093", BASE_SPEC + "    done: true\n    start: true\n", None, "start: true", "marked done"),
+    ("MTV094", WARM + "    start:\n      cutover: 'next friday'\n", None, "start:", "'next friday'"),
+]
+
+
+@pytest.mark.parametrize("code,spec_text,inv,needle,words", CASES, ids=[c[0] for c in CASES])
+def test_check_triggers(tmp_path, code, spec_text, inv, needle, words):
+    files = {"pb.yml": "just: a mapping\n", "ok.yml": "- hosts: localhost\n"}
+    found = [d for d in diagnose(tmp_path, spec_text, inv, files) if d.code == code]
+    assert found, f"{code} not reported"
+    d = found[0]
+    assert words in d.message + " " + d.help, str(d)
+    if code in ("MTV090", "MTV091", "MTV094"):
+        want = line(spec_text, "cutover:")
+    else:
+        want = line(spec_text, needle)
+    assert d.location.line == want, (str(d), want)
+    assert d.location.file.endswith("sites/t/site.yaml")
+    assert d.level == diagnostics.CATALOG[code].severity
+
+
+def test_every_catalog_code_has_a_trigger_test():
+    covered = {c[0] for c in CASES} | {"MTV001", "MTV002", "MTV003", "MTV004", "MTV005",  # test_spec_errors
+                                        "MTV045", "MTV060", "MTV061", "MTV062", "MTV063", "MTV064", "MTV065",
+                                        "MTV099"}  # provider tests below
+    assert set(diagnostics.CATALOG) - covered == set()
+
+
+def test_suppression_is_shown_not_silent(tmp_path):
+    spec_text = BASE_SPEC.replace("target: app-net", "target: pod") + \
+        "suppress:\n  - code: MTV036\n    plan: wave1\n    reason: DHCP on the pod network is fine here\n"
+    d = sitekit.make(tmp_path, spec_text)
+    sitekit.lock(d)
+    site = spec.load(d)
+    diags = diagnostics.finalize(check.run(site, lockmod.read(site), now=NOW), site.suppressions)
+    sup = [x for x in diags if x.code == "MTV036"]
+    assert sup and sup[0].suppressed == "DHCP on the pod network is fine here"
+    assert "suppressed warning[MTV036]" in str(sup[0]) and not diagnostics.has_errors(diags)
+
+
+def test_errors_cannot_be_suppressed(tmp_path):
+    spec_text = BASE_SPEC.replace("    preHook: prep", "    preHook: prep\n    type: live") + \
+        "suppress:\n  - code: MTV040\n    reason: trying to hide it\n"
+    d = sitekit.make(tmp_path, spec_text)
+    sitekit.lock(d)
+    site = spec.load(d)
+    diags = diagnostics.finalize(check.run(site, lockmod.read(site), now=NOW), site.suppressions)
+    assert diagnostics.has_errors(diags)
+
+
+def test_strict_turns_warnings_into_errors(tmp_path):
+    d = sitekit.make(tmp_path, BASE_SPEC.replace("target: app-net", "target: pod"))
+    sitekit.lock(d)
+    site = spec.load(d)
+    raw = check.run(site, lockmod.read(site), now=NOW)
+    assert not diagnostics.has_errors(diagnostics.finalize(raw))
+    assert diagnostics.has_errors(diagnostics.finalize(raw, strict=True))

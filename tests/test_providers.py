@@ -1,0 +1,86 @@
+"""Provider-specific rules, from the bundled non-vSphere example sites."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import yaml
+
+from compiler import check, lock as lockmod, render, spec, validate
+from conftest import run
+
+
+def _edit(path: Path, old: str, new: str):
+    text = path.read_text()
+    assert old in text, old
+    path.write_text(text.replace(old, new, 1))
+
+
+def _codes(repo, site, *, relock=True):
+    if relock:
+        r = run(["lock", f"sites/{site}", "--inventory", f"sites/{site}/inventory.yaml"], repo)
+        assert r.exit_code == 0, r.output
+    r = run(["check", f"sites/{site}", "--format", "json"], repo)
+    return {d["code"]: d for d in __import__("json").loads(r.stdout)["diagnostics"]}
+
+
+def test_ovirt_warm_needs_feature_flag(repo):
+    _edit(repo / "sites/rhv-lab/site.yaml", "type: cold", "type: warm")
+    assert _codes(repo, "rhv-lab")["MTV045"]["severity"] == "warning"
+
+
+def test_ovirt_direct_lun_and_fibre_channel(repo):
+    inv = repo / "sites/rhv-lab/inventory.yaml"
+    _edit(inv, "{id: d-102, storageDomain: 1b2c3d4e-0000-0000-0000-000000000001, provisionedSize: 107374182400, "
+               "storageType: image}",
+          "{id: d-102, storageDomain: 1b2c3d4e-0000-0000-0000-000000000001, provisionedSize: 1, storageType: lun, "
+          "lunStorageType: iscsi}")
+    _edit(inv, "{id: d-201, storageDomain: 1b2c3d4e-0000-0000-0000-000000000001, provisionedSize: 21474836480, "
+               "storageType: image}",
+          "{id: d-201, storageDomain: 1b2c3d4e-0000-0000-0000-000000000001, provisionedSize: 1, storageType: lun, "
+          "lunStorageType: fcp}")
+    codes = _codes(repo, "rhv-lab")
+    assert "direct LUN" in codes["MTV062"]["message"] and "Fibre Channel" in codes["MTV063"]["message"]
+
+
+def test_openstack_image_backed_vm(repo):
+    _edit(repo / "sites/openstack-east/inventory.yaml", "    name: billing-01\n",
+          "    name: billing-01\n    imageID: img-1\n")
+    d = _codes(repo, "openstack-east")["MTV060"]
+    assert "billing-01" in d["message"] and d["severity"] == "error"
+
+
+def test_ova_storage_map_needs_one_entry(repo):
+    _edit(repo / "sites/ova-archive/site.yaml", "    storageClass: nfs-csi\n",
+          "    storageClass: nfs-csi\n  - id: s-1\n    storageClass: other\n")
+    assert _codes(repo, "ova-archive")["MTV061"]["line"] == 14
+
+
+def test_openshift_vm_without_namespace(repo):
+    lock = repo / "sites/ocp-east/mtvgen.lock"
+    lock.write_text(lock.read_text().replace("    namespace: payments\n", ""))
+    assert "has no namespace" in _codes(repo, "ocp-east", relock=False)["MTV064"]["message"]
+
+
+def test_hosts_only_for_vsphere(repo):
+    _edit(repo / "sites/rhv-lab/site.yaml", "  credentials:", "  hosts:\n    - name: rhvh01.lab.example.com\n  credentials:")
+    r = run(["check", "sites/rhv-lab"], repo)
+    assert r.exit_code == 1 and "error[MTV065]" in r.stdout and "site.yaml:9:5:" in r.stdout
+
+
+def test_generated_document_schema_failure_points_at_spec(repo):
+    _edit(repo / "sites/ova-archive/site.yaml", "url: nfs.example.com:/exports/ova", "url: nfs.example.com/exports")
+    assert run(["lock", "sites/ova-archive", "--inventory", "sites/ova-archive/inventory.yaml"], repo).exit_code == 0
+    r = run(["build", "sites/ova-archive"], repo)
+    assert r.exit_code == 1
+    assert "sites/ova-archive/site.yaml:7:8: error[MTV099]: Provider ova-archive: spec/url" in r.stderr
+
+
+def test_reference_integrity(repo):
+    site = spec.load(repo / "sites/dc1")
+    docs = render.render(site, lockmod.read(site))
+    assert validate.references(site, docs) == []
+    without_map = [d for d in docs if d.kind != "NetworkMap"]
+    problems = validate.references(site, without_map)
+    assert [p.code for p in problems] == ["MTV099", "MTV099"]
+    assert "NetworkMap openshift-mtv/dc1-network" in problems[0].message
