@@ -25,11 +25,17 @@ def _now(value):
     return datetime.fromisoformat(value) if value else None
 
 
-def _emit_diags(diags, fmt: str) -> None:
-    if not diags:
-        return
-    text = diagnostics.FORMATS[fmt](diags)
-    (sys.stdout if fmt != "text" else sys.stderr).write(text)
+NOTES = click.option("--notes", is_flag=True, help="Also print notes (info diagnostics) in text output.")
+
+
+def _format(diags, fmt: str, notes: bool = True) -> str:
+    return diagnostics.as_text(diags, notes) if fmt == "text" else diagnostics.FORMATS[fmt](diags)
+
+
+def _emit_diags(diags, fmt: str, notes: bool = True) -> None:
+    """Text goes to stderr beside progress messages; machine formats to stdout."""
+    if diags:
+        (sys.stdout if fmt != "text" else sys.stderr).write(_format(diags, fmt, notes))
 
 
 def _run(fn):
@@ -37,11 +43,8 @@ def _run(fn):
     try:
         return fn()
     except DiagnosticsFailed as exc:
-        _emit_diags(exc.diagnostics, click.get_current_context().params.get("fmt", "text"))
-        if click.get_current_context().params.get("fmt", "text") == "text":
-            pass
-        else:
-            click.echo(f"error: {exc.what}", err=True)
+        params = click.get_current_context().params
+        _emit_diags(exc.diagnostics, params.get("fmt", "text"), params.get("notes", True))
         sys.exit(1)
     except MtvgenError as exc:
         click.echo(str(exc), err=True)
@@ -71,8 +74,9 @@ def main():
 @click.option("--strict", is_flag=True, help="Treat warnings as errors.")
 @click.option("--allow-plaintext-secrets", is_flag=True, help="Allow credentials.plaintextFromEnv (writes secrets!).")
 @FORMAT
+@NOTES
 @NOW
-def build(sites, sites_dir, out_dir, check_only, strict, allow_plaintext_secrets, fmt, now):
+def build(sites, sites_dir, out_dir, check_only, strict, allow_plaintext_secrets, fmt, notes, now):
     """Build every site (or the given ones) into OUT/<site>/. Offline: reads only specs and locks."""
     def go():
         opts = pipeline.Options(strict, allow_plaintext_secrets, _now(now))
@@ -83,7 +87,7 @@ def build(sites, sites_dir, out_dir, check_only, strict, allow_plaintext_secrets
             except DiagnosticsFailed as exc:
                 failures.append(exc)
         all_diags = [x for r in results for x in r.diagnostics] + [x for f in failures for x in f.diagnostics]
-        _emit_diags(all_diags, fmt)
+        _emit_diags(all_diags, fmt, notes)
         if failures:
             raise MtvgenError(f"build failed; nothing was written ({len(failures)} site(s) with errors)")
         if any(r.files for r in results) and allow_plaintext_secrets:
@@ -113,8 +117,9 @@ def build(sites, sites_dir, out_dir, check_only, strict, allow_plaintext_secrets
 @click.option("--strict", is_flag=True, help="Treat warnings as errors.")
 @click.option("--allow-plaintext-secrets", is_flag=True)
 @FORMAT
+@NOTES
 @NOW
-def check_cmd(sites, sites_dir, strict, allow_plaintext_secrets, fmt, now):
+def check_cmd(sites, sites_dir, strict, allow_plaintext_secrets, fmt, notes, now):
     """Run the pre-flight checks only; print every diagnostic."""
     def go():
         opts = pipeline.Options(strict, allow_plaintext_secrets, _now(now))
@@ -124,8 +129,7 @@ def check_cmd(sites, sites_dir, strict, allow_plaintext_secrets, fmt, now):
                 diags += pipeline.check_site(d, opts)[2]
             except DiagnosticsFailed as exc:  # spec errors: still report them with the rest
                 diags += exc.diagnostics
-        out = diagnostics.FORMATS[fmt](diags)
-        sys.stdout.write(out)
+        sys.stdout.write(_format(diags, fmt, notes))
         if diagnostics.has_errors(diags):
             sys.exit(1)
     _run(go)

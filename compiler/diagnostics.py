@@ -238,8 +238,13 @@ def summary(diags) -> str:
 
 # ------------------------------------------------------------------ formats
 
-def as_text(diags) -> str:
-    return "".join(f"{d}\n" for d in diags) + summary(diags) + "\n"
+def as_text(diags, notes: bool = True) -> str:
+    """Human output. Notes (info) can be left out: a 10,000-VM site may have
+    thousands of renames, and the summary still counts them."""
+    shown = [d for d in diags if notes or d.level != INFO or d.suppressed]
+    hidden = len(diags) - len(shown)
+    tail = f" ({hidden} note(s) not shown; use --notes)" if hidden else ""
+    return "".join(f"{d}\n" for d in shown) + summary(diags) + tail + "\n"
 
 
 def _as_dict(d: Diagnostic) -> dict:

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from . import check, emit, lock as lockmod, render, resolve, spec, validate
 from .diagnostics import Diagnostic, finalize, has_errors, summary
-from .errors import DiagnosticsFailed
+from .errors import DiagnosticsFailed, LockError
 from .inventory.base import InventorySource
 
 EXCLUDE_MARKER = ".mtvgen-exclude"   # a site directory holding this file is skipped by a plain `mtvgen build`
@@ -71,5 +71,10 @@ def lock_site(site_dir: Path, source: InventorySource) -> tuple[spec.Site, lockm
     diags = finalize(res.diagnostics, site.suppressions)
     _fail(diags, f"site {site.name}: cannot lock")
     new = lockmod.build(site, inv, res)
-    old = lockmod.read(site) if site.lock_path.exists() else None
-    return site, new, lockmod.changes(old, new), diags
+    old, note = None, []
+    if site.lock_path.exists():
+        try:
+            old = lockmod.read(site)
+        except LockError as exc:  # a damaged or older lock is replaced, not a reason to stop
+            note = [f"previous lock not readable ({exc.what}); replacing it"]
+    return site, new, note + lockmod.changes(old, new), diags
