@@ -135,25 +135,59 @@ def check_cmd(sites, sites_dir, strict, allow_plaintext_secrets, fmt, notes, now
     _run(go)
 
 
+LIVE = [
+    click.option("--inventory", "inventory_file", type=click.Path(path_type=Path),
+                 help="An inventory snapshot file instead of a live source."),
+    click.option("--ca-file", type=click.Path(path_type=Path, dir_okay=False),
+                 help="CA certificate(s) to trust for the vCenter TLS certificate."),
+    click.option("--insecure", is_flag=True, help="Do not verify the vCenter TLS certificate (warns)."),
+    click.option("--credentials-file", type=click.Path(path_type=Path, dir_okay=False),
+                 help="YAML with user and password (default: VSPHERE_USER / VSPHERE_PASSWORD)."),
+    click.option("--timeout", type=float, default=30.0, show_default=True, help="Seconds per network operation."),
+]
+
+
+def live_options(fn):
+    for option in reversed(LIVE):
+        fn = option(fn)
+    return fn
+
+
+def _source(ptype: str, url: str, inventory_file, ca_file, insecure, credentials_file, timeout):
+    """Pick the inventory source: a snapshot file, or the live one for the type."""
+    if inventory_file is not None:
+        from .inventory.snapshot import SnapshotFile
+        return SnapshotFile(inventory_file, ptype)
+    if ptype == "vsphere":
+        from .inventory import vsphere
+        if insecure:
+            click.echo("warning: --insecure: the vCenter TLS certificate is not verified", err=True)
+        creds = vsphere.credentials(credentials_file)
+        return vsphere.VSphereSource(url, creds, ca_file=str(ca_file) if ca_file else None, insecure=insecure,
+                                     timeout=timeout)
+    raise UsageError(f"no live inventory source for {ptype} sites yet",
+                     fix="pass --inventory FILE (an export of the Forklift inventory)")
+
+
 @main.command()
 @click.argument("site", type=click.Path(path_type=Path, file_okay=False))
-@click.option("--inventory", "inventory_file", type=click.Path(path_type=Path),
-              help="Resolve against an inventory snapshot file instead of a live source.")
+@live_options
 @click.option("--check", "check_only", is_flag=True, help="Write nothing; exit 1 if the lock is not current.")
-def lock(site, inventory_file, check_only):
-    """Resolve SITE's names to ids and write SITE/mtvgen.lock."""
+def lock(site, inventory_file, ca_file, insecure, credentials_file, timeout, check_only):
+    """Resolve SITE's names to ids and write SITE/mtvgen.lock.
+
+    Live vSphere: credentials from VSPHERE_USER / VSPHERE_PASSWORD or --credentials-file."""
     def go():
         from . import lock as lockmod, spec
-        from .inventory.snapshot import SnapshotFile
 
         site_spec = spec.load(site)
-        if inventory_file is None:
-            raise UsageError("no inventory source given", fix="pass --inventory FILE (an inventory snapshot)")
-        source = SnapshotFile(inventory_file, site_spec.source.type)
+        source = _source(site_spec.source.type, site_spec.source.url, inventory_file, ca_file, insecure,
+                         credentials_file, timeout)
         s, new, changes, diags = pipeline.lock_site(site, source)
-        _emit_diags(diags, "text")
+        _emit_diags(diags, "text", notes=False)
         if check_only:
-            if not s.lock_path.exists() or lockmod.to_text(new) != s.lock_path.read_text(encoding="utf-8"):
+            current = s.lock_path.exists() and lockmod.to_text(new) == s.lock_path.read_text(encoding="utf-8")
+            if not current:
                 for line in changes:
                     click.echo(f"  {line}", err=True)
                 raise LockError(f"{s.lock_path} does not match the inventory", fix=f"run `mtvgen lock {site}`")
@@ -163,6 +197,35 @@ def lock(site, inventory_file, check_only):
         for line in changes or ["no changes"]:
             click.echo(f"  {line}", err=True)
         click.echo(f"wrote {s.lock_path} ({len(new.vms)} VMs, {len(new.plans)} plans)", err=True)
+    _run(go)
+
+
+@main.command()
+@click.argument("site", type=click.Path(path_type=Path, file_okay=False))
+@click.option("--vsphere", "vsphere_url", help="vCenter URL (https://<vcenter>/sdk) to read the inventory from.")
+@click.option("--type", "ptype", type=click.Choice(["vsphere", "ovirt", "openstack", "ova", "openshift"]),
+              default="vsphere", show_default=True, help="Source type (with --inventory).")
+@live_options
+def init(site, vsphere_url, ptype, inventory_file, ca_file, insecure, credentials_file, timeout):
+    """Write a starter SITE/site.yaml from a live vCenter or an inventory snapshot."""
+    def go():
+        from . import emit, init as initmod, spec
+
+        target = Path(site) / spec.SPEC_FILE
+        if target.exists():
+            raise UsageError(f"{target} already exists", fix="pick a new site directory, or edit the spec")
+        if not vsphere_url and inventory_file is None:
+            raise UsageError("nothing to read", fix="pass --vsphere URL or --inventory FILE")
+        url = vsphere_url or ""
+        source = _source("vsphere" if vsphere_url else ptype, url, inventory_file, ca_file, insecure,
+                         credentials_file, timeout)
+        try:
+            inv = source.snapshot()
+        finally:
+            source.close()
+        emit.atomic_write(target, initmod.starter_spec(Path(site).name, "vsphere" if vsphere_url else ptype, url, inv))
+        click.echo(f"wrote {target}: {len(inv.vms)} VMs, {len(inv.networks)} networks, "
+                   f"{len(inv.datastores)} datastores; replace the TODOs, then `mtvgen lock {site}`", err=True)
     _run(go)
 
 

@@ -65,11 +65,15 @@ def lock_site(site_dir: Path, source: InventorySource) -> tuple[spec.Site, lockm
     site = spec.load(site_dir)
     try:
         inv = source.snapshot()
+        res = resolve.resolve(site, inv)
+        diags = finalize(res.diagnostics, site.suppressions)
+        _fail(diags, f"site {site.name}: cannot lock")
+        # sources that read heavy facts lazily (vSphere) fetch them for the selected VMs only
+        details = getattr(source, "details", None)
+        if details is not None:
+            inv = details(inv, {i for ids in res.plans.values() for i in ids})
     finally:
         source.close()
-    res = resolve.resolve(site, inv)
-    diags = finalize(res.diagnostics, site.suppressions)
-    _fail(diags, f"site {site.name}: cannot lock")
     new = lockmod.build(site, inv, res)
     old, note = None, []
     if site.lock_path.exists():

@@ -293,6 +293,10 @@ def _explain(err: jsonschema.ValidationError, raw, root: dict, file: str):
     where = yamlio.locate(raw, path, file)
     dotted = ".".join(str(p) for p in path) or "(top level)"
     custom = err.schema.get("x-error") if isinstance(err.schema, dict) else None
+    if err.instance is None and err.validator not in ("required",):
+        yield Diagnostic("MTV001", f"{dotted}: no value given", where,
+                         "fill it in (`mtvgen init` leaves `null  # TODO` placeholders)")
+        return
     if err.validator in ("additionalProperties", "unevaluatedProperties"):
         allowed = _allowed_keys(err.schema, root)
         for key in sorted(set(err.instance) - allowed):

@@ -1,0 +1,367 @@
+"""vSphere inventory straight from vCenter, through pyvmomi.
+
+Forklift's vSphere ids are vCenter moRefs (vm-123, network-7, dvportgroup-13,
+datastore-11, host-21), so names resolve before any Provider exists.
+
+Round trips grow with pages of objects, never with objects: one ContainerView
+and one paged PropertyCollector retrieval (RetrievePropertiesEx, then
+ContinueRetrievePropertiesEx) reads the light facts of every object; a second
+paged retrieval reads the heavy ones (devices, disks, guest networks) for the
+selected VMs only. Parsing pyvmomi's XML is where client time goes, so nothing
+is read that selection or the checks do not use. Reading properties one object
+at a time is also what makes the Debian vcsim drop connections; the
+PropertyCollector path never does.
+
+Every failure is translated here into compiler.errors; pyvmomi, ssl and socket
+exceptions never leave this module.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import http.client
+import os
+import socket
+import ssl
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import urlparse
+
+import yaml
+from pyVim.connect import SmartStubAdapter
+from pyVmomi import vim, vmodl
+
+from ..errors import (AuthError, ConnectError, InventoryError, Location, PermissionDenied, TimeoutError_,
+                      TLSError, UsageError)
+from .model import VM, Datastore, Disk, Host, Inventory, Network, Nic, ProviderInfo
+
+PC = vmodl.query.PropertyCollector
+
+# Light facts, for every object: enough to build paths and to select.
+LIGHT = {
+    vim.Folder: ["name", "parent"],
+    vim.Datacenter: ["name", "parent"],
+    vim.ComputeResource: ["name", "parent"],
+    vim.HostSystem: ["name", "parent", "runtime.inMaintenanceMode", "config.network.vnic"],
+    vim.Network: ["name", "parent"],
+    vim.dvs.DistributedVirtualPortgroup: ["key"],
+    vim.OpaqueNetwork: ["summary.opaqueNetworkId"],
+    vim.DistributedVirtualSwitch: ["name", "parent"],
+    vim.Datastore: ["name", "parent"],
+    vim.VirtualMachine: ["name", "parent", "runtime.host", "runtime.powerState", "config.template",
+                         "config.guestId", "config.firmware", "customValue"],
+}
+# Heavy facts, for selected VMs only.
+HEAVY = ["config.hardware.device", "config.changeTrackingEnabled", "snapshot", "config.uuid",
+         "config.cpuHotAddEnabled", "config.cpuHotRemoveEnabled", "config.memoryHotAddEnabled",
+         "guest.toolsStatus", "guest.net", "guest.ipAddress", "guest.guestFullName"]
+NOTABLE_DEVICES = {"VirtualPCIPassthrough", "VirtualUSBController", "VirtualUSBXHCIController",
+                   "VirtualSriovEthernetCard", "VirtualTPM"}
+
+
+@dataclass(frozen=True)
+class Credentials:
+    user: str
+    password: str = field(repr=False)
+
+
+def credentials(file: Path | None = None, environ=os.environ) -> Credentials:
+    """From a YAML file ({user, password}) or VSPHERE_USER / VSPHERE_PASSWORD.
+    Never from the command line, never logged."""
+    if file is not None:
+        try:
+            data = yaml.safe_load(Path(file).read_text(encoding="utf-8")) or {}
+        except (OSError, yaml.YAMLError) as exc:
+            raise UsageError(f"cannot read credentials file: {exc}", where=Location(str(file)),
+                             fix="the file holds `user:` and `password:`") from exc
+        if not isinstance(data, dict) or not data.get("user") or not data.get("password"):
+            raise UsageError("credentials file needs `user:` and `password:`", where=Location(str(file)))
+        return Credentials(str(data["user"]), str(data["password"]))
+    user, password = environ.get("VSPHERE_USER"), environ.get("VSPHERE_PASSWORD")
+    if not user or not password:
+        raise UsageError("no vCenter credentials", fix="export VSPHERE_USER and VSPHERE_PASSWORD, "
+                         "or pass --credentials-file FILE (YAML with user and password)")
+    return Credentials(user, password)
+
+
+@contextlib.contextmanager
+def _default_socket_timeout(seconds: float):
+    """pyvmomi's API-version discovery opens its own connection without a
+    timeout; bound it through the process default while connecting."""
+    old = socket.getdefaulttimeout()
+    socket.setdefaulttimeout(seconds)
+    try:
+        yield
+    finally:
+        socket.setdefaulttimeout(old)
+
+
+class _Progress:
+    """Counts and rate on stderr while fetching; silent when stderr is not a terminal."""
+
+    def __init__(self, enabled: bool | None = None):
+        self.enabled = sys.stderr.isatty() if enabled is None else enabled
+        self.start = time.monotonic()
+
+    def update(self, what: str, count: int) -> None:
+        if self.enabled:
+            rate = count / max(time.monotonic() - self.start, 1e-6)
+            sys.stderr.write(f"\r  {what}: {count} objects ({rate:,.0f}/s)   ")
+            sys.stderr.flush()
+
+    def done(self) -> None:
+        if self.enabled:
+            sys.stderr.write("\n")
+
+
+class VSphereSource:
+    def __init__(self, url: str, creds: Credentials, *, ca_file: str | None = None, insecure: bool = False,
+                 timeout: float = 30.0, page_size: int = 1000, progress: bool | None = None):
+        parsed = urlparse(url)
+        if parsed.scheme not in ("https", "http") or not parsed.hostname:
+            raise UsageError(f"not a vCenter URL: {url!r}", fix="use https://<vcenter>/sdk")
+        self.url, self.creds, self.timeout, self.page_size = url, creds, timeout, page_size
+        self.host, self.port = parsed.hostname, parsed.port or (443 if parsed.scheme == "https" else 80)
+        self.path = parsed.path or "/sdk"
+        self.tls = parsed.scheme == "https"
+        self.ca_file, self.insecure = ca_file, insecure
+        self.progress = _Progress(progress)
+        self._content = None
+        self._objects: dict[str, tuple] = {}
+
+    # ---------------------------------------------------------------- edge
+    @contextlib.contextmanager
+    def _edge(self, what: str):
+        where = f"{self.host}:{self.port}"
+        try:
+            yield
+        except vim.fault.InvalidLogin as exc:
+            raise AuthError(f"vCenter {where} rejected the credentials of {self.creds.user!r}",
+                            fix="check VSPHERE_USER / VSPHERE_PASSWORD or the credentials file") from exc
+        except (vim.fault.NoPermission, vim.fault.NotAuthenticated) as exc:
+            priv = getattr(exc, "privilegeId", "") or "System.View"
+            raise PermissionDenied(f"user {self.creds.user!r} may not {what} on {where} (missing privilege {priv})",
+                                   fix="give the user a read-only role on the vCenter root, propagated to "
+                                   "children") from exc
+        except ssl.SSLCertVerificationError as exc:
+            raise TLSError(f"TLS certificate of {where} is not trusted: {exc.verify_message}",
+                           fix="pass --ca-file with the vCenter CA certificate (or --insecure, which is unsafe)"
+                           ) from exc
+        except ssl.SSLError as exc:
+            raise TLSError(f"TLS handshake with {where} failed: {exc.reason or exc}",
+                           fix="check that the URL points at vCenter's HTTPS port") from exc
+        except (socket.timeout, TimeoutError) as exc:
+            raise TimeoutError_(f"{where} did not answer within {self.timeout:g} s while trying to {what}",
+                                fix="check the address and the network path, or raise --timeout") from exc
+        except ConnectionRefusedError as exc:
+            raise ConnectError(f"connection to {where} refused", fix="check the host and port in source.url") from exc
+        except socket.gaierror as exc:
+            raise ConnectError(f"cannot resolve host {self.host!r}", fix="check the host name in source.url") from exc
+        except (ConnectionError, http.client.HTTPException) as exc:
+            raise ConnectError(f"connection to {where} broke while trying to {what}: {exc}",
+                               fix="retry; if it persists, check vCenter's health") from exc
+        except OSError as exc:
+            raise ConnectError(f"cannot reach {where}: {exc.strerror or exc}", fix="check the host and port") from exc
+        except vmodl.MethodFault as exc:
+            raise InventoryError(f"vCenter {where} refused to {what}: {exc.msg}") from exc
+
+    def _connect(self):
+        if self._content is not None:
+            return self._content
+        if self.tls:
+            if self.insecure:
+                ctx = ssl.create_default_context()
+                ctx.check_hostname = False
+                ctx.verify_mode = ssl.CERT_NONE
+            else:
+                try:
+                    ctx = ssl.create_default_context(cafile=self.ca_file)
+                except (OSError, ssl.SSLError) as exc:
+                    raise UsageError(f"cannot load CA file {self.ca_file}: {exc}") from exc
+        with self._edge("connect"), _default_socket_timeout(self.timeout):
+            # pyvmomi's convention: a negative port means plain HTTP (used by the benchmark's proxy)
+            stub = SmartStubAdapter(host=self.host, port=self.port if self.tls else -self.port, path=self.path,
+                                    sslContext=ctx if self.tls else None, httpConnectionTimeout=self.timeout)
+            si = vim.ServiceInstance("ServiceInstance", stub)
+            content = si.RetrieveContent()
+        with self._edge("log in"):
+            content.sessionManager.Login(self.creds.user, self.creds.password)
+        self._content = content
+        return content
+
+    # ---------------------------------------------------------------- reads
+    def _retrieve(self, spec, what: str):
+        """Yield ObjectContent, page by page."""
+        pc = self._content.propertyCollector
+        count = 0
+        with self._edge(what):
+            result = pc.RetrievePropertiesEx([spec], PC.RetrieveOptions(maxObjects=self.page_size))
+            while result:
+                for oc in result.objects:
+                    for missing in oc.missingSet or ():
+                        fault = missing.fault.fault if missing.fault else None
+                        if isinstance(fault, (vim.fault.NoPermission, vim.fault.NotAuthenticated)):
+                            raise fault
+                    yield oc
+                count += len(result.objects)
+                self.progress.update(what, count)
+                if not result.token:
+                    break
+                result = pc.ContinueRetrievePropertiesEx(result.token)
+        self.progress.done()
+
+    def snapshot(self) -> Inventory:
+        content = self._connect()
+        with self._edge("read the inventory"):
+            view = content.viewManager.CreateContainerView(content.rootFolder, [vim.ManagedEntity], True)
+        traverse = PC.TraversalSpec(name="view", path="view", skip=False, type=vim.view.ContainerView)
+        spec = PC.FilterSpec(objectSet=[PC.ObjectSpec(obj=view, skip=True, selectSet=[traverse])],
+                             propSet=[PC.PropertySpec(type=t, pathSet=p) for t, p in LIGHT.items()])
+        objects = {}
+        for oc in self._retrieve(spec, "read the inventory"):
+            objects[oc.obj._moId] = (type(oc.obj), {p.name: p.val for p in oc.propSet})
+        fields = {}
+        if content.customFieldsManager is not None:
+            with self._edge("read custom attribute names"):
+                for f in content.customFieldsManager.field or ():
+                    fields[f.key] = f.name
+        with self._edge("release the view"):
+            view.DestroyView()
+        about = content.about
+        info = ProviderInfo("vsphere", {"instanceUuid": about.instanceUuid, "product": about.fullName,
+                                        "apiVersion": about.apiVersion}, origin=self.url)
+        return _build(objects, fields, info)
+
+    def details(self, inv: Inventory, vm_ids) -> Inventory:
+        """Fill the heavy facts of the given VMs (the ones the site selects)."""
+        ids = sorted(set(vm_ids))
+        if not ids:
+            return inv
+        refs = [vim.VirtualMachine(i, self._content.propertyCollector._stub) for i in ids]
+        spec = PC.FilterSpec(objectSet=[PC.ObjectSpec(obj=r, skip=False) for r in refs],
+                             propSet=[PC.PropertySpec(type=vim.VirtualMachine, pathSet=HEAVY)])
+        by_key = {n.key: n.id for n in inv.networks.values() if n.key}
+        for oc in self._retrieve(spec, "read VM devices"):
+            vm = inv.vms.get(oc.obj._moId)
+            if vm is not None:
+                inv.vms[vm.id] = _with_details(vm, {p.name: p.val for p in oc.propSet}, by_key)
+        return inv
+
+    def close(self) -> None:
+        if self._content is not None:
+            with contextlib.suppress(Exception):  # best effort: the session times out anyway
+                self._content.sessionManager.Logout()
+            self._content = None
+
+
+# -------------------------------------------------------------------- model
+
+def _ref(value) -> str:
+    return value._moId if value is not None else ""
+
+
+def _paths(objects: dict) -> dict[str, str]:
+    """Inventory paths in Forklift's form (/DC/vm/folder/name): the names from the
+    datacenter down; the root folder ("Datacenters") is not part of it."""
+    cache: dict[str, str] = {}
+
+    def path(moid: str, depth: int = 0) -> str:
+        if moid in cache:
+            return cache[moid]
+        entry = objects.get(moid)
+        if entry is None or depth > 64:
+            return ""
+        props = entry[1]
+        parent = _ref(props.get("parent"))
+        prefix = path(parent, depth + 1) if parent in objects else ""
+        cache[moid] = f"{prefix}/{props.get('name', moid)}"
+        return cache[moid]
+
+    return {moid: path(moid) for moid in objects}
+
+
+def _dc(path: str) -> str:
+    return path.split("/")[1] if path.count("/") >= 1 and len(path) > 1 else ""
+
+
+def _build(objects: dict, fields: dict, info: ProviderInfo) -> Inventory:
+    paths = _paths(objects)
+    inv = Inventory(info)
+    for moid, (kind, p) in objects.items():
+        path = paths[moid]
+        if issubclass(kind, vim.HostSystem):
+            parent = objects.get(_ref(p.get("parent")))
+            cluster = parent[1].get("name", "") if parent and issubclass(parent[0], vim.ClusterComputeResource) else ""
+            ips = sorted({v.spec.ip.ipAddress for v in p.get("config.network.vnic") or ()
+                          if v.spec and v.spec.ip and v.spec.ip.ipAddress})
+            inv.hosts[moid] = Host(moid, p.get("name", ""), path, _dc(path), cluster, tuple(ips),
+                                   bool(p.get("runtime.inMaintenanceMode")))
+        elif issubclass(kind, vim.dvs.DistributedVirtualPortgroup):
+            inv.networks[moid] = Network(moid, p.get("name", ""), path, _dc(path), "DvPortGroup", key=p.get("key", ""))
+        elif issubclass(kind, vim.OpaqueNetwork):
+            inv.networks[moid] = Network(moid, p.get("name", ""), path, _dc(path), "OpaqueNetwork",
+                                         key=p.get("summary.opaqueNetworkId", ""))
+        elif issubclass(kind, vim.Network):
+            inv.networks[moid] = Network(moid, p.get("name", ""), path, _dc(path), "Standard")
+        elif issubclass(kind, vim.DistributedVirtualSwitch):
+            inv.networks[moid] = Network(moid, p.get("name", ""), path, _dc(path), "DvSwitch")
+        elif issubclass(kind, vim.Datastore):
+            inv.datastores[moid] = Datastore(moid, p.get("name", ""), path, _dc(path))
+    for moid, (kind, p) in objects.items():
+        if not issubclass(kind, vim.VirtualMachine):
+            continue
+        path = paths[moid]
+        host = inv.hosts.get(_ref(p.get("runtime.host")))
+        attrs = tuple(sorted((fields.get(v.key, str(v.key)), str(getattr(v, "value", "")))
+                             for v in p.get("customValue") or ()))
+        inv.vms[moid] = VM(id=moid, name=p.get("name", ""), path=path, folder=path.rsplit("/", 1)[0],
+                           datacenter=_dc(path), cluster=host.cluster if host else "",
+                           host=host.id if host else "", power_state=str(p.get("runtime.powerState") or ""),
+                           firmware=p.get("config.firmware") or "", guest_id=p.get("config.guestId") or "",
+                           is_template=bool(p.get("config.template")), attributes=attrs)
+    return inv
+
+
+def _kind(dev) -> str:
+    return type(dev).__name__.rsplit(".", 1)[-1]
+
+
+def _with_details(vm: VM, p: dict, by_key: dict) -> VM:
+    devices = list(p.get("config.hardware.device") or ())
+    controllers = {d.key: _kind(d) for d in devices if isinstance(d, vim.vm.device.VirtualController)}
+    nics, disks = [], []
+    cbt = bool(p.get("config.changeTrackingEnabled"))
+    for d in devices:
+        if isinstance(d, vim.vm.device.VirtualEthernetCard):
+            b = d.backing
+            if isinstance(b, vim.vm.device.VirtualEthernetCard.DistributedVirtualPortBackingInfo):
+                net = by_key.get(b.port.portgroupKey, b.port.portgroupKey)
+            elif isinstance(b, vim.vm.device.VirtualEthernetCard.OpaqueNetworkBackingInfo):
+                net = by_key.get(b.opaqueNetworkId, b.opaqueNetworkId)
+            else:
+                net = _ref(getattr(b, "network", None))
+            nics.append(Nic(net, d.macAddress or ""))
+        elif isinstance(d, vim.vm.device.VirtualDisk):
+            b = d.backing
+            capacity = d.capacityInBytes or (d.capacityInKB or 0) * 1024
+            ctl = controllers.get(d.controllerKey, "")
+            bus = "scsi" if "SCSI" in ctl or "Logic" in ctl or "ParaVirtual" in ctl else \
+                "sata" if "AHCI" in ctl or "SATA" in ctl else "nvme" if "NVME" in ctl else "ide" if "IDE" in ctl else ""
+            disks.append(Disk(str(d.key), _ref(getattr(b, "datastore", None)), int(capacity),
+                              getattr(b, "fileName", "") or "",
+                              shared=getattr(b, "sharing", "") == "sharingMultiWriter",
+                              rdm=isinstance(b, vim.vm.device.VirtualDisk.RawDiskMappingVer1BackingInfo),
+                              mode=getattr(b, "diskMode", "") or "", bus=bus, change_tracking=cbt))
+    ips = {p["guest.ipAddress"]} if p.get("guest.ipAddress") else set()
+    for n in p.get("guest.net") or ():
+        ips.update(a for a in n.ipAddress or () if ":" not in a)
+    kinds = {_kind(d) for d in devices} & NOTABLE_DEVICES
+    return VM(**{**vm.__dict__, "nics": tuple(nics), "disks": tuple(disks), "change_tracking": cbt,
+                 "has_snapshot": p.get("snapshot") is not None, "uuid": p.get("config.uuid") or "",
+                 "cpu_hot_add": bool(p.get("config.cpuHotAddEnabled")),
+                 "cpu_hot_remove": bool(p.get("config.cpuHotRemoveEnabled")),
+                 "memory_hot_add": bool(p.get("config.memoryHotAddEnabled")),
+                 "tools_status": str(p.get("guest.toolsStatus") or ""), "guest_name": p.get("guest.guestFullName") or "",
+                 "ip_addresses": tuple(sorted(ips)), "devices": tuple(sorted(kinds)), "tpm": "VirtualTPM" in kinds})

@@ -1,0 +1,278 @@
+"""mtvgen against a real vSphere API: pyvmomi talking to vcsim over TLS.
+
+The inventory is shaped through the same API (folders, look-alike names,
+distributed port groups, change tracking, snapshots, custom attributes), and
+what mtvgen resolves is compared with what vCenter says."""
+
+from __future__ import annotations
+
+import json
+import socket
+import time
+
+import pytest
+from pyVmomi import vim
+
+import vcsim
+from conftest import run
+
+SPEC = """\
+apiVersion: mtvgen/v1
+targetNamespace: apps
+source:
+  type: vsphere
+  url: {url}
+  vddkImage: quay.io/example/vddk:8
+  datacenters: [DC0]
+  credentials:
+    externalSecret: {{store: vault, key: mtv/vc}}
+  hosts:
+    - name: DC0_C0_H0
+      ipAddress: 10.0.0.10
+networks:
+  - {{source: VM Network, target: pod}}
+  - {{source: DC0_DVPG0, target: app-net}}
+storage:
+  - {{source: LocalDS_0, storageClass: standard}}
+plans:
+  - name: db
+    type: warm
+    select:
+      - folder: /DC0/vm/Prod/DB
+  - name: web
+    select:
+      - glob: "web.*"
+      - attributes: {{owner: team-web}}
+      - name: "Ünïcode VM"
+{extra}"""
+
+
+@pytest.fixture(scope="module")
+def sim():
+    with vcsim.running("-dc", "2", "-vm", "1") as s:
+        c = vcsim.connect(s)
+        dc0, dc1 = sorted(vcsim.find(c, vim.Datacenter), key=lambda d: d.name)
+        dvpg = vcsim.find(c, vim.dvs.DistributedVirtualPortgroup, "DC0_DVPG0")[0]
+        net = [n for n in vcsim.find(c, vim.Network, "VM Network") if n.parent.parent == dc0][0]
+        db = vcsim.folder(c, dc0, "Prod/DB")
+        web = vcsim.folder(c, dc0, "Prod/Web")
+        vms = {
+            "db01": vcsim.create_vm(c, dc0, db, "DB 01", network=dvpg, cbt=True, disks_gb=(2, 3)),
+            "db02": vcsim.create_vm(c, dc0, db, "db-02.Example", network=dvpg, cbt=True),
+            "web1": vcsim.create_vm(c, dc0, web, "web.Example.COM", network=net),
+            "uni": vcsim.create_vm(c, dc0, web, "Ünïcode VM", network=net),
+            "tagged": vcsim.create_vm(c, dc0, web, "Billing", network=net),
+            "a1": vcsim.create_vm(c, dc0, vcsim.folder(c, dc0, "Prod/A"), "app 1", network=net),
+            "a2": vcsim.create_vm(c, dc0, vcsim.folder(c, dc0, "Prod/B"), "app 1", network=net),
+            "other_dc": vcsim.create_vm(c, dc1, dc1.vmFolder, "DB 01"),
+        }
+        vcsim.wait(vms["db02"].CreateSnapshot_Task("before", "", False, False))
+        field = c.customFieldsManager.AddCustomFieldDef(name="owner", moType=vim.VirtualMachine)
+        c.customFieldsManager.SetField(entity=vms["tagged"], key=field.key, value="team-web")
+        s.content, s.vms, s.dvpg, s.net = c, vms, dvpg, net
+        yield s
+
+
+@pytest.fixture
+def site(tmp_path, sim, monkeypatch):
+    monkeypatch.setenv("VSPHERE_USER", vcsim.USER)
+    monkeypatch.setenv("VSPHERE_PASSWORD", vcsim.PASSWORD)
+    d = tmp_path / "sites" / "vc"
+    d.mkdir(parents=True)
+    (d / "site.yaml").write_text(SPEC.format(url=sim.url, extra=""))
+    return d
+
+
+def _lock(tmp_path, sim, *extra):
+    return run(["lock", "sites/vc", "--ca-file", sim.cert, *extra], tmp_path)
+
+
+def test_lock_ids_match_vcenter(tmp_path, sim, site):
+    r = _lock(tmp_path, sim)
+    assert r.exit_code == 0, r.output
+    lock = json.loads((site / "mtvgen.lock").read_text())
+    v = sim.vms
+    assert lock["plans"]["db"] == [v["db01"]._moId, v["db02"]._moId]
+    assert set(lock["plans"]["web"]) == {v["web1"]._moId, v["uni"]._moId, v["tagged"]._moId}
+    assert lock["vms"][v["uni"]._moId]["path"] == "/DC0/vm/Prod/Web/Ünïcode VM"
+    assert lock["vms"][v["uni"]._moId]["targetName"] == "ncode-vm"
+    db01 = lock["vms"][v["db01"]._moId]
+    assert db01["path"] == "/DC0/vm/Prod/DB/DB 01" and db01["changeTracking"] is True
+    assert [n["network"] for n in db01["nics"]] == [sim.dvpg._moId]
+    assert [d["capacity"] for d in db01["disks"]] == [2 << 30, 3 << 30]
+    ds = v["db01"].config.hardware.device
+    want_ds = {d.backing.datastore._moId for d in ds if isinstance(d, vim.vm.device.VirtualDisk)}
+    assert {d["datastore"] for d in db01["disks"]} == want_ds  # opaque, path-like ids in vcsim
+    assert lock["vms"][v["db02"]._moId]["hasSnapshot"] is True
+    assert lock["vms"][v["tagged"]._moId]["attributes"] == [["owner", "team-web"]]
+    assert lock["maps"]["vc-network"] == [[sim.net._moId], [sim.dvpg._moId]]
+    assert lock["maps"]["vc-storage"] == [sorted(want_ds)]
+    host = vcsim.find(sim.content, vim.HostSystem, "DC0_C0_H0")[0]
+    assert lock["esxiHosts"] == {"DC0_C0_H0": host._moId}
+    assert lock["provider"]["identity"]["instanceUuid"] == sim.content.about.instanceUuid
+    assert "VSPHERE_PASSWORD" not in r.output and vcsim.PASSWORD not in (site / "mtvgen.lock").read_text()
+
+
+def test_build_from_live_lock(tmp_path, sim, site):
+    assert _lock(tmp_path, sim).exit_code == 0
+    r = run(["build", "--now", "2026-11-27T00:00:00Z"], tmp_path)
+    assert r.exit_code == 1, r.output  # the db plan is warm and DB 02 has a snapshot
+    assert "error[MTV043]" in r.stderr and "db-02.Example" in r.stderr
+    spec = site / "site.yaml"
+    spec.write_text(spec.read_text().replace("    type: warm\n", ""))
+    r = run(["build", "--now", "2026-11-27T00:00:00Z"], tmp_path)
+    assert r.exit_code == 0, r.output
+    import yaml
+    plan = yaml.safe_load((tmp_path / "out/vc/plan-vc-db.yaml").read_text())
+    assert [vm["id"] for vm in plan["spec"]["vms"]] == [sim.vms["db01"]._moId, sim.vms["db02"]._moId]
+    host = yaml.safe_load(next((tmp_path / "out/vc").glob("host-*.yaml")).read_text())
+    assert host["spec"]["id"] == vcsim.find(sim.content, vim.HostSystem, "DC0_C0_H0")[0]._moId
+
+
+def _unchanged_after(tmp_path, site, args, code):
+    before = (site / "mtvgen.lock").read_bytes()
+    t = time.monotonic()
+    r = run(["lock", "sites/vc", *args], tmp_path)
+    assert r.exit_code == code, r.output
+    assert (site / "mtvgen.lock").read_bytes() == before, "a failed lock must leave the lock file alone"
+    assert time.monotonic() - t < 15
+    return r.stderr
+
+
+def test_wrong_password(tmp_path, sim, site, monkeypatch):
+    assert _lock(tmp_path, sim).exit_code == 0
+    monkeypatch.setenv("VSPHERE_PASSWORD", "wrong")
+    err = _unchanged_after(tmp_path, site, ["--ca-file", sim.cert], 2)
+    assert f"rejected the credentials of '{vcsim.USER}'" in err and "wrong" not in err
+
+
+def test_tls_not_trusted(tmp_path, sim, site):
+    assert _lock(tmp_path, sim).exit_code == 0
+    err = _unchanged_after(tmp_path, site, [], 2)
+    assert "is not trusted" in err and "--ca-file" in err
+
+
+def test_tls_hostname_mismatch(tmp_path, sim, site):
+    assert _lock(tmp_path, sim).exit_code == 0
+    spec = site / "site.yaml"
+    spec.write_text(spec.read_text().replace("127.0.0.1", "localhost"))
+    assert _lock(tmp_path, sim).exit_code == 2
+    err = _unchanged_after(tmp_path, site, ["--ca-file", sim.cert], 2)
+    assert "not valid for 'localhost'" in err
+    r = run(["lock", "sites/vc", "--insecure"], tmp_path)  # explicit opt-out works, with a warning
+    assert r.exit_code == 0 and "warning: --insecure" in r.stderr
+
+
+def test_closed_port(tmp_path, sim, site):
+    assert _lock(tmp_path, sim).exit_code == 0
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    spec = site / "site.yaml"
+    spec.write_text(spec.read_text().replace(f":{sim.port}/", f":{port}/"))
+    r = run(["lock", "sites/vc", "--ca-file", sim.cert], tmp_path)
+    assert r.exit_code == 2 and "refused" in r.stderr
+
+
+def test_no_answer_times_out(tmp_path, sim, site):
+    srv = socket.socket()
+    srv.bind(("127.0.0.1", 0))
+    srv.listen(1)
+    spec = site / "site.yaml"
+    spec.write_text(spec.read_text().replace(f":{sim.port}/", f":{srv.getsockname()[1]}/"))
+    t = time.monotonic()
+    r = run(["lock", "sites/vc", "--timeout", "1"], tmp_path)
+    assert r.exit_code == 2 and "did not answer within 1 s" in r.stderr
+    assert time.monotonic() - t < 5
+    srv.close()
+
+
+def test_missing_credentials(tmp_path, sim, site, monkeypatch):
+    monkeypatch.delenv("VSPHERE_PASSWORD")
+    r = run(["lock", "sites/vc", "--ca-file", sim.cert], tmp_path)
+    assert r.exit_code == 2 and "VSPHERE_USER and VSPHERE_PASSWORD" in r.stderr
+
+
+def test_ambiguous_and_missing_names(tmp_path, sim, site):
+    assert _lock(tmp_path, sim).exit_code == 0
+    spec = site / "site.yaml"
+    spec.write_text(SPEC.format(url=sim.url, extra="  - name: apps\n    select:\n      - name: app 1\n"
+                                                     "      - name: Billng\n"))
+    err = _unchanged_after(tmp_path, site, ["--ca-file", sim.cert], 1)
+    a1, a2 = sim.vms["a1"]._moId, sim.vms["a2"]._moId
+    assert "error[MTV012]: name 'app 1' matches 2 VMs: " in err
+    assert f"/DC0/vm/Prod/A/app 1 ({a1})" in err and f"/DC0/vm/Prod/B/app 1 ({a2})" in err
+    assert "error[MTV010]: no VM matches name 'Billng'" in err and "closest: 'Billing'" in err
+    # the same name in the other datacenter is out of scope (datacenters: [DC0])
+    spec.write_text(SPEC.format(url=sim.url, extra="  - name: apps\n    select:\n      - path: /DC0/vm/Prod/A/app 1\n"))
+    r = _lock(tmp_path, sim)
+    assert r.exit_code == 0, r.output
+    assert json.loads((site / "mtvgen.lock").read_text())["plans"]["apps"] == [a1]
+
+
+def test_insufficient_privileges(tmp_path, site, monkeypatch):
+    with vcsim.running("-deny-user", "viewer") as s:
+        (site / "site.yaml").write_text(SPEC.format(url=s.url, extra=""))
+        monkeypatch.setenv("VSPHERE_USER", "viewer")
+        r = run(["lock", "sites/vc", "--ca-file", s.cert], tmp_path)
+    assert r.exit_code == 2
+    assert "user 'viewer' may not read the inventory" in r.stderr and "System.View" in r.stderr
+    assert not (site / "mtvgen.lock").exists()
+
+
+def test_relock_reports_changes_and_check_detects_drift(tmp_path, site, monkeypatch):
+    with vcsim.running("-vm", "1") as s:
+        c = vcsim.connect(s)
+        dc = vcsim.find(c, vim.Datacenter)[0]
+        net = vcsim.find(c, vim.Network, "VM Network")[0]
+        dvpg = vcsim.find(c, vim.dvs.DistributedVirtualPortgroup, "DC0_DVPG0")[0]
+        db = vcsim.folder(c, dc, "Prod/DB")
+        vm = vcsim.create_vm(c, dc, db, "DB 01", network=dvpg)
+        vcsim.create_vm(c, dc, vcsim.folder(c, dc, "Prod/Web"), "web.one", network=net)
+        spec = SPEC.format(url=s.url, extra="").replace("    type: warm\n", "")
+        (site / "site.yaml").write_text(spec.replace('      - name: "Ünïcode VM"\n', ""))
+        r = run(["lock", "sites/vc", "--ca-file", s.cert], tmp_path)
+        assert r.exit_code == 0, r.output
+        r = run(["lock", "sites/vc", "--ca-file", s.cert, "--check"], tmp_path)
+        assert r.exit_code == 0, r.output
+        vcsim.wait(vm.Rename_Task("DB 01 (prod)"))
+        vcsim.create_vm(c, dc, db, "db-03", network=dvpg)
+        before = (site / "mtvgen.lock").read_bytes()
+        r = run(["lock", "sites/vc", "--ca-file", s.cert, "--check"], tmp_path)
+        assert r.exit_code == 1
+        assert f"VM renamed: DB 01 -> DB 01 (prod) ({vm._moId})" in r.stderr
+        assert "VM added: db-03" in r.stderr and "does not match the inventory" in r.stderr
+        assert (site / "mtvgen.lock").read_bytes() == before
+        r = run(["lock", "sites/vc", "--ca-file", s.cert], tmp_path)
+        assert r.exit_code == 0 and "VM renamed" in r.stderr and "plan db: 1 -> 2 VM(s)" in r.stderr
+
+
+def test_init_edit_lock_build(tmp_path, monkeypatch):
+    monkeypatch.setenv("VSPHERE_USER", vcsim.USER)
+    monkeypatch.setenv("VSPHERE_PASSWORD", vcsim.PASSWORD)
+    with vcsim.running("-vm", "2") as s:
+        c = vcsim.connect(s)
+        dc = vcsim.find(c, vim.Datacenter)[0]
+        net = vcsim.find(c, vim.Network, "VM Network")[0]
+        for i, name in enumerate(["Web 1", "web.2"]):
+            vcsim.create_vm(c, dc, vcsim.folder(c, dc, "Shop/Web"), name, network=net)
+        vcsim.create_vm(c, dc, vcsim.folder(c, dc, "Shop"), "Shop DB", network=net)
+        r = run(["init", "sites/shop", "--vsphere", s.url, "--ca-file", s.cert], tmp_path)
+        assert r.exit_code == 0, r.output
+        spec = tmp_path / "sites/shop/site.yaml"
+        text = spec.read_text()
+        assert "name: dc0-shop-web  # 2 VM(s)" in text and "- folder: \"/DC0/vm/Shop/Web\"" in text
+        r = run(["lock", "sites/shop", "--ca-file", s.cert], tmp_path)
+        assert r.exit_code == 1 and "no value given" in r.stderr  # placeholders cannot slip through
+        text = text.replace("store: null", "store: vault")
+        text = text.replace('source: "VM Network"\n    target: null', 'source: "VM Network"\n    target: pod')
+        text = text.replace("target: null", "target: ignored").replace("storageClass: null", "storageClass: std")
+        spec.write_text(text)
+        r = run(["lock", "sites/shop", "--ca-file", s.cert], tmp_path)
+        assert r.exit_code == 0, r.output
+        r = run(["build", "--now", "2026-11-27T00:00:00Z"], tmp_path)
+        assert r.exit_code == 0, r.output
+        assert (tmp_path / "out/shop/plan-shop-dc0-shop-web.yaml").exists()
+        r = run(["init", "sites/shop", "--vsphere", s.url, "--ca-file", s.cert], tmp_path)
+        assert r.exit_code == 2 and "already exists" in r.stderr

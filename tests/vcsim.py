@@ -1,0 +1,110 @@
+"""Start the vCenter simulator (tools/vcsim, built by scripts/build-vcsim) and
+shape its inventory through the real vSphere API with pyvmomi."""
+
+from __future__ import annotations
+
+import json
+import ssl
+import subprocess
+import time
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urlparse
+
+from pyVim.connect import SmartStubAdapter
+from pyVmomi import vim
+
+ROOT = Path(__file__).resolve().parent.parent
+BINARY = ROOT / ".cache" / "vcsim" / "vcsim"
+USER, PASSWORD = "mtvgen", "s3cret-pw"
+
+
+@dataclass
+class Sim:
+    url: str
+    cert: str
+    proc: subprocess.Popen
+
+    @property
+    def port(self) -> int:
+        return urlparse(self.url).port
+
+
+@contextmanager
+def running(*args: str):
+    if not BINARY.exists():
+        raise RuntimeError("vcsim is not built: run scripts/build-vcsim")
+    proc = subprocess.Popen([str(BINARY), "-u", f"{USER}:{PASSWORD}", *args], stdin=subprocess.PIPE,
+                            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    try:
+        info = json.loads(proc.stdout.readline())
+        yield Sim(info["url"], info.get("cert", ""), proc)
+    finally:
+        proc.stdin.close()
+        try:
+            proc.wait(10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+
+
+def connect(sim: Sim):
+    u = urlparse(sim.url)
+    ctx = ssl.create_default_context(cafile=sim.cert) if sim.cert else None
+    stub = SmartStubAdapter(host=u.hostname, port=u.port if sim.cert else -u.port, sslContext=ctx)
+    content = vim.ServiceInstance("ServiceInstance", stub).RetrieveContent()
+    content.sessionManager.Login(USER, PASSWORD)
+    return content
+
+
+def wait(task):
+    while task.info.state not in ("success", "error"):
+        time.sleep(0.01)
+    if task.info.state == "error":
+        raise RuntimeError(task.info.error.msg)
+    return task.info.result
+
+
+def find(content, kind, name=None):
+    view = content.viewManager.CreateContainerView(content.rootFolder, [kind], True)
+    try:
+        return [o for o in view.view if name is None or o.name == name]
+    finally:
+        view.DestroyView()
+
+
+def folder(content, dc, path: str):
+    """Create (or find) a VM folder path under datacenter `dc` ("Prod/DB")."""
+    parent = dc.vmFolder
+    for part in path.split("/"):
+        found = [c for c in parent.childEntity if isinstance(c, vim.Folder) and c.name == part]
+        parent = found[0] if found else parent.CreateFolder(part)
+    return parent
+
+
+def create_vm(content, dc, folder_obj, name, *, network=None, datastore=None, cbt=False, guest="rhel9_64Guest",
+              disks_gb=(1,)):
+    host = find(content, vim.HostSystem)[0]
+    hosts = [h for h in find(content, vim.HostSystem) if h.parent.parent.parent == dc]
+    host = hosts[0] if hosts else host
+    pool = host.parent.resourcePool
+    ds = datastore or host.datastore[0]
+    devices = [vim.vm.device.VirtualDeviceSpec(operation="add", device=vim.vm.device.VirtualLsiLogicController(
+        key=1000, busNumber=0, sharedBus="noSharing"))]
+    for i, gb in enumerate(disks_gb):
+        disk = vim.vm.device.VirtualDisk(key=2000 + i, controllerKey=1000, unitNumber=i, capacityInKB=gb << 20,
+                                         backing=vim.vm.device.VirtualDisk.FlatVer2BackingInfo(
+                                             diskMode="persistent", fileName=f"[{ds.name}]", datastore=ds))
+        devices.append(vim.vm.device.VirtualDeviceSpec(operation="add", fileOperation="create", device=disk))
+    if network is not None:
+        if isinstance(network, vim.dvs.DistributedVirtualPortgroup):
+            backing = vim.vm.device.VirtualEthernetCard.DistributedVirtualPortBackingInfo(
+                port=vim.dvs.PortConnection(portgroupKey=network.key,
+                                            switchUuid=network.config.distributedVirtualSwitch.uuid))
+        else:
+            backing = vim.vm.device.VirtualEthernetCard.NetworkBackingInfo(network=network, deviceName=network.name)
+        devices.append(vim.vm.device.VirtualDeviceSpec(operation="add", device=vim.vm.device.VirtualVmxnet3(
+            key=4000, backing=backing)))
+    spec = vim.vm.ConfigSpec(name=name, guestId=guest, files=vim.vm.FileInfo(vmPathName=f"[{ds.name}]"),
+                             numCPUs=1, memoryMB=128, deviceChange=devices, changeTrackingEnabled=cbt)
+    return wait(folder_obj.CreateVM_Task(config=spec, pool=pool, host=host))
