@@ -13,7 +13,7 @@ from pathlib import Path
 from urllib.parse import urlparse
 
 from pyVim.connect import SmartStubAdapter
-from pyVmomi import vim
+from pyVmomi import SoapStubAdapter, vim
 
 ROOT = Path(__file__).resolve().parent.parent
 BINARY = ROOT / ".cache" / "vcsim" / "vcsim"
@@ -50,8 +50,10 @@ def running(*args: str):
 
 def connect(sim: Sim):
     u = urlparse(sim.url)
-    ctx = ssl.create_default_context(cafile=sim.cert) if sim.cert else None
-    stub = SmartStubAdapter(host=u.hostname, port=u.port if sim.cert else -u.port, sslContext=ctx)
+    if sim.cert:
+        stub = SmartStubAdapter(host=u.hostname, port=u.port, sslContext=ssl.create_default_context(cafile=sim.cert))
+    else:
+        stub = SoapStubAdapter(url=sim.url, version="vim.version.version8")
     content = vim.ServiceInstance("ServiceInstance", stub).RetrieveContent()
     content.sessionManager.Login(USER, PASSWORD)
     return content

@@ -31,13 +31,14 @@ from urllib.parse import urlparse
 
 import yaml
 from pyVim.connect import SmartStubAdapter
-from pyVmomi import vim, vmodl
+from pyVmomi import SoapStubAdapter, vim, vmodl
 
 from ..errors import (AuthError, ConnectError, InventoryError, Location, PermissionDenied, TimeoutError_,
                       TLSError, UsageError)
 from .model import VM, Datastore, Disk, Host, Inventory, Network, Nic, ProviderInfo
 
 PC = vmodl.query.PropertyCollector
+PLAIN_HTTP_VERSION = "vim.version.version8"  # no version discovery over plain HTTP in pyvmomi
 
 # Light facts, for every object: enough to build paths and to select.
 LIGHT = {
@@ -181,9 +182,12 @@ class VSphereSource:
                 except (OSError, ssl.SSLError) as exc:
                     raise UsageError(f"cannot load CA file {self.ca_file}: {exc}") from exc
         with self._edge("connect"), _default_socket_timeout(self.timeout):
-            # pyvmomi's convention: a negative port means plain HTTP (used by the benchmark's proxy)
-            stub = SmartStubAdapter(host=self.host, port=self.port if self.tls else -self.port, path=self.path,
-                                    sslContext=ctx if self.tls else None, httpConnectionTimeout=self.timeout)
+            if self.tls:
+                stub = SmartStubAdapter(host=self.host, port=self.port, path=self.path, sslContext=ctx,
+                                        httpConnectionTimeout=self.timeout)
+            else:  # plain HTTP: only the benchmark's counting proxy in front of vcsim speaks it
+                stub = SoapStubAdapter(url=f"http://{self.host}:{self.port}{self.path}", version=PLAIN_HTTP_VERSION,
+                                       httpConnectionTimeout=self.timeout)
             si = vim.ServiceInstance("ServiceInstance", stub)
             content = si.RetrieveContent()
         with self._edge("log in"):

@@ -1,0 +1,62 @@
+"""Parts of the vSphere source that vcsim cannot exercise (it ignores
+RetrieveOptions.maxObjects, so it never pages), and credential handling."""
+
+from __future__ import annotations
+
+import pytest
+
+from compiler.errors import UsageError
+from compiler.inventory import vsphere
+
+
+class _Result:
+    def __init__(self, objects, token):
+        self.objects, self.token = objects, token
+
+
+class _Object:
+    def __init__(self, moid):
+        self.obj = type("Ref", (), {"_moId": moid})()
+        self.propSet, self.missingSet = [], []
+
+
+class _PC:
+    """Three pages; records what was asked."""
+
+    def __init__(self):
+        self.calls = []
+
+    def RetrievePropertiesEx(self, specs, options):
+        self.calls.append(("first", options.maxObjects))
+        return _Result([_Object("a"), _Object("b")], "t1")
+
+    def ContinueRetrievePropertiesEx(self, token):
+        self.calls.append(("continue", token))
+        return _Result([_Object("c")], "t2") if token == "t1" else _Result([_Object("d")], None)
+
+
+def test_retrieve_follows_continuation_tokens():
+    src = vsphere.VSphereSource("https://vc.example/sdk", vsphere.Credentials("u", "p"), page_size=2, progress=False)
+    pc = _PC()
+    src._content = type("Content", (), {"propertyCollector": pc})()
+    got = [oc.obj._moId for oc in src._retrieve(object(), "read")]
+    assert got == ["a", "b", "c", "d"]
+    assert pc.calls == [("first", 2), ("continue", "t1"), ("continue", "t2")]
+
+
+def test_credentials_come_from_env_or_file_never_repr(tmp_path):
+    creds = vsphere.credentials(environ={"VSPHERE_USER": "admin", "VSPHERE_PASSWORD": "pw-123"})
+    assert creds.user == "admin" and "pw-123" not in repr(creds)
+    f = tmp_path / "creds.yaml"
+    f.write_text("user: svc\npassword: from-file\n")
+    assert vsphere.credentials(f, environ={}).password == "from-file"
+    f.write_text("user: svc\n")
+    with pytest.raises(UsageError, match="needs `user:` and `password:`"):
+        vsphere.credentials(f, environ={})
+    with pytest.raises(UsageError, match="VSPHERE_USER and VSPHERE_PASSWORD"):
+        vsphere.credentials(None, environ={})
+
+
+def test_url_must_be_http_or_https():
+    with pytest.raises(UsageError, match="not a vCenter URL"):
+        vsphere.VSphereSource("vc.example.com", vsphere.Credentials("u", "p"))
