@@ -138,11 +138,22 @@ def check_cmd(sites, sites_dir, strict, allow_plaintext_secrets, fmt, notes, now
 LIVE = [
     click.option("--inventory", "inventory_file", type=click.Path(path_type=Path),
                  help="An inventory snapshot file instead of a live source."),
+    click.option("--via", type=click.Choice(["vcenter", "forklift"]), default="vcenter", show_default=True,
+                 help="vSphere sites: read vCenter directly, or through the Forklift inventory service."),
     click.option("--ca-file", type=click.Path(path_type=Path, dir_okay=False),
                  help="CA certificate(s) to trust for the vCenter TLS certificate."),
     click.option("--insecure", is_flag=True, help="Do not verify the vCenter TLS certificate (warns)."),
     click.option("--credentials-file", type=click.Path(path_type=Path, dir_okay=False),
                  help="YAML with user and password (default: VSPHERE_USER / VSPHERE_PASSWORD)."),
+    click.option("--kubeconfig", type=click.Path(path_type=Path, dir_okay=False),
+                 help="Kubeconfig of the cluster running MTV (default: $KUBECONFIG or ~/.kube/config)."),
+    click.option("--context", "kube_context", help="Kubeconfig context (reads target-cluster facts into the lock)."),
+    click.option("--in-cluster", is_flag=True, help="Use the pod's service account."),
+    click.option("--inventory-url", help="Forklift inventory service URL (default: its Route, else its Service)."),
+    click.option("--inventory-ca-file", type=click.Path(path_type=Path, dir_okay=False),
+                 help="CA for the inventory service's TLS certificate (router or service CA)."),
+    click.option("--inventory-wait", type=float, default=120.0, show_default=True,
+                 help="Seconds to wait while the inventory is still loading (HTTP 206)."),
     click.option("--timeout", type=float, default=30.0, show_default=True, help="Seconds per network operation."),
 ]
 
@@ -153,37 +164,58 @@ def live_options(fn):
     return fn
 
 
-def _source(ptype: str, url: str, inventory_file, ca_file, insecure, credentials_file, timeout):
-    """Pick the inventory source: a snapshot file, or the live one for the type."""
-    if inventory_file is not None:
+def _sources(ptype: str, site_spec, p: dict):
+    """Pick the inventory source and, with cluster access, the target-facts reader.
+    Returns (source, target_fn or None, cluster or None)."""
+    cluster = None
+    if p["kubeconfig"] or p["kube_context"] or p["in_cluster"]:
+        from .inventory.kube import Cluster, ClusterOptions
+        cluster = Cluster(ClusterOptions(str(p["kubeconfig"]) if p["kubeconfig"] else None, p["kube_context"],
+                                         p["in_cluster"], p["timeout"]))
+    target = None
+    if cluster is not None and site_spec is not None:
+        from .inventory.kube import target_facts
+        target = lambda s: target_facts(cluster, s)  # noqa: E731
+    if p["inventory_file"] is not None:
         from .inventory.snapshot import SnapshotFile
-        return SnapshotFile(inventory_file, ptype)
-    if ptype == "vsphere":
+        return SnapshotFile(p["inventory_file"], ptype), target, cluster
+    if ptype == "vsphere" and p["via"] == "vcenter":
         from .inventory import vsphere
-        if insecure:
+        if p["insecure"]:
             click.echo("warning: --insecure: the vCenter TLS certificate is not verified", err=True)
-        creds = vsphere.credentials(credentials_file)
-        return vsphere.VSphereSource(url, creds, ca_file=str(ca_file) if ca_file else None, insecure=insecure,
-                                     timeout=timeout)
-    raise UsageError(f"no live inventory source for {ptype} sites yet",
-                     fix="pass --inventory FILE (an export of the Forklift inventory)")
+        creds = vsphere.credentials(p["credentials_file"])
+        url = p.get("url") or site_spec.source.url
+        return vsphere.VSphereSource(url, creds, ca_file=str(p["ca_file"]) if p["ca_file"] else None,
+                                     insecure=p["insecure"], timeout=p["timeout"]), target, cluster
+    if cluster is None:
+        raise UsageError(f"{ptype} sources are read through the Forklift inventory service, which needs cluster "
+                         "access", fix="pass --context (or --kubeconfig / --in-cluster), or --inventory FILE")
+    from .inventory.forklift import ForkliftSource
+    return ForkliftSource(cluster, site_spec.mtv_namespace, site_spec.source.name, ptype, url=p["inventory_url"],
+                          ca_file=str(p["inventory_ca_file"]) if p["inventory_ca_file"] else None,
+                          timeout=p["timeout"], load_wait=p["inventory_wait"]), target, cluster
 
 
 @main.command()
 @click.argument("site", type=click.Path(path_type=Path, file_okay=False))
 @live_options
 @click.option("--check", "check_only", is_flag=True, help="Write nothing; exit 1 if the lock is not current.")
-def lock(site, inventory_file, ca_file, insecure, credentials_file, timeout, check_only):
+def lock(site, check_only, **params):
     """Resolve SITE's names to ids and write SITE/mtvgen.lock.
 
-    Live vSphere: credentials from VSPHERE_USER / VSPHERE_PASSWORD or --credentials-file."""
+    vSphere: vCenter directly (VSPHERE_USER / VSPHERE_PASSWORD or --credentials-file), or --via forklift.
+    Other types: the Forklift inventory service (--context). With cluster access the lock also records
+    the target cluster's facts (namespaces, storage classes, NADs, service accounts, Providers, VMs)."""
     def go():
         from . import lock as lockmod, spec
 
         site_spec = spec.load(site)
-        source = _source(site_spec.source.type, site_spec.source.url, inventory_file, ca_file, insecure,
-                         credentials_file, timeout)
-        s, new, changes, diags = pipeline.lock_site(site, source)
+        source, target, cluster = _sources(site_spec.source.type, site_spec, params)
+        try:
+            s, new, changes, diags = pipeline.lock_site(site, source, target)
+        finally:
+            if cluster is not None:
+                cluster.close()
         _emit_diags(diags, "text", notes=False)
         if check_only:
             current = s.lock_path.exists() and lockmod.to_text(new) == s.lock_path.read_text(encoding="utf-8")
@@ -196,7 +228,8 @@ def lock(site, inventory_file, ca_file, insecure, credentials_file, timeout, che
         lockmod.write(s, new)
         for line in changes or ["no changes"]:
             click.echo(f"  {line}", err=True)
-        click.echo(f"wrote {s.lock_path} ({len(new.vms)} VMs, {len(new.plans)} plans)", err=True)
+        target_note = f", target facts from {new.target.context}" if new.target else ""
+        click.echo(f"wrote {s.lock_path} ({len(new.vms)} VMs, {len(new.plans)} plans{target_note})", err=True)
     _run(go)
 
 
@@ -206,7 +239,7 @@ def lock(site, inventory_file, ca_file, insecure, credentials_file, timeout, che
 @click.option("--type", "ptype", type=click.Choice(["vsphere", "ovirt", "openstack", "ova", "openshift"]),
               default="vsphere", show_default=True, help="Source type (with --inventory).")
 @live_options
-def init(site, vsphere_url, ptype, inventory_file, ca_file, insecure, credentials_file, timeout):
+def init(site, vsphere_url, ptype, **params):
     """Write a starter SITE/site.yaml from a live vCenter or an inventory snapshot."""
     def go():
         from . import emit, init as initmod, spec
@@ -214,11 +247,10 @@ def init(site, vsphere_url, ptype, inventory_file, ca_file, insecure, credential
         target = Path(site) / spec.SPEC_FILE
         if target.exists():
             raise UsageError(f"{target} already exists", fix="pick a new site directory, or edit the spec")
-        if not vsphere_url and inventory_file is None:
+        if not vsphere_url and params["inventory_file"] is None:
             raise UsageError("nothing to read", fix="pass --vsphere URL or --inventory FILE")
         url = vsphere_url or ""
-        source = _source("vsphere" if vsphere_url else ptype, url, inventory_file, ca_file, insecure,
-                         credentials_file, timeout)
+        source, _target, _cluster = _sources("vsphere" if vsphere_url else ptype, None, {**params, "url": url})
         try:
             inv = source.snapshot()
         finally:
@@ -226,6 +258,35 @@ def init(site, vsphere_url, ptype, inventory_file, ca_file, insecure, credential
         emit.atomic_write(target, initmod.starter_spec(Path(site).name, "vsphere" if vsphere_url else ptype, url, inv))
         click.echo(f"wrote {target}: {len(inv.vms)} VMs, {len(inv.networks)} networks, "
                    f"{len(inv.datastores)} datastores; replace the TODOs, then `mtvgen lock {site}`", err=True)
+    _run(go)
+
+
+@main.group()
+def schemas():
+    """Schemas of the Forklift kinds."""
+
+
+@schemas.command("pull")
+@click.argument("site", type=click.Path(path_type=Path, file_okay=False, exists=True))
+@click.option("--kubeconfig", type=click.Path(path_type=Path, dir_okay=False))
+@click.option("--context", "kube_context")
+@click.option("--in-cluster", is_flag=True)
+@click.option("--timeout", type=float, default=30.0, show_default=True)
+def schemas_pull(site, kubeconfig, kube_context, in_cluster, timeout):
+    """Store the cluster's Forklift CRDs as strict JSON Schemas in SITE/schemas/;
+    later builds of SITE validate against them too."""
+    def go():
+        from . import crdschema
+        from .inventory.kube import Cluster, ClusterOptions, forklift_crds
+
+        cluster = Cluster(ClusterOptions(str(kubeconfig) if kubeconfig else None, kube_context, in_cluster, timeout))
+        try:
+            crds = forklift_crds(cluster)
+        finally:
+            cluster.close()
+        record = crdschema.store(site, crds, cluster.context)
+        kinds = ", ".join(f"{k} {v['version']}" for k, v in record["kinds"].items())
+        click.echo(f"wrote {Path(site) / crdschema.SCHEMA_DIR}/ from {cluster.context}: {kinds}", err=True)
     _run(go)
 
 

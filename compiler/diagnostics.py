@@ -166,6 +166,27 @@ CATALOG: dict[str, Check] = {c.code: c for c in (
           "Plan is not reconciled once Succeeded", "Select the VMs in a new plan."),
     Check("MTV094", "cutover-invalid", ERROR, "A cutover is not an ISO 8601 time with an offset",
           "", "Write e.g. 2026-12-05T22:00:00+01:00."),
+    # the target cluster (facts recorded in the lock by `mtvgen lock --context ...`)
+    Check("MTV100", "target-namespace-created", INFO, "A target namespace does not exist yet; the controller creates it",
+          "", "Create it yourself if it needs labels, quotas or RBAC for the GitOps service account."),
+    Check("MTV101", "storage-class-missing", ERROR, "A storage map names a StorageClass the cluster does not have",
+          "DestinationStorageNotValid", "Use one of the cluster's storage classes (the message lists them)."),
+    Check("MTV102", "no-provisioner", ERROR, "A non-vSphere cold migration maps to a StorageClass without a provisioner",
+          "Plan admission (static storage class)", "Map to a dynamically provisioned storage class."),
+    Check("MTV103", "nad-missing", ERROR, "A network map names a NetworkAttachmentDefinition that does not exist",
+          "DestinationNetworkNotValid", "Create the NAD first or correct the name."),
+    Check("MTV104", "transfer-network-missing", ERROR, "The transfer network NAD does not exist",
+          "TransferNetworkNotValid", "Create the NAD or choose another transfer network."),
+    Check("MTV105", "transfer-network-route", WARNING, "The transfer network NAD has no forklift.konveyor.io/route "
+          "annotation", "TransferNetworkMissingDefaultRoute", "Annotate the NAD with the gateway IP or `none`."),
+    Check("MTV106", "service-account-missing", ERROR, "A plan or hook service account does not exist",
+          "ServiceAccountNotValid / HookServiceAccountNotValid", "Create the service account first."),
+    Check("MTV107", "provider-clash", ERROR, "A Provider of that name exists with another type or URL",
+          "", "Rename the site's provider (source.name) or mark it external."),
+    Check("MTV108", "vm-already-exists", ERROR, "A VirtualMachine with the target name already exists in the target "
+          "namespace", "VMAlreadyExists", "Set another targetName, or remove the VM from the plan."),
+    Check("MTV109", "external-provider-missing", ERROR, "A Provider the site refers to as existing is not on the cluster",
+          "SourceProviderNotValid / DestinationProviderNotValid", "Create it, or let mtvgen emit it."),
     # the build itself
     Check("MTV099", "manifest-invalid", ERROR, "A generated manifest fails its Forklift schema or references a missing object",
           "Admission rejection", "Fix the spec value the message points at."),

@@ -21,7 +21,7 @@ import json
 from . import __version__, names
 from .diagnostics import Diagnostic
 from .errors import LockError, Location
-from .inventory.model import VM, Datastore, Disk, Host, Inventory, Network, Nic, ProviderInfo
+from .inventory.model import VM, Datastore, Disk, Host, Inventory, Network, Nic, ProviderInfo, TargetFacts
 from .resolve import Resolution
 from .spec import Site
 
@@ -42,14 +42,15 @@ class Lock:
     plans: dict[str, list[str]] = field(default_factory=dict)
     maps: dict[str, list[list[str]]] = field(default_factory=dict)
     host_ids: dict[str, str] = field(default_factory=dict)
+    target: TargetFacts | None = None       # destination cluster facts, when locked with cluster access
     version: str = __version__
 
 
-def build(site: Site, inv: Inventory, res: Resolution) -> Lock:
+def build(site: Site, inv: Inventory, res: Resolution, target: TargetFacts | None = None) -> Lock:
     """Keep just what the site uses: selected VMs and the objects they or the
     mappings touch."""
     lock = Lock(site.name, inv.provider, site.resolution_inputs(), plans=res.plans, maps=res.maps,
-                host_ids=res.hosts)
+                host_ids=res.hosts, target=target)
     for ids in res.plans.values():
         for vm_id in ids:
             lock.vms[vm_id] = inv.vms[vm_id]
@@ -114,6 +115,8 @@ def to_text(lock: Lock) -> str:
         "datastores": {i: _record(d) for i, d in lock.datastores.items()},
         "hosts": {i: _record(h) for i, h in lock.hosts.items()},
     }
+    if lock.target is not None:
+        doc["target"] = dataclasses.asdict(lock.target)
     return json.dumps(doc, indent=1, sort_keys=True, ensure_ascii=False) + "\n"
 
 
@@ -162,7 +165,8 @@ def read(site: Site) -> Lock:
             networks={i: _fields(Network, r, id=i) for i, r in (doc.get("networks") or {}).items()},
             datastores={i: _fields(Datastore, r, id=i) for i, r in (doc.get("datastores") or {}).items()},
             hosts={i: _fields(Host, r, id=i) for i, r in (doc.get("hosts") or {}).items()},
-            plans=doc.get("plans") or {}, maps=doc.get("maps") or {}, host_ids=doc.get("esxiHosts") or {})
+            plans=doc.get("plans") or {}, maps=doc.get("maps") or {}, host_ids=doc.get("esxiHosts") or {},
+            target=TargetFacts(**doc["target"]) if doc.get("target") else None)
     except LockError:
         raise
     except (ValueError, KeyError, TypeError, AttributeError) as exc:

@@ -59,9 +59,11 @@ def compile_site(site_dir: Path, opts: Options) -> SiteResult:
     return SiteResult(site.name, emit.files(site.name, docs), diags + problems)
 
 
-def lock_site(site_dir: Path, source: InventorySource) -> tuple[spec.Site, lockmod.Lock, list[str], list[Diagnostic]]:
+def lock_site(site_dir: Path, source: InventorySource, target=None
+              ) -> tuple[spec.Site, lockmod.Lock, list[str], list[Diagnostic]]:
     """Resolve against a live (or snapshot) inventory; returns the new lock and
-    what changed. Writes nothing: the caller writes only when all is well."""
+    what changed. `target(site)`, when given, reads the destination cluster's
+    facts. Writes nothing: the caller writes only when all is well."""
     site = spec.load(site_dir)
     try:
         inv = source.snapshot()
@@ -74,7 +76,7 @@ def lock_site(site_dir: Path, source: InventorySource) -> tuple[spec.Site, lockm
             inv = details(inv, {i for ids in res.plans.values() for i in ids})
     finally:
         source.close()
-    new = lockmod.build(site, inv, res)
+    new = lockmod.build(site, inv, res, target(site) if target is not None else None)
     old, note = None, []
     if site.lock_path.exists():
         try:

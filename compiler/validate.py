@@ -10,7 +10,7 @@ from functools import lru_cache
 import jsonschema
 from referencing import Registry, Resource
 
-from . import resources
+from . import crdschema, resources
 from .diagnostics import Diagnostic
 from .render import Document
 from .spec import Site
@@ -31,16 +31,21 @@ def _validators() -> dict[str, jsonschema.Draft202012Validator]:
             for kind, k in KINDS.items() if k.schema}
 
 
-def schema_errors(doc: Document) -> list[Diagnostic]:
-    validator = _validators().get(doc.kind)
-    if validator is None:
-        return []
+def _site_validators(site_dir) -> dict[str, jsonschema.Draft7Validator]:
+    """Validators from the CRDs pulled for this site (`mtvgen schemas pull`), if any."""
+    return {kind: jsonschema.Draft7Validator(schema) for kind, schema in crdschema.load(site_dir).items()}
+
+
+def schema_errors(doc: Document, extra: dict | None = None) -> list[Diagnostic]:
     out = []
-    for err in validator.iter_errors(doc.body):
-        path = list(err.absolute_path)
-        field = "/".join(str(p) for p in path) or "(document)"
-        out.append(Diagnostic("MTV099", f"{doc.kind} {doc.name}: {field}: {err.message}", doc.where_for(path),
-                              "fix the spec value behind this field", plan=doc.plan))
+    for label, validator in (("", _validators().get(doc.kind)), (" (cluster CRD)", (extra or {}).get(doc.kind))):
+        if validator is None:
+            continue
+        for err in validator.iter_errors(doc.body):
+            path = list(err.absolute_path)
+            field = "/".join(str(p) for p in path) or "(document)"
+            out.append(Diagnostic("MTV099", f"{doc.kind} {doc.name}{label}: {field}: {err.message}",
+                                  doc.where_for(path), "fix the spec value behind this field", plan=doc.plan))
     return out
 
 
@@ -89,8 +94,9 @@ def references(site: Site, docs: list[Document]) -> list[Diagnostic]:
 
 def validate(site: Site, docs: list[Document]) -> list[Diagnostic]:
     out = []
+    pulled = _site_validators(site.dir)
     for d in docs:
-        out += schema_errors(d)
+        out += schema_errors(d, pulled)
     seen = {}
     for d in docs:
         key = (d.kind, d.namespace, d.name)

@@ -1,6 +1,6 @@
 """Validate documents against the upstream Forklift CRDs (../shared/crds),
-made strict the way kubeconform does: unknown fields are errors unless the
-schema says x-kubernetes-preserve-unknown-fields."""
+made strict by compiler.crdschema (unknown fields are errors unless the schema
+says x-kubernetes-preserve-unknown-fields; tests/test_crdschema.py covers it)."""
 
 from __future__ import annotations
 
@@ -10,19 +10,9 @@ from pathlib import Path
 import jsonschema
 import yaml
 
+from compiler import crdschema
+
 CRDS = Path(__file__).resolve().parent.parent.parent / "shared" / "crds"
-
-
-def _strict(node):
-    if isinstance(node, dict):
-        node = {k: _strict(v) for k, v in node.items()}
-        if node.get("type") == "object" and "properties" in node and "additionalProperties" not in node \
-                and not node.get("x-kubernetes-preserve-unknown-fields"):
-            node["additionalProperties"] = False
-        return node
-    if isinstance(node, list):
-        return [_strict(v) for v in node]
-    return node
 
 
 @lru_cache(maxsize=None)
@@ -30,9 +20,7 @@ def validator(kind: str):
     for path in CRDS.glob("forklift.konveyor.io_*.yaml"):
         crd = yaml.safe_load(path.read_text())
         if crd["spec"]["names"]["kind"] == kind:
-            schema = _strict(crd["spec"]["versions"][0]["schema"]["openAPIV3Schema"])
-            schema["properties"]["metadata"] = {"type": "object"}
-            return jsonschema.Draft7Validator(schema)
+            return jsonschema.Draft7Validator(crdschema.from_crd(crd)[1])
     return None
 
 

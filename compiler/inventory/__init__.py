@@ -5,4 +5,4 @@ inventory service, the target cluster) produces the same `Inventory` model, so
 resolution, locking, checks and rendering never care where the data came from.
 """
 
-from .model import Datastore, Disk, Host, Inventory, Network, Nic, ProviderInfo, VM  # noqa: F401
+from .model import Datastore, Disk, Host, Inventory, Network, Nic, ProviderInfo, TargetFacts, VM  # noqa: F401

@@ -121,3 +121,15 @@ class Inventory:
     networks: dict[str, Network] = field(default_factory=dict)
     datastores: dict[str, Datastore] = field(default_factory=dict)
     hosts: dict[str, Host] = field(default_factory=dict)
+
+
+@dataclass
+class TargetFacts:
+    """What the destination cluster had when the lock was made."""
+    context: str
+    namespaces: dict[str, bool] = field(default_factory=dict)          # name -> exists
+    storage_classes: dict[str, str] = field(default_factory=dict)      # name -> provisioner
+    nads: dict[str, str] = field(default_factory=dict)                 # ns/name -> route annotation
+    service_accounts: list[str] = field(default_factory=list)          # ns/name that exist
+    providers: dict[str, dict] = field(default_factory=dict)           # name -> {type, url}
+    vms: dict[str, list[str]] = field(default_factory=dict)            # ns -> VM names

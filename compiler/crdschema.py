@@ -1,0 +1,70 @@
+"""CRD openAPIV3Schema -> strict JSON Schema (draft 7), the way kubeconform does
+it: every object that lists its properties rejects unknown ones, unless the
+CRD says x-kubernetes-preserve-unknown-fields. Used by `mtvgen schemas pull`
+to validate builds against the exact CRDs a cluster runs.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+
+SCHEMA_DIR = "schemas"     # inside a site directory
+VERSION_FILE = "VERSION.json"
+
+
+def strict(node):
+    if isinstance(node, list):
+        return [strict(v) for v in node]
+    if not isinstance(node, dict):
+        return node
+    node = {k: strict(v) for k, v in node.items()}
+    if node.pop("x-kubernetes-int-or-string", False):
+        node.pop("type", None)
+        node.setdefault("anyOf", [{"type": "integer"}, {"type": "string"}])
+    if node.pop("nullable", False) and isinstance(node.get("type"), str):
+        node["type"] = [node["type"], "null"]
+    if node.get("type") == "object" and "properties" in node and "additionalProperties" not in node \
+            and not node.get("x-kubernetes-preserve-unknown-fields"):
+        node["additionalProperties"] = False
+    return node
+
+
+def from_crd(crd: dict) -> tuple[str, dict]:
+    """(kind, strict schema of the served storage version)."""
+    version = next(v for v in crd["spec"]["versions"] if v.get("storage", v.get("served")))
+    schema = strict(version["schema"]["openAPIV3Schema"])
+    schema.setdefault("properties", {})["metadata"] = {"type": "object"}  # validated by our own schemas
+    schema["$schema"] = "http://json-schema.org/draft-07/schema#"
+    return crd["spec"]["names"]["kind"], schema
+
+
+def store(site_dir: Path, crds: list[dict], source: str) -> dict:
+    """Write <site>/schemas/<kind>.json and VERSION.json; returns the version record."""
+    from .emit import atomic_write
+    folder = Path(site_dir) / SCHEMA_DIR
+    record = {"source": source, "kinds": {}}
+    for crd in sorted(crds, key=lambda c: c["spec"]["names"]["kind"]):
+        kind, schema = from_crd(crd)
+        text = json.dumps(schema, indent=1, sort_keys=True) + "\n"
+        atomic_write(folder / f"{kind.lower()}.json", text)
+        meta = crd.get("metadata") or {}
+        record["kinds"][kind] = {
+            "crd": meta.get("name", ""),
+            "version": next(v["name"] for v in crd["spec"]["versions"] if v.get("storage", v.get("served"))),
+            "controllerGen": (meta.get("annotations") or {}).get("controller-gen.kubebuilder.io/version", ""),
+            "operatorVersion": (meta.get("labels") or {}).get("app.kubernetes.io/version", ""),
+            "digest": "sha256:" + hashlib.sha256(text.encode()).hexdigest()[:16],
+        }
+    atomic_write(folder / VERSION_FILE, json.dumps(record, indent=1, sort_keys=True) + "\n")
+    return record
+
+
+def load(site_dir: Path) -> dict[str, dict]:
+    """Kind -> schema pulled for this site ({} when none was pulled)."""
+    folder = Path(site_dir) / SCHEMA_DIR
+    if not (folder / VERSION_FILE).exists():
+        return {}
+    kinds = json.loads((folder / VERSION_FILE).read_text())["kinds"]
+    return {kind: json.loads((folder / f"{kind.lower()}.json").read_text()) for kind in kinds}
