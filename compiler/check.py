@@ -19,7 +19,7 @@ from . import names, yamlio
 from .diagnostics import Diagnostic
 from .lock import Lock, staleness
 from .plan_model import PlannedVM, match_vms, planned
-from .spec import PlanSpec, Site, object_name
+from .spec import PlanSpec, Site
 from .tables import PROVIDER_TYPES
 
 
@@ -108,7 +108,7 @@ def plans_and_target_names(ctx: Context):
 def _targets(ctx: Context, m) -> dict[str, object]:
     """Map id -> the spec entry that covers it."""
     out = {}
-    for entry, ids in zip(m.entries, ctx.lock.maps.get(m.name, [])):
+    for entry, ids in zip(m.entries, ctx.lock.maps.get(m.name, []), strict=True):
         for i in ids:
             out.setdefault(i, entry)
     return out
@@ -188,7 +188,7 @@ def _unused(ctx: Context, kind: str, used: dict[str, set]):
     for m in ctx.site.maps:
         if m.kind != kind or not any(p.network_map is m or p.storage_map is m for p in ctx.site.plans):
             continue
-        for entry, ids in zip(m.entries, ctx.lock.maps.get(m.name, [])):
+        for entry, ids in zip(m.entries, ctx.lock.maps.get(m.name, []), strict=True):
             if ids and ids != ["glance"] and not set(ids) & used.get(m.name, set()):
                 yield Diagnostic("MTV035", f"{kind} mapping {entry.label!r} is used by no selected VM", entry.where)
 
@@ -479,5 +479,3 @@ def start_and_cutover(ctx: Context):
             elif t < ctx.now and not plan.done:
                 yield Diagnostic("MTV090", f"cutover {text} is in the past", where, plan=plan.name)
 
-
-__all__ = ["run", "CHECKS", "Context", "object_name"]

@@ -175,7 +175,7 @@ class Renderer:
     def _map(self, m: MapSpec) -> None:
         pairs, field_where = [], {}
         objects = self.lock.networks if m.kind == "network" else self.lock.datastores
-        for entry, ids in zip(m.entries, self.lock.maps.get(m.name, [])):
+        for entry, ids in zip(m.entries, self.lock.maps.get(m.name, []), strict=True):
             for obj_id in ids:
                 field_where[("spec", "map", len(pairs))] = entry.where
                 if obj_id == "pod" and self.site.source.type == "openshift":

@@ -225,11 +225,9 @@ class Site:
             return next((p.where for p in self.plans if p.name == name), Location(self.file))
         if kind in ("network-map", "storage-map"):
             key = "networks" if kind == "network-map" else "storage"
-            plan = next((p for p in self.plans if p.network_map.name == name or p.storage_map.name == name
-                         and p.storage_map.owner), None)
-            if plan is not None and isinstance(plan.raw, dict) and key in plan.raw:
-                return yamlio.locate(plan.raw, [key])
-            return yamlio.locate(self.raw, [key])
+            owner = next((m.owner for m in self.maps if m.name == name), "")
+            plan = next((p for p in self.plans if p.name == owner), None)
+            return yamlio.locate(plan.raw if plan else self.raw, [key])
         return yamlio.locate(self.raw, [section])
 
 

@@ -162,13 +162,17 @@ def test_every_catalog_code_has_a_trigger_test():
     assert set(diagnostics.CATALOG) - covered == set()
 
 
-def test_suppression_is_shown_not_silent(tmp_path):
-    spec_text = BASE_SPEC.replace("target: app-net", "target: pod") + \
-        "suppress:\n  - code: MTV036\n    plan: wave1\n    reason: DHCP on the pod network is fine here\n"
+def _finalized(tmp_path, spec_text):
     d = sitekit.make(tmp_path, spec_text)
     sitekit.lock(d)
     site = spec.load(d)
-    diags = diagnostics.finalize(check.run(site, lockmod.read(site), now=NOW), site.suppressions)
+    return diagnostics.finalize(check.run(site, lockmod.read(site), now=NOW), site.suppressions)
+
+
+def test_suppression_is_shown_not_silent(tmp_path):
+    spec_text = BASE_SPEC.replace("target: app-net", "target: pod") + \
+        "suppress:\n  - code: MTV036\n    plan: wave1\n    reason: DHCP on the pod network is fine here\n"
+    diags = _finalized(tmp_path, spec_text)
     sup = [x for x in diags if x.code == "MTV036"]
     assert sup and sup[0].suppressed == "DHCP on the pod network is fine here"
     assert "suppressed warning[MTV036]" in str(sup[0]) and not diagnostics.has_errors(diags)
@@ -177,11 +181,7 @@ def test_suppression_is_shown_not_silent(tmp_path):
 def test_errors_cannot_be_suppressed(tmp_path):
     spec_text = BASE_SPEC.replace("    preHook: prep", "    preHook: prep\n    type: live") + \
         "suppress:\n  - code: MTV040\n    reason: trying to hide it\n"
-    d = sitekit.make(tmp_path, spec_text)
-    sitekit.lock(d)
-    site = spec.load(d)
-    diags = diagnostics.finalize(check.run(site, lockmod.read(site), now=NOW), site.suppressions)
-    assert diagnostics.has_errors(diags)
+    assert diagnostics.has_errors(_finalized(tmp_path, spec_text))
 
 
 def test_strict_turns_warnings_into_errors(tmp_path):

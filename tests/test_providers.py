@@ -5,9 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import yaml
-
-from compiler import check, lock as lockmod, render, spec, validate
+from compiler import lock as lockmod, render, spec, validate
 from conftest import run
 
 
@@ -67,7 +65,8 @@ def test_openshift_vm_without_namespace(repo):
 
 
 def test_hosts_only_for_vsphere(repo):
-    _edit(repo / "sites/rhv-lab/site.yaml", "  credentials:", "  hosts:\n    - name: rhvh01.lab.example.com\n  credentials:")
+    _edit(repo / "sites/rhv-lab/site.yaml", "  credentials:",
+          "  hosts:\n    - name: rhvh01.lab.example.com\n  credentials:")
     r = run(["check", "sites/rhv-lab"], repo)
     assert r.exit_code == 1 and "error[MTV065]" in r.stdout and "site.yaml:9:5:" in r.stdout
 

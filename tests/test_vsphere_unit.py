@@ -60,3 +60,11 @@ def test_credentials_come_from_env_or_file_never_repr(tmp_path):
 def test_url_must_be_http_or_https():
     with pytest.raises(UsageError, match="not a vCenter URL"):
         vsphere.VSphereSource("vc.example.com", vsphere.Credentials("u", "p"))
+
+
+def test_progress_shows_counts_and_rate_only_on_a_terminal(capsys):
+    vsphere._Progress(enabled=True).update("read the inventory", 2000)
+    err = capsys.readouterr().err
+    assert "read the inventory: 2000 objects (" in err and "/s)" in err
+    vsphere._Progress(enabled=None).update("read the inventory", 2000)  # pytest's stderr is not a tty
+    assert capsys.readouterr().err == ""

@@ -70,7 +70,7 @@ class ForkliftSource:
             except urllib3.exceptions.SSLError as exc:
                 raise TLSError(f"TLS verification of the inventory service {base} failed: {exc}",
                                fix="pass --inventory-ca-file with the router or service CA") from exc
-            except (urllib3.exceptions.TimeoutError,) as exc:
+            except urllib3.exceptions.TimeoutError as exc:
                 raise TimeoutError_(f"inventory service {base} did not answer within {self.timeout:g} s") from exc
             except (urllib3.exceptions.HTTPError, OSError) as exc:
                 raise ConnectError(f"cannot reach the inventory service {base}: {exc}",

@@ -255,7 +255,7 @@ def test_init_edit_lock_build(tmp_path, monkeypatch):
         c = vcsim.connect(s)
         dc = vcsim.find(c, vim.Datacenter)[0]
         net = vcsim.find(c, vim.Network, "VM Network")[0]
-        for i, name in enumerate(["Web 1", "web.2"]):
+        for name in ["Web 1", "web.2"]:
             vcsim.create_vm(c, dc, vcsim.folder(c, dc, "Shop/Web"), name, network=net)
         vcsim.create_vm(c, dc, vcsim.folder(c, dc, "Shop"), "Shop DB", network=net)
         r = run(["init", "sites/shop", "--vsphere", s.url, "--ca-file", s.cert], tmp_path)

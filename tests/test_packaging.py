@@ -1,0 +1,35 @@
+"""A wheel carries schemas/ and templates/ and builds a site outside the checkout."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+
+from conftest import NOW, ROOT, tree
+
+
+def test_wheel_builds_sites_outside_the_checkout(tmp_path):
+    wheels = tmp_path / "wheels"
+    r = subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "-q",
+                        "-w", str(wheels), str(ROOT)], capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    target = tmp_path / "installed"
+    wheel = next(wheels.glob("mtvgen-*.whl"))
+    r = subprocess.run([sys.executable, "-m", "pip", "install", "--no-deps", "-q", "--target", str(target), str(wheel)],
+                       capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    work = tmp_path / "elsewhere"
+    shutil.copytree(ROOT / "sites", work / "sites")
+    env = {**os.environ, "PYTHONPATH": str(target)}
+    probe = subprocess.run([sys.executable, "-c", "import compiler, compiler.resources as r;"
+                            "print(compiler.__file__); print(r.schemas_dir()); print(r.templates_dir())"],
+                           cwd=work, env=env, capture_output=True, text=True)
+    assert probe.returncode == 0, probe.stderr
+    for line in probe.stdout.split():
+        assert line.startswith(str(target)), f"{line} is not from the wheel"
+    r = subprocess.run([sys.executable, "-m", "compiler.cli", "build", "--now", NOW], cwd=work, env=env,
+                       capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    assert tree(work / "out") == tree(ROOT / "out")
