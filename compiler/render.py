@@ -101,10 +101,11 @@ class Renderer:
 
     # -- credentials
     def _secret(self, name: str, ptype: str, creds: Credentials | None, literals: dict, where: Location,
-                resource_type: str = "providers") -> str:
-        """Emit what produces Secret `name` (nothing for `secret:` references). Returns the Secret name."""
+                labels: dict | None = None) -> str:
+        """Emit what produces Secret `name` (nothing for `secret:` references). Returns the Secret name.
+        The createdFor* labels make Forklift's admission webhook test the credentials on apply."""
         pt = PROVIDER_TYPES[ptype]
-        labels = {"createdForProviderType": ptype, "createdForResourceType": resource_type}
+        labels = labels or {"createdForProviderType": ptype, "createdForResourceType": "providers"}
         if creds is not None and creds.mode == "secret":
             return creds.secret
         literal = {**literals, **(creds.data if creds else {})}
@@ -155,8 +156,11 @@ class Renderer:
                 ip = h.ip or self.lock.hosts[host_id].ip_addresses[0]
                 hsecret = secret
                 if h.credentials is not None:
+                    # the host-secret webhook wants the host id label and the provider's name and the IP as data
                     hsecret = self._secret(object_name(site.name, h.name, "host"), src.type, h.credentials,
-                                           {"ip": ip}, h.where, resource_type="hosts")
+                                           {"ip": ip, "provider": src.name}, h.where,
+                                           {"createdForProviderType": src.type, "createdForResourceType": "hosts",
+                                            "createdForResource": host_id})
                 self._render("Host", h.where, name=object_name(site.name, h.name), host_id=host_id,
                              host_name=h.name, ip=ip, provider=src.name, secret=hsecret)
         dst = site.destination

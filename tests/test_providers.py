@@ -87,3 +87,22 @@ def test_reference_integrity(repo):
     problems = validate.references(site, without_map)
     assert [p.code for p in problems] == ["MTV099", "MTV099"]
     assert "NetworkMap openshift-mtv/dc1-network" in problems[0].message
+
+
+def test_host_credentials_get_the_host_secret_conventions(tmp_path):
+    import sitekit
+    import yaml as _yaml
+    spec_text = sitekit.BASE_SPEC.replace("    secret: vc-creds", "    secret: vc-creds\n  hosts:\n    - name: esx1\n"
+                                          "      credentials:\n        externalSecret: {store: vault, key: esx/esx1}")
+    d = sitekit.make(tmp_path, spec_text)
+    sitekit.lock(d)
+    r = run(["build", "--now", "2026-11-27T00:00:00Z"], tmp_path)
+    assert r.exit_code == 0, r.output
+    es = _yaml.safe_load((tmp_path / "out/t/externalsecret-t-esx1-host.yaml").read_text())
+    template = es["spec"]["target"]["template"]
+    assert template["metadata"]["labels"] == {"createdForProviderType": "vsphere", "createdForResourceType": "hosts",
+                                              "createdForResource": "host-1"}
+    assert template["data"] == {"ip": "10.0.0.1", "provider": "t-vsphere"}
+    assert {x["secretKey"] for x in es["spec"]["data"]} == {"user", "password", "ca.crt"}
+    host = _yaml.safe_load((tmp_path / "out/t/host-t-esx1.yaml").read_text())
+    assert host["spec"]["secret"] == {"name": "t-esx1-host", "namespace": "openshift-mtv"}
