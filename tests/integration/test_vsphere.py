@@ -34,6 +34,7 @@ networks:
   - {{source: DC0_DVPG0, target: app-net}}
 storage:
   - {{source: LocalDS_0, storageClass: standard}}
+  - {{source: LocalDS_1, storageClass: archive}}
 plans:
   - name: db
     type: warm
@@ -49,7 +50,7 @@ plans:
 
 @pytest.fixture(scope="module")
 def sim():
-    with vcsim.running("-dc", "2", "-vm", "1") as s:
+    with vcsim.running("-dc", "2", "-vm", "1", "-ds", "2") as s:
         c = vcsim.connect(s)
         dc0, dc1 = sorted(vcsim.find(c, vim.Datacenter), key=lambda d: d.name)
         dvpg = vcsim.find(c, vim.dvs.DistributedVirtualPortgroup, "DC0_DVPG0")[0]
@@ -66,6 +67,9 @@ def sim():
             "a2": vcsim.create_vm(c, dc0, vcsim.folder(c, dc0, "Prod/B"), "app 1", network=net),
             "other_dc": vcsim.create_vm(c, dc1, dc1.vmFolder, "DB 01"),
         }
+        ds1 = [d for d in vcsim.find(c, vim.Datastore, "LocalDS_1") if d.parent.parent == dc0][0]
+        vms["archive"] = vcsim.create_vm(c, dc0, web, "web.archive", network=net, datastore=ds1)
+        s.ds1 = ds1
         vcsim.wait(vms["db02"].CreateSnapshot_Task("before", "", False, False))
         field = c.customFieldsManager.AddCustomFieldDef(name="owner", moType=vim.VirtualMachine)
         c.customFieldsManager.SetField(entity=vms["tagged"], key=field.key, value="team-web")
@@ -93,7 +97,8 @@ def test_lock_ids_match_vcenter(tmp_path, sim, site):
     lock = json.loads((site / "mtvgen.lock").read_text())
     v = sim.vms
     assert lock["plans"]["db"] == [v["db01"]._moId, v["db02"]._moId]
-    assert set(lock["plans"]["web"]) == {v["web1"]._moId, v["uni"]._moId, v["tagged"]._moId}
+    assert set(lock["plans"]["web"]) == {v["web1"]._moId, v["uni"]._moId, v["tagged"]._moId, v["archive"]._moId}
+    assert [d["datastore"] for d in lock["vms"][v["archive"]._moId]["disks"]] == [sim.ds1._moId]
     assert lock["vms"][v["uni"]._moId]["path"] == "/DC0/vm/Prod/Web/Ünïcode VM"
     assert lock["vms"][v["uni"]._moId]["targetName"] == "ncode-vm"
     db01 = lock["vms"][v["db01"]._moId]
@@ -106,7 +111,7 @@ def test_lock_ids_match_vcenter(tmp_path, sim, site):
     assert lock["vms"][v["db02"]._moId]["hasSnapshot"] is True
     assert lock["vms"][v["tagged"]._moId]["attributes"] == [["owner", "team-web"]]
     assert lock["maps"]["vc-network"] == [[sim.net._moId], [sim.dvpg._moId]]
-    assert lock["maps"]["vc-storage"] == [sorted(want_ds)]
+    assert lock["maps"]["vc-storage"] == [sorted(want_ds), [sim.ds1._moId]]
     host = vcsim.find(sim.content, vim.HostSystem, "DC0_C0_H0")[0]
     assert lock["esxiHosts"] == {"DC0_C0_H0": host._moId}
     assert lock["provider"]["identity"]["instanceUuid"] == sim.content.about.instanceUuid
@@ -222,7 +227,7 @@ def test_insufficient_privileges(tmp_path, site, monkeypatch):
 
 
 def test_relock_reports_changes_and_check_detects_drift(tmp_path, site, monkeypatch):
-    with vcsim.running("-vm", "1") as s:
+    with vcsim.running("-vm", "1", "-ds", "2") as s:
         c = vcsim.connect(s)
         dc = vcsim.find(c, vim.Datacenter)[0]
         net = vcsim.find(c, vim.Network, "VM Network")[0]
