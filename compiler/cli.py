@@ -6,6 +6,7 @@ The only place that prints diagnostics and decides exit codes:
 
 from __future__ import annotations
 
+import contextlib
 import sys
 from datetime import datetime
 from pathlib import Path
@@ -14,6 +15,7 @@ import click
 
 from . import __version__, diagnostics, emit, pipeline
 from .errors import DiagnosticsFailed, LockError, MtvgenError, UsageError
+from .tables import PROVIDER_TYPES
 
 FORMAT = click.option("--format", "fmt", type=click.Choice(sorted(diagnostics.FORMATS)), default="text",
                       show_default=True, help="How to print diagnostics.")
@@ -187,9 +189,10 @@ def _sources(ptype: str, site_spec, p: dict):
         url = p.get("url") or site_spec.source.url
         return vsphere.VSphereSource(url, creds, ca_file=str(p["ca_file"]) if p["ca_file"] else None,
                                      insecure=p["insecure"], timeout=p["timeout"]), target, cluster
-    if cluster is None:
+    if cluster is None or site_spec is None:
         raise UsageError(f"{ptype} sources are read through the Forklift inventory service, which needs cluster "
-                         "access", fix="pass --context (or --kubeconfig / --in-cluster), or --inventory FILE")
+                         "access and the site's Provider", fix="pass --context (or --kubeconfig / --in-cluster) "
+                         "to `mtvgen lock`, or --inventory FILE")
     from .inventory.forklift import ForkliftSource
     return ForkliftSource(cluster, site_spec.mtv_namespace, site_spec.source.name, ptype, url=p["inventory_url"],
                           ca_file=str(p["inventory_ca_file"]) if p["inventory_ca_file"] else None,
@@ -210,12 +213,11 @@ def lock(site, check_only, **params):
         from . import lock as lockmod, spec
 
         site_spec = spec.load(site)
-        source, target, cluster = _sources(site_spec.source.type, site_spec, params)
-        try:
-            s, new, changes, diags = pipeline.lock_site(site, source, target)
-        finally:
+        with contextlib.ExitStack() as stack:
+            source, target, cluster = _sources(site_spec.source.type, site_spec, params)
             if cluster is not None:
-                cluster.close()
+                stack.callback(cluster.close)
+            s, new, changes, diags = pipeline.lock_site(site, source, target)
         _emit_diags(diags, "text", notes=False)
         if check_only:
             current = s.lock_path.exists() and lockmod.to_text(new) == s.lock_path.read_text(encoding="utf-8")
@@ -236,7 +238,7 @@ def lock(site, check_only, **params):
 @main.command()
 @click.argument("site", type=click.Path(path_type=Path, file_okay=False))
 @click.option("--vsphere", "vsphere_url", help="vCenter URL (https://<vcenter>/sdk) to read the inventory from.")
-@click.option("--type", "ptype", type=click.Choice(["vsphere", "ovirt", "openstack", "ova", "openshift"]),
+@click.option("--type", "ptype", type=click.Choice(sorted(PROVIDER_TYPES)),
               default="vsphere", show_default=True, help="Source type (with --inventory).")
 @live_options
 def init(site, vsphere_url, ptype, **params):

@@ -40,3 +40,14 @@ def test_a_build_loads_no_network_client(tmp_path):
     r = subprocess.run([sys.executable, "-c", code, str(tmp_path / "out"), NOW], cwd=ROOT, capture_output=True,
                        text=True)
     assert r.returncode == 0, r.stderr
+
+
+def test_schema_enums_match_the_tables():
+    """The site schema and the Forklift schemas spell the same facts as compiler/tables.py."""
+    from compiler import resources, tables
+    site = resources.schema("site.schema.json")
+    assert site["$defs"]["source"]["properties"]["type"]["enum"] == list(tables.PROVIDER_TYPES)
+    plan = resources.schema("forklift/plan.json")["properties"]["spec"]
+    assert set(tables.PLAN_TRUE_DEFAULTS) <= set(plan["required"])
+    types = {t for p in tables.PROVIDER_TYPES.values() for t in p.migration_types}
+    assert types <= set(plan["properties"]["type"]["enum"])
