@@ -292,6 +292,16 @@ def schemas_pull(site, kubeconfig, kube_context, in_cluster, timeout):
     _run(go)
 
 
+@main.command("health-checks")
+@click.option("--format", "fmt", type=click.Choice(["argocd-cm", "openshift-gitops"]), default="argocd-cm",
+              show_default=True)
+def health_checks(fmt):
+    """Print Argo CD health checks for the Forklift kinds, so sync waves wait for
+    Providers, maps and Plans to be Ready (apply once per Argo CD instance)."""
+    from . import health
+    sys.stdout.write(health.FORMATS[fmt]())
+
+
 @main.command("checks")
 @click.option("--markdown", is_flag=True, help="Print the catalog as a Markdown table.")
 def checks_cmd(markdown):

@@ -15,19 +15,20 @@ class Kind:
     template: str
     protect: bool        # Prune=false,Delete=false: never deleted by the GitOps tool
     schema: str | None   # file in schemas/forklift/ (None: not a Forklift kind)
+    health: str | None = None  # Argo CD health check in templates/health/ (None: Argo CD has its own)
 
 
 # Order of this table = order of objects in kustomization.yaml and in the build.
 KINDS: dict[str, Kind] = {k.kind: k for k in (
     Kind("ExternalSecret", "external-secrets.io/v1", -10, "externalsecret.yaml.j2", False, None),
     Kind("Secret", "v1", -10, "secret.yaml.j2", False, None),
-    Kind("Provider", API, 0, "provider.yaml.j2", True, "provider.json"),
-    Kind("Host", API, 10, "host.yaml.j2", False, "host.json"),
-    Kind("NetworkMap", API, 10, "networkmap.yaml.j2", False, "networkmap.json"),
-    Kind("StorageMap", API, 10, "storagemap.yaml.j2", False, "storagemap.json"),
-    Kind("Hook", API, 10, "hook.yaml.j2", False, "hook.json"),
-    Kind("Plan", API, 20, "plan.yaml.j2", True, "plan.json"),
-    Kind("Migration", API, 30, "migration.yaml.j2", True, "migration.json"),
+    Kind("Provider", API, 0, "provider.yaml.j2", True, "provider.json", "Provider.lua"),
+    Kind("Host", API, 10, "host.yaml.j2", False, "host.json", "Ready.lua"),
+    Kind("NetworkMap", API, 10, "networkmap.yaml.j2", False, "networkmap.json", "Ready.lua"),
+    Kind("StorageMap", API, 10, "storagemap.yaml.j2", False, "storagemap.json", "Ready.lua"),
+    Kind("Hook", API, 10, "hook.yaml.j2", False, "hook.json", "Ready.lua"),
+    Kind("Plan", API, 20, "plan.yaml.j2", True, "plan.json", "Plan.lua"),
+    Kind("Migration", API, 30, "migration.yaml.j2", True, "migration.json", "Migration.lua"),
 )}
 
 

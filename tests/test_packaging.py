@@ -29,6 +29,9 @@ def test_wheel_builds_sites_outside_the_checkout(tmp_path):
     assert probe.returncode == 0, probe.stderr
     for line in probe.stdout.split():
         assert line.startswith(str(target)), f"{line} is not from the wheel"
+    r = subprocess.run([sys.executable, "-m", "compiler.cli", "health-checks"], cwd=work, env=env,
+                       capture_output=True, text=True)
+    assert r.returncode == 0 and r.stdout.count("resource.customizations.health.") == 7, r.stderr
     r = subprocess.run([sys.executable, "-m", "compiler.cli", "build", "--now", NOW], cwd=work, env=env,
                        capture_output=True, text=True)
     assert r.returncode == 0, r.stderr
