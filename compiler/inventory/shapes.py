@@ -95,6 +95,7 @@ def _vsphere(c: dict, info: ProviderInfo) -> Inventory:
             cluster=host.cluster if host else "", host=_ref_id(vm.get("host")),
             power_state=_power(vm.get("powerState", "")), firmware=vm.get("firmware", ""),
             guest_id=vm.get("guestId", ""), guest_name=vm.get("guestName", ""), uuid=vm.get("uuid", ""),
+            instance_uuid=vm.get("instanceUuid", ""),
             change_tracking=bool(vm.get("changeTrackingEnabled")),
             has_snapshot=bool(_ref_id(vm.get("snapshot"))), is_template=bool(vm.get("isTemplate")),
             tools_status=vm.get("toolsStatus", ""), ip_addresses=tuple(sorted(ips)), nics=nics, disks=disks,

@@ -51,11 +51,12 @@ LIGHT = {
     vim.OpaqueNetwork: ["summary.opaqueNetworkId"],
     vim.DistributedVirtualSwitch: ["name", "parent"],
     vim.Datastore: ["name", "parent"],
-    vim.VirtualMachine: ["name", "parent", "runtime.host", "runtime.powerState", "config.template",
+    vim.ResourcePool: ["name", "parent"],
+    vim.VirtualMachine: ["name", "parent", "resourcePool", "runtime.host", "runtime.powerState", "config.template",
                          "config.guestId", "config.firmware", "customValue"],
 }
 # Heavy facts, for selected VMs only.
-HEAVY = ["config.hardware.device", "config.changeTrackingEnabled", "snapshot", "config.uuid",
+HEAVY = ["config.hardware.device", "config.changeTrackingEnabled", "snapshot", "config.uuid", "config.instanceUuid",
          "config.cpuHotAddEnabled", "config.cpuHotRemoveEnabled", "config.memoryHotAddEnabled",
          "guest.toolsStatus", "guest.net", "guest.ipAddress", "guest.guestFullName"]
 NOTABLE_DEVICES = {"VirtualPCIPassthrough", "VirtualUSBController", "VirtualUSBXHCIController",
@@ -324,7 +325,8 @@ def _build(objects: dict, fields: dict, info: ProviderInfo) -> Inventory:
                            datacenter=_dc(path), cluster=host.cluster if host else "",
                            host=host.id if host else "", power_state=str(p.get("runtime.powerState") or ""),
                            firmware=p.get("config.firmware") or "", guest_id=p.get("config.guestId") or "",
-                           is_template=bool(p.get("config.template")), attributes=attrs)
+                           is_template=bool(p.get("config.template")), attributes=attrs,
+                           resource_pool=paths.get(_ref(p.get("resourcePool")), ""))
     return inv
 
 
@@ -364,6 +366,7 @@ def _with_details(vm: VM, p: dict, by_key: dict) -> VM:
     kinds = {_kind(d) for d in devices} & NOTABLE_DEVICES
     return VM(**{**vm.__dict__, "nics": tuple(nics), "disks": tuple(disks), "change_tracking": cbt,
                  "has_snapshot": p.get("snapshot") is not None, "uuid": p.get("config.uuid") or "",
+                 "instance_uuid": p.get("config.instanceUuid") or "",
                  "cpu_hot_add": bool(p.get("config.cpuHotAddEnabled")),
                  "cpu_hot_remove": bool(p.get("config.cpuHotRemoveEnabled")),
                  "memory_hot_add": bool(p.get("config.memoryHotAddEnabled")),

@@ -103,6 +103,8 @@ def test_lock_ids_match_vcenter(tmp_path, sim, site):
     assert lock["vms"][v["uni"]._moId]["targetName"] == "ncode-vm"
     db01 = lock["vms"][v["db01"]._moId]
     assert db01["path"] == "/DC0/vm/Prod/DB/DB 01" and db01["changeTracking"] is True
+    assert db01["instanceUuid"] == v["db01"].config.instanceUuid and db01["uuid"] == v["db01"].config.uuid
+    assert db01["resourcePool"] == "/DC0/host/DC0_C0/Resources"
     assert [n["network"] for n in db01["nics"]] == [sim.dvpg._moId]
     assert [d["capacity"] for d in db01["disks"]] == [2 << 30, 3 << 30]
     ds = v["db01"].config.hardware.device
