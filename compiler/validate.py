@@ -8,7 +8,6 @@ from __future__ import annotations
 from functools import lru_cache
 
 import jsonschema
-from referencing import Registry, Resource
 
 from . import crdschema, resources
 from .diagnostics import Diagnostic
@@ -17,17 +16,32 @@ from .spec import Site
 from .tables import KINDS
 
 
+def _inline(node, doc: dict, docs: dict):
+    """Replace every $ref by the schema it names. Our schemas have no cycles,
+    and resolving references per validated value was a third of a 10,000-VM
+    build (benchmarks/build_scale.py)."""
+    if isinstance(node, list):
+        return [_inline(v, doc, docs) for v in node]
+    if not isinstance(node, dict):
+        return node
+    if "$ref" in node:
+        file, _, pointer = node["$ref"].partition("#")
+        target = docs[file] if file else doc
+        sub = target
+        for part in pointer.strip("/").split("/"):
+            sub = sub[part]
+        rest = {k: v for k, v in node.items() if k != "$ref"}
+        resolved = _inline(sub, target, docs)
+        return {"allOf": [resolved, _inline(rest, doc, docs)]} if rest else resolved
+    return {k: _inline(v, doc, docs) for k, v in node.items()}
+
+
 @lru_cache(maxsize=None)
 def _validators() -> dict[str, jsonschema.Draft202012Validator]:
     folder = resources.schemas_dir() / "forklift"
-    registry = Registry()
-    schemas = {}
-    for path in sorted(folder.glob("*.json")):
-        schema = resources.schema(f"forklift/{path.name}")
-        registry = registry.with_resource(schema["$id"], Resource.from_contents(schema))
-        schemas[path.name] = schema
+    docs = {path.name: resources.schema(f"forklift/{path.name}") for path in sorted(folder.glob("*.json"))}
     checker = jsonschema.FormatChecker()
-    return {kind: jsonschema.Draft202012Validator(schemas[k.schema], registry=registry, format_checker=checker)
+    return {kind: jsonschema.Draft202012Validator(_inline(docs[k.schema], docs[k.schema], docs), format_checker=checker)
             for kind, k in KINDS.items() if k.schema}
 
 
