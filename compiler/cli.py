@@ -91,7 +91,8 @@ def build(sites, sites_dir, out_dir, check_only, strict, allow_plaintext_secrets
         all_diags = [x for r in results for x in r.diagnostics] + [x for f in failures for x in f.diagnostics]
         _emit_diags(all_diags, fmt, notes)
         if failures:
-            raise MtvgenError(f"build failed; nothing was written ({len(failures)} site(s) with errors)")
+            raise MtvgenError(f"build failed; nothing was written ({len(failures)} site(s) with errors)",
+                              fix="fix the errors above; `mtvgen check` lists them without building")
         if any(r.files for r in results) and allow_plaintext_secrets:
             click.echo("warning: --allow-plaintext-secrets: generated Secrets may hold credentials; "
                        "do not commit them", err=True)

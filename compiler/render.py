@@ -124,7 +124,8 @@ class Renderer:
             return name
         # plaintextFromEnv: checks refuse it without --allow-plaintext-secrets
         if not self.opts.allow_plaintext:
-            raise MtvgenError("plaintext credentials need --allow-plaintext-secrets", where=creds.where)
+            raise MtvgenError("plaintext credentials need --allow-plaintext-secrets", where=creds.where,
+                              fix="use `externalSecret:` or `secret:`, or build with --allow-plaintext-secrets")
         data = dict(literal)
         for key, var in creds.env.items():
             if var not in self.opts.environ:

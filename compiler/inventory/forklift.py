@@ -94,11 +94,13 @@ class ForkliftSource:
                 raise InventoryError(f"provider {self.namespace}/{self.provider} is not in the inventory service",
                                      fix="wait until the Provider is Ready, or check its name")
             if r.status != 200:
-                raise InventoryError(f"inventory service answered HTTP {r.status} for {path}")
+                raise InventoryError(f"inventory service answered HTTP {r.status} for {path}",
+                                     fix="check the forklift-inventory pod's logs; retry when it is healthy")
             try:
                 return json.loads(r.data)
             except ValueError as exc:
-                raise InventoryError(f"inventory service sent invalid JSON for {path}") from exc
+                raise InventoryError(f"inventory service sent invalid JSON for {path}",
+                                     fix="check that --inventory-url points at the Forklift inventory service") from exc
 
     def _list(self, base: str, path: str) -> list:
         items, offset = [], 0

@@ -53,7 +53,8 @@ class Cluster:
             raise UsageError(f"cannot load cluster credentials: {exc}",
                              fix="pass --kubeconfig and --context, or --in-cluster inside a pod") from exc
         except (OSError, TypeError) as exc:
-            raise UsageError(f"cannot read kubeconfig {opts.kubeconfig or '~/.kube/config'}: {exc}") from exc
+            raise UsageError(f"cannot read kubeconfig {opts.kubeconfig or '~/.kube/config'}: {exc}",
+                             fix="pass --kubeconfig with a readable kubeconfig file") from exc
         self.api.configuration.retries = 0  # failures must come back within --timeout, not after retries
         self.core = client.CoreV1Api(self.api)
         self.storage = client.StorageV1Api(self.api)
@@ -80,7 +81,8 @@ class Cluster:
                                        fix=f"grant `{verb}` on {resource} to this user "
                                        f"(check: kubectl auth can-i {verb} {resource}"
                                        f"{' -n ' + namespace if namespace else ''})") from exc
-            raise InventoryError(f"{verb} {resource} {where} failed: HTTP {exc.status} {exc.reason}") from exc
+            raise InventoryError(f"{verb} {resource} {where} failed: HTTP {exc.status} {exc.reason}",
+                                 fix="check the API server's health and retry") from exc
         except urllib3.exceptions.MaxRetryError as exc:
             raise _network_error(exc.reason, self.context, self.api.configuration.host, self.opts.timeout) from exc
         except (urllib3.exceptions.HTTPError, OSError) as exc:

@@ -79,7 +79,8 @@ def credentials(file: Path | None = None, environ=os.environ) -> Credentials:
             raise UsageError(f"cannot read credentials file: {exc}", where=Location(str(file)),
                              fix="the file holds `user:` and `password:`") from exc
         if not isinstance(data, dict) or not data.get("user") or not data.get("password"):
-            raise UsageError("credentials file needs `user:` and `password:`", where=Location(str(file)))
+            raise UsageError("credentials file needs `user:` and `password:`", where=Location(str(file)),
+                             fix="write both keys; keep the file out of Git")
         return Credentials(str(data["user"]), str(data["password"]))
     user, password = environ.get("VSPHERE_USER"), environ.get("VSPHERE_PASSWORD")
     if not user or not password:
@@ -167,7 +168,8 @@ class VSphereSource:
         except OSError as exc:
             raise ConnectError(f"cannot reach {where}: {exc.strerror or exc}", fix="check the host and port") from exc
         except vmodl.MethodFault as exc:
-            raise InventoryError(f"vCenter {where} refused to {what}: {exc.msg}") from exc
+            raise InventoryError(f"vCenter {where} refused to {what}: {exc.msg}",
+                                 fix="check vCenter's health and the user's role; retry") from exc
 
     def _connect(self):
         if self._content is not None:
@@ -181,7 +183,8 @@ class VSphereSource:
                 try:
                     ctx = ssl.create_default_context(cafile=self.ca_file)
                 except (OSError, ssl.SSLError) as exc:
-                    raise UsageError(f"cannot load CA file {self.ca_file}: {exc}") from exc
+                    raise UsageError(f"cannot load CA file {self.ca_file}: {exc}",
+                                     fix="pass a PEM file with the vCenter CA certificate(s) to --ca-file") from exc
         with self._edge("connect"), _default_socket_timeout(self.timeout):
             if self.tls:
                 stub = SmartStubAdapter(host=self.host, port=self.port, path=self.path, sslContext=ctx,
