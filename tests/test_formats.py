@@ -62,7 +62,7 @@ def test_sarif_2_1_0_shape():
 
 
 @pytest.mark.parametrize("fmt", ["text", "json", "github", "sarif"])
-def test_broken_example_is_not_built_by_default(fmt):
-    r = run(["check", "--format", fmt, "--now", NOW], ROOT)
+def test_bundled_sites_are_clean_and_broken_example_is_not_built_by_default(fmt):
+    r = run(["check", "--strict", "--format", fmt, "--now", NOW], ROOT)  # --strict: not even a warning
     assert r.exit_code == 0, r.stdout
     assert "broken-example" not in r.stdout

@@ -64,7 +64,7 @@ def test_kubectl_kustomize_accepts_each_site(name):
 def test_check_passes_on_fresh_output_and_fails_with_diff_after_edit(repo):
     r = run(["build", "--check", "--now", NOW], repo)
     assert r.exit_code == 0, r.output
-    plan = repo / "out" / "dc1" / "plan-dc1-web.yaml"
+    plan = repo / "out" / "dc1" / "plan-dc1-databases.yaml"
     plan.write_text(plan.read_text().replace("preserveStaticIPs: true", "preserveStaticIPs: false"))
     r = run(["build", "--check", "--now", NOW], repo)
     assert r.exit_code == 1
