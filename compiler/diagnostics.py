@@ -100,7 +100,8 @@ CATALOG: dict[str, Check] = {c.code: c for c in (
     Check("MTV043", "warm-snapshot", ERROR, "Warm migration of a VM that has snapshots",
           "VMHasSnapshots", "Delete or consolidate the snapshots first."),
     Check("MTV044", "vddk-missing", ERROR, "Warm migration or skipGuestConversion on vSphere without a VDDK image",
-          "VDDKInitImageUnavailable", "Set source.vddkImage."),
+          "VDDKInitImageUnavailable", "Set source.vddkImage (also when ForkliftController has vddk_image: "
+          "the Provider then does not depend on operator settings)."),
     Check("MTV045", "ovirt-warm", WARNING, "Warm migration from oVirt needs the controller's feature flag",
           "MigrationTypeNotValid", "Enable feature_ovirt_warm_migration or migrate cold."),
     # hooks
