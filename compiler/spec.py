@@ -286,6 +286,9 @@ def _schema_diagnostics(raw, file: str):
         yield from _explain(err, raw, schema, file)
 
 
+_TYPE_NAMES = ((bool, "boolean"), (dict, "mapping"), (list, "list"), (str, "str"), (int, "integer"), (float, "number"))
+
+
 def _explain(err: jsonschema.ValidationError, raw, root: dict, file: str):
     path = list(err.absolute_path)
     where = yamlio.locate(raw, path, file)
@@ -315,7 +318,7 @@ def _explain(err: jsonschema.ValidationError, raw, root: dict, file: str):
         return
     if err.validator == "type":
         want = err.validator_value
-        got = type(err.instance).__name__.replace("Marked", "").replace("List", "list").replace("dict", "mapping") or "mapping"
+        got = next((name for kind, name in _TYPE_NAMES if isinstance(err.instance, kind)), type(err.instance).__name__)
         yield Diagnostic("MTV001", f"{dotted}: expected {want}, got {got} {yamlio.plain(err.instance)!r}", where,
                          "quote the value if it is meant as text" if want == "string" else "")
         return
