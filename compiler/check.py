@@ -15,7 +15,7 @@ from typing import Callable, Iterable
 
 import yaml
 
-from . import names, yamlio
+from . import names
 from .diagnostics import Diagnostic
 from .lock import Lock, staleness
 from .plan_model import PlannedVM, match_vms, planned
@@ -31,10 +31,14 @@ class Context:
     allow_plaintext: bool = False
     _planned: dict = field(default_factory=dict)
 
-    def vms(self, plan: PlanSpec) -> list[PlannedVM]:
+    def planned(self, plan: PlanSpec) -> tuple[list[PlannedVM], list[Diagnostic]]:
+        """The plan's VMs with overrides applied (and the override problems), computed once."""
         if plan.name not in self._planned:
             self._planned[plan.name] = planned(plan, self.lock)
-        return self._planned[plan.name][0]
+        return self._planned[plan.name]
+
+    def vms(self, plan: PlanSpec) -> list[PlannedVM]:
+        return self.planned(plan)[0]
 
 
 Check = Callable[[Context], Iterable[Diagnostic]]
@@ -67,14 +71,13 @@ def _vm_diag(code, p: PlannedVM, plan: PlanSpec, text: str, **kw) -> Diagnostic:
 @check
 def overrides(ctx: Context):
     for plan in ctx.site.plans:
-        ctx.vms(plan)
-        yield from ctx._planned[plan.name][1]
-        vms = [p.vm for p in ctx.vms(plan)]
-        if plan.start:
-            for vm, _cut, where in plan.start.vm_cutover:
-                if len(match_vms(vm, vms)) != 1:
-                    yield Diagnostic("MTV016", f"vmCutover vm {vm!r} matches {len(match_vms(vm, vms))} VMs of the plan",
-                                     where, plan=plan.name)
+        planned_vms, problems = ctx.planned(plan)
+        yield from problems
+        vms = [p.vm for p in planned_vms]
+        for vm, _cut, where in plan.start.vm_cutover if plan.start else ():
+            hits = len(match_vms(vm, vms))
+            if hits != 1:
+                yield Diagnostic("MTV016", f"vmCutover vm {vm!r} matches {hits} VMs of the plan", where, plan=plan.name)
 
 
 @check
@@ -121,13 +124,11 @@ def network_mapping(ctx: Context):
         m = plan.network_map
         covered = _targets(ctx, m)
         on_pod = []
-        for entry in m.entries:
-            if entry.target not in ("pod", "ignored") and "/" in entry.target:
-                ns = entry.target.split("/")[0]
-                if ns not in (plan.target_namespace, "default"):
-                    yield Diagnostic("MTV033", f"NAD {entry.target} is outside target namespace "
-                                     f"{plan.target_namespace} and 'default' (plan '{plan.name}')", entry.where,
-                                     plan=plan.name)
+        for entry, ns, name in m.nads():
+            if ns not in (plan.target_namespace, "default"):
+                yield Diagnostic("MTV033", f"NAD {ns}/{name} is outside target namespace "
+                                 f"{plan.target_namespace} and 'default' (plan '{plan.name}')", entry.where,
+                                 plan=plan.name)
         for p in ctx.vms(plan):
             pods = 0
             for nic in p.vm.nics:
@@ -150,10 +151,10 @@ def network_mapping(ctx: Context):
         if on_pod and plan.options.get("preserveStaticIPs", True):
             yield Diagnostic("MTV036", f"{len(on_pod)} VM(s) of plan '{plan.name}' land on the pod network while "
                              "preserveStaticIPs is true", plan.option_where("preserveStaticIPs"), plan=plan.name)
-        tn = plan.options.get("transferNetwork", "none")
-        if "/" in tn and tn.split("/")[0] not in (plan.target_namespace, "default"):
-            yield Diagnostic("MTV037", f"transfer network {tn} is outside {plan.target_namespace} and 'default'",
-                             plan.option_where("transferNetwork"), plan=plan.name)
+        transfer = plan.transfer_network
+        if transfer and transfer[0] not in (plan.target_namespace, "default"):
+            yield Diagnostic("MTV037", f"transfer network {'/'.join(transfer)} is outside {plan.target_namespace} "
+                             "and 'default'", plan.option_where("transferNetwork"), plan=plan.name)
     yield from _unused(ctx, "network", used)
 
 
@@ -237,14 +238,12 @@ def hooks(ctx: Context):
             yield Diagnostic("MTV050", f"hook '{h.name}' is used by no VM", h.where)
         if h.playbook and not h.image:
             yield Diagnostic("MTV052", f"hook '{h.name}' has a playbook but no image", h.where)
-        if h.playbook:
-            path = ctx.site.dir / h.playbook
+        if h.playbook_error:
+            yield Diagnostic("MTV006", f"hook '{h.name}': cannot read playbook {h.playbook}: {h.playbook_error}",
+                             h.playbook_where)
+        elif h.playbook:
             try:
-                plays = yaml.safe_load(path.read_text(encoding="utf-8"))
-            except OSError as exc:
-                yield Diagnostic("MTV006", f"hook '{h.name}': cannot read playbook {h.playbook}: {exc.strerror}",
-                                 yamlio.locate(ctx.site.raw, ["hooks", list(ctx.site.hooks).index(h.name), "playbook"]))
-                continue
+                plays = yaml.safe_load(h.playbook_text)
             except yaml.YAMLError as exc:
                 plays = exc
             if not (isinstance(plays, list) and plays and all(isinstance(x, dict) for x in plays)):
@@ -300,9 +299,10 @@ def names_and_templates(ctx: Context):
 @check
 def provider_rules(ctx: Context):
     site, src = ctx.site, ctx.site.source
-    if src.credentials and src.credentials.mode == "plaintextFromEnv" and not ctx.allow_plaintext:
-        yield Diagnostic("MTV005", "credentials.plaintextFromEnv writes the credentials into Git in plaintext",
-                         src.credentials.where, "use `externalSecret:`, or build with --allow-plaintext-secrets")
+    for label, creds, _type, _where in site.credential_blocks():
+        if creds and creds.mode == "plaintextFromEnv" and not ctx.allow_plaintext:
+            yield Diagnostic("MTV005", f"credentials.plaintextFromEnv writes the credentials into Git in plaintext "
+                             f"({label})", creds.where, "use `externalSecret:`, or build with --allow-plaintext-secrets")
     for h in src.hosts:
         host = ctx.lock.hosts.get(ctx.lock.host_ids.get(h.name, ""))
         if host is None:
@@ -398,18 +398,12 @@ def target_cluster(ctx: Context):
                     site.source.type != "vsphere" and any(p.type == "cold" for p in site.plans if p.storage_map is m):
                 yield Diagnostic("MTV102", f"StorageClass {e.storage_class!r} has no provisioner", e.where)
     for plan in site.plans:
-        for e in plan.network_map.entries:
-            if e.target in ("pod", "ignored"):
-                continue
-            ns, _, name = e.target.rpartition("/")
-            key = f"{ns or plan.target_namespace}/{name}"
-            if key not in facts.nads:
-                yield Diagnostic("MTV103", f"NetworkAttachmentDefinition {key} does not exist on {facts.context}",
+        for e, ns, name in plan.network_map.nads():
+            if f"{ns}/{name}" not in facts.nads:
+                yield Diagnostic("MTV103", f"NetworkAttachmentDefinition {ns}/{name} does not exist on {facts.context}",
                                  e.where, plan=plan.name)
-        tn = plan.options.get("transferNetwork", "none")
-        if tn != "none":
-            ns, _, name = tn.rpartition("/")
-            key = f"{ns or plan.target_namespace}/{name}"
+        if plan.transfer_network:
+            key = "/".join(plan.transfer_network)
             where = plan.option_where("transferNetwork")
             if key not in facts.nads:
                 yield Diagnostic("MTV104", f"transfer network {key} does not exist on {facts.context}", where,
@@ -441,8 +435,7 @@ def target_cluster(ctx: Context):
                          f"{have['url'] or '(no url)'}; the site defines {src.type} {src.url}", src.where)
     dst = site.destination
     if dst.external and dst.name not in facts.providers:
-        yield Diagnostic("MTV109", f"destination Provider {site.mtv_namespace}/{dst.name} does not exist",
-                         yamlio.locate(site.raw, ["destination"]))
+        yield Diagnostic("MTV109", f"destination Provider {site.mtv_namespace}/{dst.name} does not exist", dst.where)
 
 
 # ------------------------------------------------------------ start and cutover

@@ -10,6 +10,8 @@ import hashlib
 import json
 from pathlib import Path
 
+from . import emit
+
 SCHEMA_DIR = "schemas"     # inside a site directory
 VERSION_FILE = "VERSION.json"
 
@@ -42,13 +44,12 @@ def from_crd(crd: dict) -> tuple[str, dict]:
 
 def store(site_dir: Path, crds: list[dict], source: str) -> dict:
     """Write <site>/schemas/<kind>.json and VERSION.json; returns the version record."""
-    from .emit import atomic_write
     folder = Path(site_dir) / SCHEMA_DIR
     record = {"source": source, "kinds": {}}
     for crd in sorted(crds, key=lambda c: c["spec"]["names"]["kind"]):
         kind, schema = from_crd(crd)
         text = json.dumps(schema, indent=1, sort_keys=True) + "\n"
-        atomic_write(folder / f"{kind.lower()}.json", text)
+        emit.atomic_write(folder / f"{kind.lower()}.json", text)
         meta = crd.get("metadata") or {}
         record["kinds"][kind] = {
             "crd": meta.get("name", ""),
@@ -57,7 +58,7 @@ def store(site_dir: Path, crds: list[dict], source: str) -> dict:
             "operatorVersion": (meta.get("labels") or {}).get("app.kubernetes.io/version", ""),
             "digest": "sha256:" + hashlib.sha256(text.encode()).hexdigest()[:16],
         }
-    atomic_write(folder / VERSION_FILE, json.dumps(record, indent=1, sort_keys=True) + "\n")
+    emit.atomic_write(folder / VERSION_FILE, json.dumps(record, indent=1, sort_keys=True) + "\n")
     return record
 
 

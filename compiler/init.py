@@ -8,15 +8,11 @@ half-edited spec can never be locked or built.
 
 from __future__ import annotations
 
-import json
 import re
 
 from . import names
+from .yamlio import json_scalar
 from .inventory.model import Inventory
-
-
-def _q(text: str) -> str:
-    return json.dumps(text, ensure_ascii=False)
 
 
 TODO = "null  # TODO"
@@ -34,26 +30,26 @@ def starter_spec(site: str, source_type: str, url: str, inv: Inventory) -> str:
         f"targetNamespace: {_label(site)}",
         "source:",
         f"  type: {source_type}",
-        f"  url: {_q(url) if url else TODO + ' https://<vcenter>/sdk'}",
+        f"  url: {json_scalar(url) if url else TODO + ' https://<vcenter>/sdk'}",
         "  credentials:",
         "    externalSecret:",
         f"      store: {TODO} name of your (Cluster)SecretStore",
-        f"      key: {_q('mtv/' + site)}",
+        f"      key: {json_scalar('mtv/' + site)}",
     ]
     dcs = sorted({n.datacenter for n in inv.networks.values()} | {d.datacenter for d in inv.datastores.values()})
     if len(dcs) > 1:
-        lines.append(f"  datacenters: [{', '.join(_q(d) for d in dcs)}]  # keep the ones this site migrates")
+        lines.append(f"  datacenters: [{', '.join(json_scalar(d) for d in dcs)}]  # keep the ones this site migrates")
     lines.append("networks:")
     for dc in dcs:
         nets = sorted({n.name for n in inv.networks.values() if n.datacenter == dc and n.mappable
                        and "DVUplinks" not in n.name})
         for name in nets:
-            lines += [f"  - source: {_q(name)}", f"    datacenter: {_q(dc)}" if len(dcs) > 1 else None,
+            lines += [f"  - source: {json_scalar(name)}", f"    datacenter: {json_scalar(dc)}" if len(dcs) > 1 else None,
                       f"    target: {TODO} pod | ignored | <nad> | <namespace>/<nad>"]
     lines.append("storage:")
     for dc in dcs:
         for name in sorted({d.name for d in inv.datastores.values() if d.datacenter == dc}):
-            lines += [f"  - source: {_q(name)}", f"    datacenter: {_q(dc)}" if len(dcs) > 1 else None,
+            lines += [f"  - source: {json_scalar(name)}", f"    datacenter: {json_scalar(dc)}" if len(dcs) > 1 else None,
                       f"    storageClass: {TODO}"]
     lines.append("plans:")
     folders = sorted({vm.folder for vm in inv.vms.values() if not vm.is_template})
@@ -65,9 +61,9 @@ def starter_spec(site: str, source_type: str, url: str, inv: Inventory) -> str:
             name, n = f"{base}-{n}", n + 1
         used.add(name)
         count = sum(1 for vm in inv.vms.values() if vm.folder == folder and not vm.is_template)
-        lines += [f"  - name: {name}  # {count} VM(s)", "    select:", f"      - folder: {_q(folder)}"]
+        lines += [f"  - name: {name}  # {count} VM(s)", "    select:", f"      - folder: {json_scalar(folder)}"]
         children = [f for f in folders if f.startswith(folder + "/")]
         if children:
             lines.append("    exclude:  # subfolders have plans of their own")
-            lines += [f"      - folder: {_q(c)}" for c in children]
+            lines += [f"      - folder: {json_scalar(c)}" for c in children]
     return "\n".join(x for x in lines if x is not None) + "\n"

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import json
 
-from . import __version__, names
+from . import __version__, emit, names
 from .diagnostics import Diagnostic
 from .errors import LockError, Location
 from .inventory.model import VM, Datastore, Disk, Host, Inventory, Network, Nic, ProviderInfo, TargetFacts
@@ -192,8 +192,7 @@ def staleness(site: Site, lock: Lock) -> list[Diagnostic]:
 
 def write(site: Site, lock: Lock) -> None:
     """Atomic: a reader (or a crash) never sees half a lock."""
-    from .emit import atomic_write  # emit owns file writing
-    atomic_write(site.lock_path, to_text(lock))
+    emit.atomic_write(site.lock_path, to_text(lock))
 
 
 # ------------------------------------------------------------- change report

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -52,8 +53,8 @@ def compile_site(site_dir: Path, opts: Options) -> SiteResult:
     """spec + lock -> checked, rendered, validated file contents. Writes nothing."""
     site, lock, diags = check_site(site_dir, opts)
     _fail(diags, f"site {site.name}")
-    ropts = render.RenderOptions(opts.allow_plaintext, **({"environ": opts.environ} if opts.environ is not None else {}))
-    docs = render.render(site, lock, ropts)
+    environ = os.environ if opts.environ is None else opts.environ
+    docs = render.render(site, lock, render.RenderOptions(opts.allow_plaintext, dict(environ)))
     problems = finalize(validate.validate(site, docs))
     _fail(diags + problems, f"site {site.name}")
     return SiteResult(site.name, emit.files(site.name, docs), diags + problems)

@@ -10,7 +10,6 @@ in one place for every kind.
 from __future__ import annotations
 
 import base64
-import json
 import os
 from dataclasses import dataclass, field
 
@@ -20,7 +19,7 @@ from . import resources, yamlio
 from .errors import Location, MtvgenError
 from .lock import Lock
 from .plan_model import PlannedVM, match_vms, planned
-from .spec import Credentials, MapSpec, PlanSpec, Site, object_name
+from .spec import Credentials, MapSpec, PlanSpec, Site, object_name, split_ref
 from .tables import KINDS, MANAGED_BY, PLAN_LABEL, PLAN_TRUE_DEFAULTS, PROVIDER_TYPES, SITE_LABEL
 
 # Plan options that are plan-level fields in Forklift (copied as given).
@@ -61,14 +60,10 @@ class RenderOptions:
     environ: dict = field(default_factory=lambda: dict(os.environ))
 
 
-def _q(value) -> str:
-    return json.dumps(value, ensure_ascii=False)
-
-
 def _env() -> jinja2.Environment:
     env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(resources.templates_dir())),
                              undefined=jinja2.StrictUndefined, autoescape=False, keep_trailing_newline=True)
-    env.filters["q"] = _q
+    env.filters["q"] = yamlio.json_scalar
     return env
 
 
@@ -109,7 +104,7 @@ class Renderer:
         if creds is not None and creds.mode == "secret":
             return creds.secret
         literal = {**literals, **(creds.data if creds else {})}
-        if creds is None or creds.mode == "none":
+        if creds is None:  # a type without secret keys (OVA): the Secret carries only non-secret data
             self._render("Secret", where, name=name, secret_labels=labels, data=literal)
             return name
         secret_keys = list(pt.secret_keys)
@@ -167,8 +162,8 @@ class Renderer:
         dst = site.destination
         if not dst.external:
             literals = {"url": dst.url, "insecureSkipVerify": "true" if dst.insecure else "false"}
-            secret = self._secret(f"{dst.name}-credentials", "openshift", dst.credentials, literals, src.where)
-            self._render("Provider", src.where, name=dst.name, type="openshift", url=dst.url, secret=secret,
+            secret = self._secret(f"{dst.name}-credentials", "openshift", dst.credentials, literals, dst.where)
+            self._render("Provider", dst.where, name=dst.name, type="openshift", url=dst.url, secret=secret,
                          settings={})
 
     def maps(self) -> None:
@@ -197,8 +192,8 @@ class Renderer:
                     if entry.target in ("pod", "ignored"):
                         pair["type"] = entry.target
                     else:
-                        ns, _, nad = entry.target.rpartition("/")
-                        pair.update(type="multus", nad=nad, nad_namespace=ns or self._plan_ns(m))
+                        ns, nad = split_ref(entry.target, m.namespace)
+                        pair.update(type="multus", nad=nad, nad_namespace=ns)
                 else:
                     pair.update(storage_class=entry.storage_class, volume_mode=entry.volume_mode,
                                 access_mode=entry.access_mode, offload=entry.offload)
@@ -208,16 +203,9 @@ class Renderer:
                      field_where=field_where, name=m.name, pairs=pairs, source_provider=self.site.source.name,
                      destination_provider=self.site.destination.name)
 
-    def _plan_ns(self, m: MapSpec) -> str:
-        """A multus NAD without a namespace lives in the target namespace."""
-        owner = next((p for p in self.site.plans if p.name == m.owner), None)
-        return owner.target_namespace if owner else self.site.target_namespace
-
     def hooks(self) -> None:
         for h in self.site.hooks.values():
-            playbook = ""
-            if h.playbook:
-                playbook = base64.b64encode((self.site.dir / h.playbook).read_bytes()).decode()
+            playbook = base64.b64encode(h.playbook_text).decode() if h.playbook else ""
             self._render("Hook", h.where, name=h.object_name, image=h.image, playbook=playbook,
                          service_account=h.service_account, deadline=h.deadline)
 
@@ -236,9 +224,9 @@ class Renderer:
         options.update({k: o[k] for k in _PLAN_FIELDS if k in o})
         options.update({k: plan.vm_options[k] for k in _PLAN_FIELDS if k in plan.vm_options})
         transfer = None
-        if o.get("transferNetwork", "none") != "none":
-            ns, _, name = o["transferNetwork"].rpartition("/")
-            transfer = {"name": name, "namespace": ns or plan.target_namespace}
+        if plan.transfer_network:
+            ns, name = plan.transfer_network
+            transfer = {"name": name, "namespace": ns}
         rows, field_where = [], {("spec",): plan.where}
         for key in options:
             field_where[("spec", key)] = plan.option_where(key)

@@ -28,7 +28,7 @@ VM_OPTIONS = tuple(resources.schema("site.schema.json")["$defs"]["vmOptions"]["p
 
 @dataclass(frozen=True)
 class Credentials:
-    mode: str                        # secret | externalSecret | plaintextFromEnv | none
+    mode: str                        # secret | externalSecret | plaintextFromEnv
     secret: str = ""
     store: str = ""
     store_kind: str = "ClusterSecretStore"
@@ -68,6 +68,7 @@ class Source:
 class Destination:
     name: str
     external: bool
+    where: Location
     url: str = ""
     credentials: Credentials | None = None
     insecure: bool = False
@@ -100,7 +101,18 @@ class MapSpec:
     kind: str                 # network | storage
     name: str                 # Kubernetes object name
     owner: str                # "" for the site map, else the plan name
+    namespace: str            # where a NAD named without a namespace lives (the owner's target namespace)
     entries: tuple[MapEntry, ...]
+
+    def nads(self) -> list[tuple[MapEntry, str, str]]:
+        """(entry, namespace, name) of every multus target."""
+        return [(e, *split_ref(e.target, self.namespace)) for e in self.entries if e.target not in ("pod", "ignored")]
+
+
+def split_ref(text: str, default_namespace: str) -> tuple[str, str]:
+    """`namespace/name` or `name` (in default_namespace): NADs, transfer networks."""
+    namespace, _, name = text.rpartition("/")
+    return namespace or default_namespace, name
 
 
 @dataclass(frozen=True)
@@ -108,10 +120,13 @@ class HookSpec:
     name: str
     object_name: str
     image: str
-    playbook: str
+    playbook: str             # path relative to the site directory
+    playbook_text: bytes      # its content, read once when the spec is loaded
+    playbook_error: str       # why it could not be read ("" when fine)
     service_account: str
     deadline: int | None
     where: Location
+    playbook_where: Location
 
 
 @dataclass(frozen=True)
@@ -175,6 +190,12 @@ class PlanSpec:
     def target_namespace(self) -> str:
         return self.options["targetNamespace"]
 
+    @property
+    def transfer_network(self) -> tuple[str, str] | None:
+        """(namespace, name) of the transfer network NAD; None for the pod network."""
+        text = self.options.get("transferNetwork", "none")
+        return None if text == "none" else split_ref(text, self.target_namespace)
+
 
 @dataclass(frozen=True)
 class Suppression:
@@ -207,6 +228,17 @@ class Site:
     @property
     def lock_path(self) -> Path:
         return self.dir / LOCK_FILE
+
+    def credential_blocks(self) -> list[tuple[str, Credentials | None, str, Location]]:
+        """(label, credentials, provider type, where) of every Secret the site makes or names."""
+        src, dst = self.source, self.destination
+        blocks = []
+        if not src.external:
+            blocks.append(("source", src.credentials, src.type, src.where))
+            blocks += [(f"host {h.name}", h.credentials, src.type, h.where) for h in src.hosts if h.credentials]
+        if not dst.external:
+            blocks.append(("destination", dst.credentials, "openshift", dst.where))
+        return blocks
 
     def resolution_inputs(self) -> dict:
         """Everything resolution depends on, by section. The lock stores a digest
@@ -344,7 +376,7 @@ def _credentials(raw, file) -> Credentials | None:
     return Credentials("plaintextFromEnv", env=dict(raw["plaintextFromEnv"]), data=data, where=where)
 
 
-def _map(kind: str, name: str, owner: str, raw_list, file) -> MapSpec:
+def _map(kind: str, name: str, owner: str, namespace: str, raw_list, file) -> MapSpec:
     entries = []
     for i, e in enumerate(raw_list or []):
         where = yamlio.locate(raw_list, [i], file)
@@ -352,7 +384,16 @@ def _map(kind: str, name: str, owner: str, raw_list, file) -> MapSpec:
                                 target=e.get("target", ""), storage_class=e.get("storageClass", ""),
                                 volume_mode=e.get("volumeMode", ""), access_mode=e.get("accessMode", ""),
                                 offload=yamlio.plain(e.get("offload"))))
-    return MapSpec(kind, name, owner, tuple(entries))
+    return MapSpec(kind, name, owner, namespace, tuple(entries))
+
+
+def _read_playbook(site_dir: Path, rel: str) -> tuple[bytes, str]:
+    if not rel:
+        return b"", ""
+    try:
+        return (site_dir / rel).read_bytes(), ""
+    except OSError as exc:
+        return b"", exc.strerror or str(exc)
 
 
 def object_name(*parts: str) -> str:
@@ -372,10 +413,11 @@ def _build(site_dir: Path, file: str, raw, diags: list) -> Site:
                     tuple(s.get("datacenters", [])), hosts, where("source"))
     d = raw.get("destination") or {}
     if d.get("url") or d.get("name"):
-        destination = Destination(d.get("name") or object_name(site_name, "destination"), False, d.get("url", ""),
-                                  _credentials(d.get("credentials"), file), bool(d.get("insecureSkipVerify")))
+        destination = Destination(d.get("name") or object_name(site_name, "destination"), False, where("destination"),
+                                  d.get("url", ""), _credentials(d.get("credentials"), file),
+                                  bool(d.get("insecureSkipVerify")))
     else:
-        destination = Destination(d.get("provider", "host"), True)
+        destination = Destination(d.get("provider", "host"), True, where("destination"))
 
     hooks = {}
     for i, h in enumerate(raw.get("hooks", [])):
@@ -383,13 +425,15 @@ def _build(site_dir: Path, file: str, raw, diags: list) -> Site:
             diags.append(Diagnostic("MTV003", f"hook '{h['name']}' is defined twice", where("hooks", i, "name"),
                                     f"the first is at line {hooks[h['name']].where.line}"))
             continue
+        text, error = _read_playbook(site_dir, h.get("playbook", ""))
         hooks[h["name"]] = HookSpec(h["name"], object_name(site_name, h["name"]), h.get("image", ""),
-                                    h.get("playbook", ""), h.get("serviceAccount", ""), h.get("deadline"),
-                                    where("hooks", i))
+                                    h.get("playbook", ""), text, error, h.get("serviceAccount", ""),
+                                    h.get("deadline"), where("hooks", i), where("hooks", i, "playbook"))
 
     defaults = raw.get("defaults") or {}
-    site_net = _map("network", object_name(site_name, "network"), "", raw.get("networks"), file)
-    site_sto = _map("storage", object_name(site_name, "storage"), "", raw.get("storage"), file)
+    target_ns = raw["targetNamespace"]
+    site_net = _map("network", object_name(site_name, "network"), "", target_ns, raw.get("networks"), file)
+    site_sto = _map("storage", object_name(site_name, "storage"), "", target_ns, raw.get("storage"), file)
     maps = [site_net, site_sto]
     plans, seen = [], {}
     for i, p in enumerate(raw["plans"]):
@@ -398,17 +442,19 @@ def _build(site_dir: Path, file: str, raw, diags: list) -> Site:
                                     f"the first is at line {seen[p['name']].line}; rename one"))
             continue
         seen[p["name"]] = where("plans", i)
-        options = {"targetNamespace": raw["targetNamespace"]}
+        options = {"targetNamespace": target_ns}
         options.update({k: defaults[k] for k in PLAN_OPTIONS if k in defaults})
         options.update({k: p[k] for k in PLAN_OPTIONS if k in p})
         vm_options = {k: defaults[k] for k in VM_OPTIONS if k in defaults}
         vm_options.update({k: p[k] for k in VM_OPTIONS if k in p})
         net, sto = site_net, site_sto
         if "networks" in p:
-            net = _map("network", object_name(site_name, p["name"], "network"), p["name"], p["networks"], file)
+            net = _map("network", object_name(site_name, p["name"], "network"), p["name"],
+                       options["targetNamespace"], p["networks"], file)
             maps.append(net)
         if "storage" in p:
-            sto = _map("storage", object_name(site_name, p["name"], "storage"), p["name"], p["storage"], file)
+            sto = _map("storage", object_name(site_name, p["name"], "storage"), p["name"],
+                       options["targetNamespace"], p["storage"], file)
             maps.append(sto)
         sel = tuple(Selector(yamlio.plain(x), where("plans", i, "select", j)) for j, x in enumerate(p["select"]))
         exc = tuple(Selector(yamlio.plain(x), where("plans", i, "exclude", j)) for j, x in enumerate(p.get("exclude", [])))
@@ -432,19 +478,15 @@ def _cross_references(site: Site):
     """Names that must point at something the spec defines, and type rules that
     a schema cannot express."""
     ptype = PROVIDER_TYPES[site.source.type]
-    for plan in site.plans:
-        for raw in [plan.raw] + [o.raw for o in plan.overrides]:
-            for key in ("preHook", "postHook"):
-                name = raw.get(key)
-                if name and name not in site.hooks:
-                    near = difflib.get_close_matches(name, list(site.hooks), n=1)
-                    yield Diagnostic("MTV002", f"{key} '{name}' is not a hook of this site", yamlio.locate(raw, [key]),
-                                     f"did you mean '{near[0]}'?" if near else "define it under `hooks:`", plan=plan.name)
-    for key in ("preHook", "postHook"):
-        name = (site.raw.get("defaults") or {}).get(key)
-        if name and name not in site.hooks:
-            yield Diagnostic("MTV002", f"{key} '{name}' is not a hook of this site",
-                             yamlio.locate(site.raw, ["defaults", key]), "define it under `hooks:`")
+    owners = [(site.raw.get("defaults") or {}, "")] + [(plan.raw, plan.name) for plan in site.plans]
+    owners += [(o.raw, plan.name) for plan in site.plans for o in plan.overrides]
+    for raw, plan in owners:
+        for key in ("preHook", "postHook"):
+            name = raw.get(key)
+            if name and name not in site.hooks:
+                near = difflib.get_close_matches(name, list(site.hooks), n=1)
+                yield Diagnostic("MTV002", f"{key} '{name}' is not a hook of this site", yamlio.locate(raw, [key]),
+                                 f"did you mean '{near[0]}'?" if near else "define it under `hooks:`", plan=plan)
     plan_names = {p.name for p in site.plans}
     for s in site.suppressions:
         if s.plan and s.plan not in plan_names:
@@ -452,33 +494,29 @@ def _cross_references(site: Site):
     if site.source.hosts and not ptype.has_hosts:
         yield Diagnostic("MTV065", f"source.hosts is set, but {ptype.name} sources have no ESXi hosts",
                          yamlio.locate(site.raw, ["source", "hosts"]))
-    yield from _credential_rules(site)
+    for label, creds, type_, where in site.credential_blocks():
+        yield from _credential_rules(label, creds, PROVIDER_TYPES[type_], where)
+    if not site.source.external and not site.source.url and site.source.type != "openshift":
+        yield Diagnostic("MTV001", f"source.url is required for {site.source.type} (e.g. {ptype.url_hint})",
+                         site.source.where)
 
 
-def _credential_rules(site: Site):
-    src = site.source
-    ptype = PROVIDER_TYPES[src.type]
-    if src.external:
-        return
-    creds = src.credentials
-    where = yamlio.locate(site.raw, ["source"])
+def _credential_rules(label: str, creds: Credentials | None, ptype, where: Location):
     if creds is None:
         if ptype.secret_keys:
-            yield Diagnostic("MTV005", f"a {src.type} provider needs credentials "
+            yield Diagnostic("MTV005", f"the {label} ({ptype.name}) needs credentials "
                              f"({', '.join(ptype.secret_keys)})", where,
-                             "add source.credentials with `secret:` or `externalSecret:`")
+                             "add `credentials:` with `secret:` or `externalSecret:`")
         return
     for key in creds.data:
         if key in ptype.secret_keys or key in ("ca.crt", "cacert"):
             yield Diagnostic("MTV005", f"credentials.data.{key} would put a secret value in Git", creds.where,
                              f"fetch '{key}' through externalSecret instead")
         elif key not in ptype.literal_keys:
-            yield Diagnostic("MTV005", f"credentials.data.{key} is not a {src.type} provider Secret key", creds.where,
+            yield Diagnostic("MTV005", f"credentials.data.{key} is not a {ptype.name} provider Secret key", creds.where,
                              f"valid keys: {', '.join(ptype.literal_keys)}")
     if creds.mode == "plaintextFromEnv":
         missing = [k for k in ptype.secret_keys if k not in creds.env]
         if missing:
-            yield Diagnostic("MTV005", f"plaintextFromEnv lacks {', '.join(missing)} for a {src.type} provider",
+            yield Diagnostic("MTV005", f"plaintextFromEnv lacks {', '.join(missing)} for the {label} ({ptype.name})",
                              creds.where, f"map {missing[0]} to an environment variable")
-    if not src.url and src.type != "openshift":
-        yield Diagnostic("MTV001", f"source.url is required for {src.type} (e.g. {ptype.url_hint})", where)

@@ -12,6 +12,7 @@ or 1.2 reader could take for something else is single-quoted.
 
 from __future__ import annotations
 
+import json
 import re
 from typing import Any
 
@@ -181,6 +182,12 @@ def dump(data: Any) -> str:
 def dump_sorted(data: Any) -> str:
     return yaml.dump(data, Dumper=_Dumper, sort_keys=True, default_flow_style=False,
                      allow_unicode=True, width=1 << 30)
+
+
+def json_scalar(value) -> str:
+    """A value as a JSON literal, which is also a valid, exact YAML flow scalar:
+    the one way values enter templates and hand-written YAML."""
+    return json.dumps(value, ensure_ascii=False)
 
 
 def load_plain(text: str) -> Any:

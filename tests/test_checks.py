@@ -191,3 +191,26 @@ def test_strict_turns_warnings_into_errors(tmp_path):
     raw = check.run(site, lockmod.read(site), now=NOW)
     assert not diagnostics.has_errors(diagnostics.finalize(raw))
     assert diagnostics.has_errors(diagnostics.finalize(raw, strict=True))
+
+
+def test_bare_nad_in_a_shared_map_lives_in_the_site_target_namespace(tmp_path):
+    """A site-level map resolves `app-net` to the site's target namespace; a plan
+    that targets another namespace cannot use it (NetMapDestinationNADNotValid)."""
+    spec_text = BASE_SPEC.replace("    preHook: prep", "    preHook: prep\n    targetNamespace: other")
+    found = [d for d in diagnose(tmp_path, spec_text) if d.code == "MTV033"]
+    assert [d.message for d in found] == ["NAD apps/app-net is outside target namespace other and 'default' "
+                                          "(plan 'wave1')"]
+    assert found[0].location.line == line(spec_text, "source: VM Network")
+
+
+def test_credentials_rules_cover_the_destination_and_hosts(tmp_path):
+    spec_text = BASE_SPEC.replace("networks:\n", "destination:\n  url: https://api.remote:6443\n  credentials:\n"
+                                  "    plaintextFromEnv: {token: REMOTE_TOKEN}\nnetworks:\n", 1)
+    found = [d for d in diagnose(tmp_path, spec_text) if d.code == "MTV005"]
+    assert [d.message for d in found] == ["credentials.plaintextFromEnv writes the credentials into Git in plaintext "
+                                          "(destination)"]
+    assert found[0].location.line == line(spec_text, "plaintextFromEnv: {token")
+    spec_text = BASE_SPEC.replace("networks:\n", "destination:\n  url: https://api.remote:6443\n  credentials:\n"
+                                  "    secret: remote\n    data: {token: abc123}\nnetworks:\n", 1)
+    found = [d for d in diagnose(tmp_path / "b", spec_text) if d.code == "MTV005"]
+    assert [d.message for d in found] == ["credentials.data.token would put a secret value in Git"]

@@ -141,13 +141,8 @@ def target_facts(cluster: Cluster, site) -> TargetFacts:
     facts = TargetFacts(cluster.context)
     target_ns = sorted({p.target_namespace for p in site.plans})
     nad_ns = set(target_ns) | {"default"}
-    for m in site.maps:
-        if m.kind == "network":
-            nad_ns |= {e.target.split("/")[0] for e in m.entries if "/" in e.target}
-    for p in site.plans:
-        tn = p.options.get("transferNetwork", "none")
-        if "/" in tn:
-            nad_ns.add(tn.split("/")[0])
+    nad_ns |= {ns for m in site.maps if m.kind == "network" for _e, ns, _name in m.nads()}
+    nad_ns |= {p.transfer_network[0] for p in site.plans if p.transfer_network}
     for ns in target_ns:
         with cluster.call("get", "namespaces"):
             facts.namespaces[ns] = cluster.exists(cluster.core.read_namespace, ns)

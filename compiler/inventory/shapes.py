@@ -19,12 +19,14 @@ def _ref_id(value) -> str:
     return str(value or "")
 
 
-def _datacenter(path: str) -> str:
+def datacenter_of(path: str) -> str:
+    """First path segment: /DC1/vm/x -> DC1 (Forklift inventory paths)."""
     parts = [p for p in (path or "").split("/") if p]
     return parts[0] if parts else ""
 
 
-def _folder(path: str) -> str:
+def folder_of(path: str) -> str:
+    """The containing folder: /DC1/vm/f/x -> /DC1/vm/f."""
     return path.rsplit("/", 1)[0] if "/" in (path or "") else ""
 
 
@@ -62,14 +64,14 @@ def _vsphere(c: dict, info: ProviderInfo) -> Inventory:
         ips = sorted({a.get("ipAddress", "") for a in h.get("networkAdapters") or [] if a.get("ipAddress")})
         if h.get("managementServerIp") and not ips:
             ips = [h["managementServerIp"]]
-        inv.hosts[str(h["id"])] = Host(str(h["id"]), str(h["name"]), h.get("path", ""), _datacenter(h.get("path", "")),
+        inv.hosts[str(h["id"])] = Host(str(h["id"]), str(h["name"]), h.get("path", ""), datacenter_of(h.get("path", "")),
                                   clusters.get(_ref_id(h.get("cluster")), ""), tuple(ips),
                                   bool(h.get("inMaintenance")))
     for n in c.get("networks", []):
-        inv.networks[str(n["id"])] = Network(str(n["id"]), str(n["name"]), n.get("path", ""), _datacenter(n.get("path", "")),
+        inv.networks[str(n["id"])] = Network(str(n["id"]), str(n["name"]), n.get("path", ""), datacenter_of(n.get("path", "")),
                                         n.get("variant", "Standard"), key=n.get("key", ""))
     for d in c.get("datastores", []):
-        inv.datastores[str(d["id"])] = Datastore(str(d["id"]), str(d["name"]), d.get("path", ""), _datacenter(d.get("path", "")))
+        inv.datastores[str(d["id"])] = Datastore(str(d["id"]), str(d["name"]), d.get("path", ""), datacenter_of(d.get("path", "")))
     by_key = {n.key: n.id for n in inv.networks.values() if n.key}
     defs = {}
     for vm in c.get("vms", []):
@@ -91,7 +93,7 @@ def _vsphere(c: dict, info: ProviderInfo) -> Inventory:
         attrs = tuple(sorted((defs.get(str(v.get("key")), str(v.get("key"))), str(v.get("value", "")))
                              for v in vm.get("customValues") or []))
         inv.vms[str(vm["id"])] = VM(
-            id=str(vm["id"]), name=str(vm["name"]), path=path, folder=_folder(path), datacenter=_datacenter(path),
+            id=str(vm["id"]), name=str(vm["name"]), path=path, folder=folder_of(path), datacenter=datacenter_of(path),
             cluster=host.cluster if host else "", host=_ref_id(vm.get("host")),
             power_state=_power(vm.get("powerState", "")), firmware=vm.get("firmware", ""),
             guest_id=vm.get("guestId", ""), guest_name=vm.get("guestName", ""), uuid=vm.get("uuid", ""),
@@ -131,7 +133,7 @@ def _ovirt(c: dict, info: ProviderInfo) -> Inventory:
                                lun=lun, lun_type=lun_type or d.get("lunStorageType", "")))
         path = vm.get("path", "")
         inv.vms[str(vm["id"])] = VM(
-            id=str(vm["id"]), name=str(vm["name"]), path=path, folder=_folder(path), datacenter=_datacenter(path),
+            id=str(vm["id"]), name=str(vm["name"]), path=path, folder=folder_of(path), datacenter=datacenter_of(path),
             cluster=clusters.get(_ref_id(vm.get("cluster")), ""), host=_ref_id(vm.get("host")),
             power_state=_power(vm.get("status", "")), firmware=vm.get("bios", ""), guest_name=vm.get("guestName", ""),
             nics=tuple(Nic(profiles.get(_ref_id(n.get("profile")), ""), n.get("mac", "")) for n in vm.get("nics") or []),
@@ -186,7 +188,7 @@ def _ova(c: dict, info: ProviderInfo) -> Inventory:
                            int(d.get("capacity") or 0), d.get("filePath", ""))
                       for i, d in enumerate(vm.get("disks") or []))
         path = vm.get("ovaPath") or vm.get("path", "")
-        inv.vms[str(vm["id"])] = VM(id=str(vm["id"]), name=str(vm["name"]), path=path, folder=_folder(path),
+        inv.vms[str(vm["id"])] = VM(id=str(vm["id"]), name=str(vm["name"]), path=path, folder=folder_of(path),
                                power_state="poweredOff", firmware=vm.get("firmware", ""), nics=nics, disks=disks,
                                concerns=_concerns(vm.get("concerns")))
     return inv

@@ -36,6 +36,7 @@ from pyVmomi import SoapStubAdapter, vim, vmodl
 from ..errors import (AuthError, ConnectError, InventoryError, Location, PermissionDenied, TimeoutError_,
                       TLSError, UsageError)
 from .model import VM, Datastore, Disk, Host, Inventory, Network, Nic, ProviderInfo
+from .shapes import datacenter_of, folder_of
 
 PC = vmodl.query.PropertyCollector
 PLAIN_HTTP_VERSION = "vim.version.version8"  # no version discovery over plain HTTP in pyvmomi
@@ -290,10 +291,6 @@ def _paths(objects: dict) -> dict[str, str]:
     return {moid: path(moid) for moid in objects}
 
 
-def _dc(path: str) -> str:
-    return path.split("/")[1] if path.count("/") >= 1 and len(path) > 1 else ""
-
-
 def _build(objects: dict, fields: dict, info: ProviderInfo) -> Inventory:
     paths = _paths(objects)
     inv = Inventory(info)
@@ -304,19 +301,19 @@ def _build(objects: dict, fields: dict, info: ProviderInfo) -> Inventory:
             cluster = parent[1].get("name", "") if parent and issubclass(parent[0], vim.ClusterComputeResource) else ""
             ips = sorted({v.spec.ip.ipAddress for v in p.get("config.network.vnic") or ()
                           if v.spec and v.spec.ip and v.spec.ip.ipAddress})
-            inv.hosts[moid] = Host(moid, p.get("name", ""), path, _dc(path), cluster, tuple(ips),
+            inv.hosts[moid] = Host(moid, p.get("name", ""), path, datacenter_of(path), cluster, tuple(ips),
                                    bool(p.get("runtime.inMaintenanceMode")))
         elif issubclass(kind, vim.dvs.DistributedVirtualPortgroup):
-            inv.networks[moid] = Network(moid, p.get("name", ""), path, _dc(path), "DvPortGroup", key=p.get("key", ""))
+            inv.networks[moid] = Network(moid, p.get("name", ""), path, datacenter_of(path), "DvPortGroup", key=p.get("key", ""))
         elif issubclass(kind, vim.OpaqueNetwork):
-            inv.networks[moid] = Network(moid, p.get("name", ""), path, _dc(path), "OpaqueNetwork",
+            inv.networks[moid] = Network(moid, p.get("name", ""), path, datacenter_of(path), "OpaqueNetwork",
                                          key=p.get("summary.opaqueNetworkId", ""))
         elif issubclass(kind, vim.Network):
-            inv.networks[moid] = Network(moid, p.get("name", ""), path, _dc(path), "Standard")
+            inv.networks[moid] = Network(moid, p.get("name", ""), path, datacenter_of(path), "Standard")
         elif issubclass(kind, vim.DistributedVirtualSwitch):
-            inv.networks[moid] = Network(moid, p.get("name", ""), path, _dc(path), "DvSwitch")
+            inv.networks[moid] = Network(moid, p.get("name", ""), path, datacenter_of(path), "DvSwitch")
         elif issubclass(kind, vim.Datastore):
-            inv.datastores[moid] = Datastore(moid, p.get("name", ""), path, _dc(path))
+            inv.datastores[moid] = Datastore(moid, p.get("name", ""), path, datacenter_of(path))
     for moid, (kind, p) in objects.items():
         if not issubclass(kind, vim.VirtualMachine):
             continue
@@ -324,8 +321,8 @@ def _build(objects: dict, fields: dict, info: ProviderInfo) -> Inventory:
         host = inv.hosts.get(_ref(p.get("runtime.host")))
         attrs = tuple(sorted((fields.get(v.key, str(v.key)), str(getattr(v, "value", "")))
                              for v in p.get("customValue") or ()))
-        inv.vms[moid] = VM(id=moid, name=p.get("name", ""), path=path, folder=path.rsplit("/", 1)[0],
-                           datacenter=_dc(path), cluster=host.cluster if host else "",
+        inv.vms[moid] = VM(id=moid, name=p.get("name", ""), path=path, folder=folder_of(path),
+                           datacenter=datacenter_of(path), cluster=host.cluster if host else "",
                            host=host.id if host else "", power_state=str(p.get("runtime.powerState") or ""),
                            firmware=p.get("config.firmware") or "", guest_id=p.get("config.guestId") or "",
                            is_template=bool(p.get("config.template")), attributes=attrs,
