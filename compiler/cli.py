@@ -110,7 +110,8 @@ def build(sites, sites_dir, out_dir, check_only, strict, allow_plaintext_secrets
             for gone in emit.remove_stale(out_dir, {r.name for r in results}):
                 click.echo(f"removed {out_dir}/{gone}/ (its site no longer exists)", err=True)
         for r in results:
-            click.echo(f"built {out_dir}/{r.name}/ ({len(r.files) - 1} objects)", err=True)
+            objects = sum(1 for path in r.files if not path.endswith("kustomization.yaml"))
+            click.echo(f"built {out_dir}/{r.name}/ ({objects} objects)", err=True)
     _run(go)
 
 
@@ -297,9 +298,13 @@ def schemas_pull(site, kubeconfig, kube_context, in_cluster, timeout):
 @click.option("--format", "fmt", type=click.Choice(["argocd-cm", "openshift-gitops"]), default="argocd-cm",
               show_default=True)
 def health_checks(fmt):
-    """Print Argo CD health checks for the Forklift kinds, so sync waves wait for
-    Providers, maps and Plans to be Ready (apply once per Argo CD instance)."""
-    from . import health
+    """Print Argo CD health checks for the Forklift kinds and for Applications, so
+    sync waves wait for what the next wave needs (apply once per Argo CD instance).
+
+    argocd-cm: `kubectl -n argocd patch configmap argocd-cm --patch-file FILE`.
+    openshift-gitops: a JSON Patch appending to spec.resourceHealthChecks:
+    `oc -n openshift-gitops patch argocd openshift-gitops --type json --patch-file FILE`."""
+    from .delivery import health
     sys.stdout.write(health.FORMATS[fmt]())
 
 

@@ -39,8 +39,11 @@ CATALOG: dict[str, Check] = {c.code: c for c in (
           "", "Run `mtvgen lock <site>` and commit the new lock."),
     Check("MTV005", "credentials", ERROR, "Credentials do not fit the provider type, or would be written in plaintext",
           "SecretNotValid", "Use `secret` or `externalSecret`; plaintext needs --allow-plaintext-secrets."),
-    Check("MTV006", "spec-file", ERROR, "A file the spec names (hook playbook) is missing or unreadable",
-          "", "Fix the path; it is relative to the site directory."),
+    Check("MTV006", "spec-file", ERROR, "A file the spec names (hook playbook) is missing, unreadable or outside the site",
+          "", "Fix the path; it is relative to the site directory and must stay inside it."),
+    Check("MTV007", "secret-file-invalid", ERROR, "A sealedSecret or sops file is not a usable, fully encrypted Secret "
+          "for the MTV namespace", "SecretNotValid / a plaintext credential in Git",
+          "Seal it with kubeseal for the MTV namespace, or encrypt every value with sops."),
     # selection
     Check("MTV010", "vm-not-found", ERROR, "An exact VM selector (name, id, path) matches no VM",
           "VMNotFound", "Correct the name; the message lists the closest names."),
@@ -128,6 +131,9 @@ CATALOG: dict[str, Check] = {c.code: c for c in (
           "IpNotValid", "Set ipAddress on the host (the message lists its addresses)."),
     Check("MTV067", "host-maintenance", WARNING, "An ESXi host is in maintenance mode",
           "HostNotReady / InMaintenance", "Take the host out of maintenance or drop it."),
+    Check("MTV068", "host-credentials", ERROR, "An ESXi host has no credentials of its own (the Host controller logs "
+          "in to the host with them)", "ConnectionTestFailed on the Host",
+          "Give the host `credentials:`, or set `reuseProviderCredentials: true` deliberately."),
     # VM concerns (Forklift's vSphere validation policies)
     Check("MTV070", "disk-datastore-missing", ERROR, "A disk has no datastore",
           "VMCriticalConcerns (vmware.datastore.missing)", "Fix the VM's disk in vCenter."),
@@ -188,6 +194,14 @@ CATALOG: dict[str, Check] = {c.code: c for c in (
           "namespace", "VMAlreadyExists", "Set another targetName, or remove the VM from the plan."),
     Check("MTV109", "external-provider-missing", ERROR, "A Provider the site refers to as existing is not on the cluster",
           "SourceProviderNotValid / DestinationProviderNotValid", "Create it, or let mtvgen emit it."),
+    # delivery (Argo CD, Flux)
+    Check("MTV110", "delivery-sops-argocd", WARNING, "A SOPS-encrypted file is delivered by Argo CD, which does not "
+          "decrypt SOPS by itself", "an encrypted, unusable Secret on the cluster",
+          "Install a SOPS plugin (KSOPS or a Config Management Plugin), or use sealedSecret/externalSecret."),
+    Check("MTV111", "delivery-window-plan", ERROR, "A sync window names a plan the site does not have",
+          "", "Use plan names from `plans:`."),
+    Check("MTV112", "delivery-sops-key", ERROR, "Flux delivers SOPS-encrypted files but no decryption Secret is named",
+          "a Kustomization that cannot decrypt", "Set delivery.flux.sopsSecret."),
     # the build itself
     Check("MTV099", "manifest-invalid", ERROR, "A generated manifest fails its Forklift schema or references a missing object",
           "Admission rejection", "Fix the spec value the message points at."),

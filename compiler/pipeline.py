@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
-from . import check, emit, lock as lockmod, render, resolve, spec, validate
+from . import check, delivery, emit, lock as lockmod, render, resolve, spec, validate
 from .diagnostics import Diagnostic, finalize, has_errors, summary
 from .errors import DiagnosticsFailed, LockError
 from .inventory.base import InventorySource
@@ -55,9 +55,10 @@ def compile_site(site_dir: Path, opts: Options) -> SiteResult:
     _fail(diags, f"site {site.name}")
     environ = os.environ if opts.environ is None else opts.environ
     docs = render.render(site, lock, render.RenderOptions(opts.allow_plaintext, dict(environ)))
-    problems = finalize(validate.validate(site, docs))
+    bundle = delivery.deliver(site, docs)
+    problems = finalize(validate.validate(site, bundle.documents))
     _fail(diags + problems, f"site {site.name}")
-    return SiteResult(site.name, emit.files(site.name, docs), diags + problems)
+    return SiteResult(site.name, emit.files(site.name, bundle), diags + problems)
 
 
 def lock_site(site_dir: Path, source: InventorySource, target=None

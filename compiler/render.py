@@ -2,9 +2,10 @@
 
 Every value enters a template through the `q` filter (a JSON string, which is a
 valid double-quoted YAML scalar), so no name can break or inject YAML. The
-rendered text is parsed back and later written canonically by emit. GitOps
-metadata (labels, sync waves, sync options) is added here from tables.KINDS,
-in one place for every kind.
+rendered text is parsed back and later written canonically by emit. Labels
+say which site and plan an object belongs to; how it is delivered (units,
+sync waves, sync options, Applications, Kustomizations) is the delivery
+stage's business, not the renderer's.
 """
 
 from __future__ import annotations
@@ -16,9 +17,11 @@ from dataclasses import dataclass, field
 import jinja2
 
 from . import resources, yamlio
+from .documents import HOST_CREDENTIALS, Document
 from .errors import Location, MtvgenError
 from .lock import Lock
 from .plan_model import PlannedVM, match_vms, planned
+from .secretfiles import SecretFile
 from .spec import Credentials, MapSpec, PlanSpec, Site, object_name, split_ref
 from .tables import KINDS, MANAGED_BY, PLAN_LABEL, PLAN_TRUE_DEFAULTS, PROVIDER_TYPES, SITE_LABEL
 
@@ -30,28 +33,6 @@ _PLAN_FIELDS = ("preserveClusterCpuModel", "skipGuestConversion", "serviceAccoun
 _VM_FIELDS = ("targetPowerState", "rootDisk", "instanceType", "nbdeClevis", "pvcNameTemplate",
               "volumeNameTemplate", "networkNameTemplate", "deleteVmOnFailMigration", "migrateSharedDisks")
 _VM_ALWAYS = ("rootDisk", "instanceType", "nbdeClevis")  # exist only per VM in Forklift
-
-
-@dataclass
-class Document:
-    kind: str
-    name: str
-    namespace: str
-    body: dict
-    where: Location
-    field_where: dict = field(default_factory=dict)   # path prefix (tuple) -> spec location
-    plan: str = ""
-
-    @property
-    def filename(self) -> str:
-        return f"{self.kind.lower()}-{self.name}.yaml"
-
-    def where_for(self, path) -> Location:
-        path = tuple(path)
-        for n in range(len(path), 0, -1):
-            if path[:n] in self.field_where:
-                return self.field_where[path[:n]]
-        return self.where
 
 
 @dataclass(frozen=True)
@@ -75,7 +56,7 @@ class Renderer:
         self.ns = site.mtv_namespace
 
     # -- plumbing
-    def _render(self, kind: str, where: Location, plan: str = "", field_where=None, **ctx) -> Document:
+    def _render(self, kind: str, where: Location, plan: str = "", field_where=None, role: str = "", **ctx) -> Document:
         spec = KINDS[kind]
         text = self.env.get_template(spec.template).render(namespace=self.ns, **ctx)
         body = yamlio.load_plain(text)
@@ -85,27 +66,30 @@ class Renderer:
         if plan:
             labels[PLAN_LABEL] = plan
         meta["labels"] = {**labels, **meta.get("labels", {})}
-        ann = {"argocd.argoproj.io/sync-wave": str(spec.wave)}
-        if spec.protect:
-            ann["argocd.argoproj.io/sync-options"] = "Prune=false,Delete=false"
-            ann["kustomize.toolkit.fluxcd.io/prune"] = "disabled"
-        meta["annotations"] = ann
-        doc = Document(kind, meta["name"], meta["namespace"], body, where, field_where or {}, plan)
+        doc = Document(kind, meta["name"], meta["namespace"], body, where, field_where or {}, plan, role)
         self.docs.append(doc)
         return doc
 
     # -- credentials
+    def _passthrough(self, sf: SecretFile, role: str = "") -> str:
+        """A sealed or SOPS-encrypted file, written byte for byte. Returns the Secret's name."""
+        kind = "SealedSecret" if sf.mode == "sealedSecret" else "Secret"
+        self.docs.append(Document(kind, sf.name, self.ns, {}, sf.where, role=role, verbatim=sf.text))
+        return sf.name
+
     def _secret(self, name: str, ptype: str, creds: Credentials | None, literals: dict, where: Location,
-                labels: dict | None = None) -> str:
+                labels: dict | None = None, role: str = "") -> str:
         """Emit what produces Secret `name` (nothing for `secret:` references). Returns the Secret name.
         The createdFor* labels make Forklift's admission webhook test the credentials on apply."""
         pt = PROVIDER_TYPES[ptype]
         labels = labels or {"createdForProviderType": ptype, "createdForResourceType": "providers"}
         if creds is not None and creds.mode == "secret":
             return creds.secret
+        if creds is not None and creds.file is not None:
+            return self._passthrough(creds.file, role)
         literal = {**literals, **(creds.data if creds else {})}
         if creds is None:  # a type without secret keys (OVA): the Secret carries only non-secret data
-            self._render("Secret", where, name=name, secret_labels=labels, data=literal)
+            self._render("Secret", where, role=role, name=name, secret_labels=labels, data=literal)
             return name
         secret_keys = list(pt.secret_keys)
         if pt.needs_ca and literal.get("insecureSkipVerify") != "true":
@@ -113,7 +97,8 @@ class Renderer:
         if creds.mode == "externalSecret":
             remote = {k: creds.properties.get(k, k) for k in secret_keys}
             remote.update({k: v for k, v in creds.properties.items() if k not in literal})
-            self._render("ExternalSecret", creds.where or where, name=name, refresh=creds.refresh, store=creds.store,
+            self._render("ExternalSecret", creds.where or where, role=role, name=name, refresh=creds.refresh,
+                         store=creds.store,
                          store_kind=creds.store_kind, secret_labels=labels, literals=literal,
                          remote=remote, remote_key=creds.key)
             return name
@@ -127,7 +112,7 @@ class Renderer:
                 raise MtvgenError(f"environment variable {var} (for credentials key '{key}') is not set",
                                   where=creds.where, fix=f"export {var} before `mtvgen build`")
             data[key] = self.opts.environ[var]
-        self._render("Secret", creds.where or where, name=name, secret_labels=labels, data=data)
+        self._render("Secret", creds.where or where, role=role, name=name, secret_labels=labels, data=data)
         return name
 
     # -- kinds
@@ -150,13 +135,13 @@ class Renderer:
             for h in src.hosts:
                 host_id = self.lock.host_ids[h.name]
                 ip = h.ip or self.lock.hosts[host_id].ip_addresses[0]
-                hsecret = secret
-                if h.credentials is not None:
+                hsecret = secret  # reuseProviderCredentials: a deliberate choice (spec checks demand one)
+                if h.credentials is not None and h.credentials.mode != "reuseProvider":
                     # the host-secret webhook wants the host id label and the provider's name and the IP as data
                     hsecret = self._secret(object_name(site.name, h.name, "host"), src.type, h.credentials,
                                            {"ip": ip, "provider": src.name}, h.where,
                                            {"createdForProviderType": src.type, "createdForResourceType": "hosts",
-                                            "createdForResource": host_id})
+                                            "createdForResource": host_id}, role=HOST_CREDENTIALS)
                 self._render("Host", h.where, name=object_name(site.name, h.name), host_id=host_id,
                              host_name=h.name, ip=ip, provider=src.name, secret=hsecret)
         dst = site.destination
@@ -202,6 +187,10 @@ class Renderer:
         self._render("NetworkMap" if m.kind == "network" else "StorageMap", where, plan=m.owner,
                      field_where=field_where, name=m.name, pairs=pairs, source_provider=self.site.source.name,
                      destination_provider=self.site.destination.name)
+
+    def secret_files(self) -> None:
+        for sf in self.site.secret_files:
+            self._passthrough(sf)
 
     def hooks(self) -> None:
         for h in self.site.hooks.values():
@@ -265,6 +254,7 @@ def render(site: Site, lock: Lock, options: RenderOptions | None = None) -> list
     """All documents of a site, in apply order (sync wave, then kind, then name)."""
     r = Renderer(site, lock, options or RenderOptions())
     r.providers()
+    r.secret_files()
     r.maps()
     r.hooks()
     r.plans()

@@ -15,8 +15,8 @@ from typing import Any
 
 import jsonschema
 
-from . import names, resources, yamlio
-from .diagnostics import Diagnostic, finalize, has_errors, summary
+from . import names, resources, secretfiles, yamlio
+from .diagnostics import INFO, Diagnostic, finalize, has_errors, summary
 from .errors import DiagnosticsFailed, Location, MtvgenError
 from .tables import PROVIDER_TYPES
 
@@ -28,7 +28,7 @@ VM_OPTIONS = tuple(resources.schema("site.schema.json")["$defs"]["vmOptions"]["p
 
 @dataclass(frozen=True)
 class Credentials:
-    mode: str                        # secret | externalSecret | plaintextFromEnv
+    mode: str                        # secret | externalSecret | sealedSecret | sops | plaintextFromEnv | reuseProvider
     secret: str = ""
     store: str = ""
     store_kind: str = "ClusterSecretStore"
@@ -38,6 +38,12 @@ class Credentials:
     env: dict = field(default_factory=dict)
     data: dict = field(default_factory=dict)
     where: Location | None = None
+    file: secretfiles.SecretFile | None = None   # sealedSecret / sops
+
+    @property
+    def emits_secret(self) -> bool:
+        """Does the build write something that creates the Secret (as opposed to naming one)?"""
+        return self.mode not in ("secret", "reuseProvider")
 
 
 @dataclass(frozen=True)
@@ -210,6 +216,39 @@ class Suppression:
                 and (not self.vm or self.vm == d.vm))
 
 
+@dataclass(frozen=True, kw_only=True)
+class ArgoCDDelivery:
+    namespace: str
+    project: str
+    create_project: bool
+    root_project: str
+    destination: dict          # {server: URL} or {name: cluster}
+    windows: tuple[dict, ...]
+    where: Location
+
+
+@dataclass(frozen=True, kw_only=True)
+class FluxDelivery:
+    namespace: str
+    source_ref: dict | None    # None: mtvgen emits a GitRepository
+    interval: str
+    timeout: str
+    kube_config_secret: str
+    service_account: str
+    sops_secret: str
+    where: Location
+
+
+@dataclass(frozen=True, kw_only=True)
+class Delivery:
+    repo_url: str
+    revision: str
+    path: str                  # where the build output lives in the repository
+    argocd: ArgoCDDelivery | None
+    flux: FluxDelivery | None
+    where: Location
+
+
 @dataclass
 class Site:
     name: str
@@ -224,6 +263,8 @@ class Site:
     maps: list[MapSpec]
     suppressions: list[Suppression]
     raw: Any
+    delivery: Delivery | None = None
+    secret_files: tuple[secretfiles.SecretFile, ...] = ()   # `secrets:` (LUKS, offload)
 
     @property
     def lock_path(self) -> Path:
@@ -235,7 +276,7 @@ class Site:
         blocks = []
         if not src.external:
             blocks.append(("source", src.credentials, src.type, src.where))
-            blocks += [(f"host {h.name}", h.credentials, src.type, h.where) for h in src.hosts if h.credentials]
+            blocks += [(f"ESXi host {h.name}", h.credentials, src.type, h.where) for h in src.hosts]
         if not dst.external:
             blocks.append(("destination", dst.credentials, "openshift", dst.where))
         return blocks
@@ -361,11 +402,15 @@ def _explain(err: jsonschema.ValidationError, raw, root: dict, file: str):
     yield Diagnostic("MTV001", f"{dotted}: {err.message}", where)
 
 
-def _credentials(raw, file) -> Credentials | None:
+def _credentials(raw, file, site_dir: Path, namespace: str) -> Credentials | None:
     if raw is None:
         return None
     where = yamlio.locate(raw, [], file)
     data = dict(raw.get("data", {}))
+    for mode in ("sealedSecret", "sops"):
+        if mode in raw:
+            sf = secretfiles.read(site_dir, raw[mode], mode, namespace, yamlio.locate(raw, [mode], file))
+            return Credentials(mode, secret=sf.name, data=data, where=where, file=sf)
     if "secret" in raw:
         return Credentials("secret", secret=raw["secret"], data=data, where=where)
     if "externalSecret" in raw:
@@ -390,8 +435,11 @@ def _map(kind: str, name: str, owner: str, namespace: str, raw_list, file) -> Ma
 def _read_playbook(site_dir: Path, rel: str) -> tuple[bytes, str]:
     if not rel:
         return b"", ""
+    path, why = secretfiles.inside(site_dir, rel)
+    if path is None:  # never embed a file from outside the site into a manifest that gets committed
+        return b"", why
     try:
-        return (site_dir / rel).read_bytes(), ""
+        return path.read_bytes(), ""
     except OSError as exc:
         return b"", exc.strerror or str(exc)
 
@@ -405,16 +453,17 @@ def _build(site_dir: Path, file: str, raw, diags: list) -> Site:
     where = lambda *path: yamlio.locate(raw, list(path), file)  # noqa: E731
     s = raw["source"]
     ptype = s["type"]
-    hosts = tuple(HostSpec(h["name"], h.get("ipAddress", ""), _credentials(h.get("credentials"), file),
+    mtv_ns = raw.get("mtvNamespace", "openshift-mtv")
+    hosts = tuple(HostSpec(h["name"], h.get("ipAddress", ""), _host_credentials(h, file, site_dir, mtv_ns),
                            where("source", "hosts", i)) for i, h in enumerate(s.get("hosts", [])))
     source = Source(ptype, s.get("name") or object_name(site_name, ptype), s.get("url", ""), bool(s.get("external")),
-                    _credentials(s.get("credentials"), file), bool(s.get("insecureSkipVerify")),
+                    _credentials(s.get("credentials"), file, site_dir, mtv_ns), bool(s.get("insecureSkipVerify")),
                     s.get("vddkImage", ""), s.get("sdkEndpoint", "vcenter"), dict(s.get("settings", {})),
                     tuple(s.get("datacenters", [])), hosts, where("source"))
     d = raw.get("destination") or {}
     if d.get("url") or d.get("name"):
         destination = Destination(d.get("name") or object_name(site_name, "destination"), False, where("destination"),
-                                  d.get("url", ""), _credentials(d.get("credentials"), file),
+                                  d.get("url", ""), _credentials(d.get("credentials"), file, site_dir, mtv_ns),
                                   bool(d.get("insecureSkipVerify")))
     else:
         destination = Destination(d.get("provider", "host"), True, where("destination"))
@@ -470,8 +519,38 @@ def _build(site_dir: Path, file: str, raw, diags: list) -> Site:
                               net, sto, start, bool(p.get("done")), where("plans", i), p, defaults))
     sups = [Suppression(x["code"], x.get("plan", ""), x.get("vm", ""), x["reason"], where("suppress", i))
             for i, x in enumerate(raw.get("suppress", []))]
-    return Site(site_name, site_dir, file, raw.get("mtvNamespace", "openshift-mtv"), raw["targetNamespace"],
-                source, destination, hooks, plans, maps, sups, raw)
+    extra = tuple(secretfiles.read(site_dir, x.get("sealedSecret") or x.get("sops"),
+                                   "sealedSecret" if "sealedSecret" in x else "sops", mtv_ns, where("secrets", i))
+                  for i, x in enumerate(raw.get("secrets", [])))
+    return Site(site_name, site_dir, file, mtv_ns, raw["targetNamespace"], source, destination, hooks, plans, maps,
+                sups, raw, _delivery(site_name, raw.get("delivery"), file), extra)
+
+
+def _host_credentials(raw, file, site_dir: Path, namespace: str) -> Credentials | None:
+    if raw.get("reuseProviderCredentials"):
+        return Credentials("reuseProvider", where=yamlio.locate(raw, ["reuseProviderCredentials"], file))
+    return _credentials(raw.get("credentials"), file, site_dir, namespace)
+
+
+def _delivery(site_name: str, raw, file) -> Delivery | None:
+    if raw is None:
+        return None
+    argocd = flux = None
+    if "argocd" in raw:
+        a = raw["argocd"] or {}
+        argocd = ArgoCDDelivery(namespace=a.get("namespace", "argocd"), project=a.get("project", f"mtv-{site_name}"),
+                                create_project=a.get("createProject", True), root_project=a.get("rootProject", "default"),
+                                destination=yamlio.plain(a.get("destination", {"server": "https://kubernetes.default.svc"})),
+                                windows=tuple(yamlio.plain(w) for w in a.get("syncWindows", [])),
+                                where=yamlio.locate(raw, ["argocd"], file))
+    if "flux" in raw:
+        f = raw["flux"] or {}
+        flux = FluxDelivery(namespace=f.get("namespace", "flux-system"), source_ref=yamlio.plain(f.get("sourceRef")),
+                            interval=f.get("interval", "10m"), timeout=f.get("timeout", "5m"),
+                            kube_config_secret=f.get("kubeConfigSecret", ""), service_account=f.get("serviceAccountName", ""),
+                            sops_secret=f.get("sopsSecret", ""), where=yamlio.locate(raw, ["flux"], file))
+    return Delivery(repo_url=raw["repoURL"], revision=raw.get("revision", "main"), path=raw.get("path", "out"),
+                    argocd=argocd, flux=flux, where=yamlio.locate(raw, [], file))
 
 
 def _cross_references(site: Site):
@@ -495,13 +574,59 @@ def _cross_references(site: Site):
         yield Diagnostic("MTV065", f"source.hosts is set, but {ptype.name} sources have no ESXi hosts",
                          yamlio.locate(site.raw, ["source", "hosts"]))
     for label, creds, type_, where in site.credential_blocks():
-        yield from _credential_rules(label, creds, PROVIDER_TYPES[type_], where)
+        if label.startswith("ESXi host"):
+            yield from _host_rules(label, creds, site.source, where)
+        else:
+            yield from _credential_rules(label, creds, PROVIDER_TYPES[type_], where)
+    for sf in site.secret_files:
+        for problem in sf.problems:
+            yield Diagnostic("MTV007", problem, sf.where)
+    yield from _delivery_rules(site)
     if not site.source.external and not site.source.url and site.source.type != "openshift":
         yield Diagnostic("MTV001", f"source.url is required for {site.source.type} (e.g. {ptype.url_hint})",
                          site.source.where)
 
 
+def _delivery_rules(site: Site):
+    d = site.delivery
+    if d is None:
+        return
+    files = [sf for _l, c, _t, _w in site.credential_blocks() if c and (sf := c.file)] + list(site.secret_files)
+    sops = [sf for sf in files if sf.mode == "sops"]
+    if d.argocd is not None:
+        plans = {p.name for p in site.plans}
+        for i, w in enumerate(d.argocd.windows):
+            for j, name in enumerate(w.get("plans", [])):
+                if name not in plans:
+                    near = difflib.get_close_matches(name, sorted(plans), n=1)
+                    yield Diagnostic("MTV111", f"sync window names plan '{name}', which this site does not have",
+                                     yamlio.locate(site.raw, ["delivery", "argocd", "syncWindows", i, "plans", j]),
+                                     f"did you mean '{near[0]}'?" if near else "")
+        for sf in sops:
+            yield Diagnostic("MTV110", f"{sf.path} is SOPS-encrypted and delivered by Argo CD", sf.where)
+    if d.flux is not None and sops and not d.flux.sops_secret:
+        yield Diagnostic("MTV112", f"{len(sops)} SOPS-encrypted file(s) and no delivery.flux.sopsSecret", d.flux.where)
+
+
+def _host_rules(label: str, creds: Credentials | None, source: Source, where: Location):
+    """Forklift's Host controller logs in to the ESXi host with the Host's Secret; upstream fills it
+    from the provider's credentials only when the provider's sdkEndpoint is esxi (host-secret mutator)."""
+    if creds is None:
+        yield Diagnostic("MTV068", f"the {label} has no credentials", where,
+                         "add `credentials:` for an ESXi account, or `reuseProviderCredentials: true` if the "
+                         "provider's account exists on the host")
+    elif creds.mode == "reuseProvider":
+        if source.sdk_endpoint != "esxi":
+            yield Diagnostic("MTV068", f"the {label} reuses the vCenter credentials of the provider", creds.where,
+                             "only right if that account can log in to the ESXi host itself", severity=INFO)
+    else:
+        yield from _credential_rules(label, creds, PROVIDER_TYPES[source.type], where)
+
+
 def _credential_rules(label: str, creds: Credentials | None, ptype, where: Location):
+    if creds is not None and creds.file is not None:
+        yield from _file_rules(label, creds, ptype)
+        return
     if creds is None:
         if ptype.secret_keys:
             yield Diagnostic("MTV005", f"the {label} ({ptype.name}) needs credentials "
@@ -520,3 +645,20 @@ def _credential_rules(label: str, creds: Credentials | None, ptype, where: Locat
         if missing:
             yield Diagnostic("MTV005", f"plaintextFromEnv lacks {', '.join(missing)} for the {label} ({ptype.name})",
                              creds.where, f"map {missing[0]} to an environment variable")
+
+
+def _file_rules(label: str, creds: Credentials, ptype):
+    sf = creds.file
+    for problem in sf.problems:
+        yield Diagnostic("MTV007", problem, sf.where)
+    if creds.data:
+        yield Diagnostic("MTV005", f"credentials.data cannot be added to the {sf.mode} file of the {label}", creds.where,
+                         f"put {', '.join(sorted(creds.data))} into {sf.path} before encrypting it")
+    if sf.problems:
+        return
+    missing = [k for k in ptype.secret_keys if k not in sf.keys]
+    if ptype.needs_ca and not {"ca.crt", "cacert", "insecureSkipVerify"} & set(sf.keys):
+        missing.append("ca.crt (or insecureSkipVerify)")
+    if missing:
+        yield Diagnostic("MTV005", f"{sf.path} lacks {', '.join(missing)} for the {label} ({ptype.name})", sf.where,
+                         "add the keys and encrypt the file again")

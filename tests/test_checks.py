@@ -47,6 +47,8 @@ def _disk(**kw):
     return [d]
 
 
+HOST_SPEC = BASE_SPEC.replace("    secret: vc-creds",
+                              "    secret: vc-creds\n  hosts:\n    - name: esx1\n      reuseProviderCredentials: true")
 WARM = BASE_SPEC.replace("    preHook: prep", "    preHook: prep\n    type: warm")
 SEL = "      - folder: /DC/vm/prod"
 
@@ -105,11 +107,11 @@ CASES = [
      "- name: prep", "no image"),
     ("MTV006", BASE_SPEC.replace("    image: quay.io/konveyor/hook-runner", "    image: x\n    playbook: nope.yml"),
      None, "playbook: nope.yml", "cannot read playbook"),
-    ("MTV066", BASE_SPEC.replace("    secret: vc-creds", "    secret: vc-creds\n  hosts:\n    - name: esx1"),
+    ("MTV066", HOST_SPEC,
      dict(sitekit.inventory(), hosts=[dict(sitekit.BASE_INVENTORY["hosts"][0],
                                            networkAdapters=[{"ipAddress": "10.0.0.1"}, {"ipAddress": "10.0.1.1"}])]),
      "- name: esx1", "2 IP addresses (10.0.0.1, 10.0.1.1)"),
-    ("MTV067", BASE_SPEC.replace("    secret: vc-creds", "    secret: vc-creds\n  hosts:\n    - name: esx1"),
+    ("MTV067", HOST_SPEC,
      dict(sitekit.inventory(), hosts=[dict(sitekit.BASE_INVENTORY["hosts"][0], inMaintenance=True)]),
      "- name: esx1", "maintenance"),
     ("MTV070", BASE_SPEC, _inv(disks=_disk(datastore=None)), "- name: wave1", "disk 2000 has no datastore"),
@@ -158,7 +160,8 @@ def test_every_catalog_code_has_a_trigger_test():
                                         "MTV045", "MTV060", "MTV061", "MTV062", "MTV063", "MTV064", "MTV065",
                                         "MTV099",  # provider tests
                                         "MTV100", "MTV101", "MTV102", "MTV103", "MTV104", "MTV105", "MTV106",
-                                        "MTV107", "MTV108", "MTV109"}  # integration/test_cluster.py
+                                        "MTV107", "MTV108", "MTV109",  # integration/test_cluster.py
+                                        "MTV007", "MTV068", "MTV110", "MTV111", "MTV112"}  # test_delivery.py
     assert set(diagnostics.CATALOG) - covered == set()
 
 

@@ -31,7 +31,7 @@ def test_wheel_builds_sites_outside_the_checkout(tmp_path):
         assert line.startswith(str(target)), f"{line} is not from the wheel"
     r = subprocess.run([sys.executable, "-m", "compiler.cli", "health-checks"], cwd=work, env=env,
                        capture_output=True, text=True)
-    assert r.returncode == 0 and r.stdout.count("resource.customizations.health.") == 7, r.stderr
+    assert r.returncode == 0 and r.stdout.count("resource.customizations.health.") == 8, r.stderr
     r = subprocess.run([sys.executable, "-m", "compiler.cli", "build", "--now", NOW], cwd=work, env=env,
                        capture_output=True, text=True)
     assert r.returncode == 0, r.stderr

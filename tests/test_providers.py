@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 
 from compiler import lock as lockmod, render, spec, validate
-from conftest import run
+from conftest import out_file, run
 
 
 def _edit(path: Path, old: str, new: str):
@@ -98,11 +98,11 @@ def test_host_credentials_get_the_host_secret_conventions(tmp_path):
     sitekit.lock(d)
     r = run(["build", "--now", "2026-11-27T00:00:00Z"], tmp_path)
     assert r.exit_code == 0, r.output
-    es = _yaml.safe_load((tmp_path / "out/t/externalsecret-t-esx1-host.yaml").read_text())
+    es = _yaml.safe_load(out_file(tmp_path / "out/t", "externalsecret-t-esx1-host.yaml").read_text())
     template = es["spec"]["target"]["template"]
     assert template["metadata"]["labels"] == {"createdForProviderType": "vsphere", "createdForResourceType": "hosts",
                                               "createdForResource": "host-1"}
     assert template["data"] == {"ip": "10.0.0.1", "provider": "t-vsphere"}
     assert {x["secretKey"] for x in es["spec"]["data"]} == {"user", "password", "ca.crt"}
-    host = _yaml.safe_load((tmp_path / "out/t/host-t-esx1.yaml").read_text())
+    host = _yaml.safe_load(out_file(tmp_path / "out/t", "host-t-esx1.yaml").read_text())
     assert host["spec"]["secret"] == {"name": "t-esx1-host", "namespace": "openshift-mtv"}

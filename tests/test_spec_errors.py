@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from conftest import NOW, run, tree
+from conftest import NOW, out_file, run, tree
 import sitekit
 
 
@@ -98,7 +98,7 @@ def test_plaintext_credentials_need_the_flag(tmp_path, monkeypatch):
     r = run(["build", "--now", NOW, "--allow-plaintext-secrets"], tmp_path)
     assert r.exit_code == 0, r.output
     assert "warning: --allow-plaintext-secrets" in r.stderr
-    assert "s3cret" in (tmp_path / "out" / "t" / "secret-t-vsphere-credentials.yaml").read_text()
+    assert "s3cret" in out_file(tmp_path / "out" / "t", "secret-t-vsphere-credentials.yaml").read_text()
 
 
 def test_secret_value_in_literal_data_is_refused(tmp_path):

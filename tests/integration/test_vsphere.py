@@ -14,7 +14,7 @@ import pytest
 from pyVmomi import vim
 
 import vcsim
-from conftest import run
+from conftest import out_file, run
 
 SPEC = """\
 apiVersion: mtvgen/v1
@@ -29,6 +29,8 @@ source:
   hosts:
     - name: DC0_C0_H0
       ipAddress: 10.0.0.10
+      credentials:
+        externalSecret: {{store: vault, key: mtv/esx}}
 networks:
   - {{source: VM Network, target: pod}}
   - {{source: DC0_DVPG0, target: app-net}}
@@ -130,9 +132,9 @@ def test_build_from_live_lock(tmp_path, sim, site):
     r = run(["build", "--now", "2026-11-27T00:00:00Z"], tmp_path)
     assert r.exit_code == 0, r.output
     import yaml
-    plan = yaml.safe_load((tmp_path / "out/vc/plan-vc-db.yaml").read_text())
+    plan = yaml.safe_load(out_file(tmp_path / "out/vc", "plan-vc-db.yaml").read_text())
     assert [vm["id"] for vm in plan["spec"]["vms"]] == [sim.vms["db01"]._moId, sim.vms["db02"]._moId]
-    host = yaml.safe_load(next((tmp_path / "out/vc").glob("host-*.yaml")).read_text())
+    host = yaml.safe_load(next((tmp_path / "out/vc").rglob("host-*.yaml")).read_text())
     assert host["spec"]["id"] == vcsim.find(sim.content, vim.HostSystem, "DC0_C0_H0")[0]._moId
 
 
@@ -280,6 +282,6 @@ def test_init_edit_lock_build(tmp_path, monkeypatch):
         assert r.exit_code == 0, r.output
         r = run(["build", "--now", "2026-11-27T00:00:00Z"], tmp_path)
         assert r.exit_code == 0, r.output
-        assert (tmp_path / "out/shop/plan-shop-dc0-shop-web.yaml").exists()
+        assert out_file(tmp_path / "out/shop", "plan-shop-dc0-shop-web.yaml").exists()
         r = run(["init", "sites/shop", "--vsphere", s.url, "--ca-file", s.cert], tmp_path)
         assert r.exit_code == 2 and "already exists" in r.stderr

@@ -1,0 +1,96 @@
+"""Flux: one Kustomization per sync unit, chained by dependsOn.
+
+kustomize-controller dry-runs a whole Kustomization server-side before it
+applies any of it, and Forklift's webhooks refuse a Plan whose Providers do not
+exist and a Migration whose Plan does not exist. So: shared (credentials,
+Providers, maps, hooks) <- each plan's `plan` unit (its maps and the Plan) <-
+its `run` unit (the Migrations); Hosts hang off shared and gate nothing.
+Every Kustomization waits for health with healthCheckExprs (delivery/health.py)
+for the Forklift kinds it applies; a plan counts as ready when it can run, so
+the `run` unit of a retry is never held up by the failed run before it.
+
+In: the site and its units. Out: Documents for out/<site>/flux/ and, for
+out/<site>/bootstrap/, the root Kustomization (and a GitRepository unless the
+spec names a source).
+"""
+
+from __future__ import annotations
+
+import re
+
+from ..documents import Document
+from ..names import to_label
+from ..spec import Site
+from ..tables import KINDS, MANAGED_BY, SITE_LABEL
+from .health import health_check_exprs
+from .units import Unit
+
+KS_API = KINDS["Kustomization"].api_version
+PRUNE_DISABLED = {"kustomize.toolkit.fluxcd.io/prune": "disabled"}
+
+
+def annotate(doc: Document) -> None:
+    """Never garbage-collected by Flux: see argocd.OBJECT_SYNC_OPTIONS for why."""
+    doc.body["metadata"].setdefault("annotations", {}).update(PRUNE_DISABLED)
+
+
+def ks_name(site: Site, unit: Unit) -> str:
+    kind, _, plan = unit.key.partition(":")
+    return to_label(f"{site.name}-{kind}-{plan}" if plan else f"{site.name}-{kind}")
+
+
+def _source_ref(site: Site) -> dict:
+    f = site.delivery.flux
+    return dict(f.source_ref) if f.source_ref else {"kind": "GitRepository", "name": to_label(f"mtv-{site.name}")}
+
+
+def _meta(site: Site, name: str, plan: str = "") -> dict:
+    labels = {**MANAGED_BY, SITE_LABEL: site.name}
+    if plan:
+        labels["mtvgen.io/plan"] = plan
+    return {"name": name, "namespace": site.delivery.flux.namespace, "labels": labels}
+
+
+def _kustomization(site: Site, name: str, path: str, *, depends_on=(), kinds=(), plan: str = "",
+                   prune: bool = True, sops: bool = False) -> dict:
+    f = site.delivery.flux
+    spec = {"interval": f.interval, "retryInterval": "1m", "timeout": f.timeout, "path": f"./{path}",
+            "prune": prune, "sourceRef": _source_ref(site)}
+    if depends_on:
+        spec["dependsOn"] = [{"name": n} for n in depends_on]
+    exprs = health_check_exprs(kinds)
+    if kinds:
+        spec["wait"] = True
+    if exprs:
+        spec["healthCheckExprs"] = exprs
+    if sops:
+        spec["decryption"] = {"provider": "sops", "secretRef": {"name": f.sops_secret}}
+    if f.kube_config_secret:
+        spec["kubeConfig"] = {"secretRef": {"name": f.kube_config_secret}}
+    if f.service_account:
+        spec["serviceAccountName"] = f.service_account
+    return {"apiVersion": KS_API, "kind": "Kustomization", "metadata": _meta(site, name, plan), "spec": spec}
+
+
+def documents(site: Site, units: list[Unit]) -> tuple[list[Document], list[Document]]:
+    """(the Kustomizations under out/<site>/flux/, the bootstrap objects)."""
+    d, f = site.delivery, site.delivery.flux
+    base = f"{d.path}/{site.name}"
+    names = {u.key: ks_name(site, u) for u in units}
+    bodies = []
+    for u in units:
+        sops = any(doc.kind == "Secret" and doc.verbatim is not None for doc in u.docs)
+        bodies.append(_kustomization(site, names[u.key], f"{base}/{u.path}", depends_on=[names[k] for k in u.depends_on],
+                                     kinds=u.kinds, plan=u.plan, sops=sops))
+    children = [Document("Kustomization", b["metadata"]["name"], f.namespace, b, f.where) for b in bodies]
+    # the root applies the Kustomizations above; pruning one of a retired plan leaves its objects
+    # in place, because every one of them is annotated prune: disabled
+    root = _kustomization(site, to_label(f"mtv-{site.name}"), f"{base}/flux")
+    boot = [Document("Kustomization", root["metadata"]["name"], f.namespace, root, f.where)]
+    if not f.source_ref:
+        ref = {"commit": d.revision} if re.fullmatch(r"[0-9a-f]{40}", d.revision) else {"branch": d.revision}
+        repo = {"apiVersion": KINDS["GitRepository"].api_version, "kind": "GitRepository",
+                "metadata": _meta(site, _source_ref(site)["name"]),
+                "spec": {"interval": f.interval, "url": d.repo_url, "ref": ref}}
+        boot.insert(0, Document("GitRepository", repo["metadata"]["name"], f.namespace, repo, f.where))
+    return children, boot
