@@ -61,8 +61,9 @@ def write_tree(target: Path, content: dict[str, str]) -> None:
     target.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.new.", dir=target.parent))
     try:
+        for directory in sorted({(staging / name).parent for name in content}):
+            directory.mkdir(parents=True, exist_ok=True)   # once per directory, not once per file
         for name, text in content.items():
-            (staging / name).parent.mkdir(parents=True, exist_ok=True)
             (staging / name).write_text(text, encoding="utf-8", newline="\n")
         old = None
         if target.exists():

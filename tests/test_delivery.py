@@ -81,8 +81,9 @@ def test_each_plan_is_a_unit_split_into_plan_and_run(tmp_path):
                                                                        ("shared", "Hook"), ("plans", "Plan")}
     assert docs["plans/wave1/plan/plan-t-wave1.yaml"]["kind"] == "Plan"
     assert docs["plans/wave1/run/migration-t-wave1-1.yaml"]["kind"] == "Migration"
-    assert not list((out / "plans/wave2/run").glob("migration-*"))       # not started: an empty run unit
-    assert yaml.safe_load((out / "plans/wave2/kustomization.yaml").read_text())["resources"] == ["plan", "run"]
+    assert not (out / "plans/wave2/run").exists()       # not started: no run unit yet
+    assert yaml.safe_load((out / "plans/wave2/kustomization.yaml").read_text())["resources"] == ["plan"]
+    assert yaml.safe_load((out / "plans/wave1/kustomization.yaml").read_text())["resources"] == ["plan", "run"]
     assert yaml.safe_load((out / "kustomization.yaml").read_text())["resources"] == ["shared", "plans/wave1",
                                                                                     "plans/wave2"]
     assert not (out / "argocd").exists() and not (out / "flux").exists()  # no delivery: section

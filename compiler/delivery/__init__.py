@@ -10,7 +10,7 @@ in a directory under out/<site>/, and each directory's kustomization.yaml.
     out/<site>/shared/                   credentials, Providers, site maps, hooks
     out/<site>/hosts/                    ESXi Hosts and their credentials
     out/<site>/plans/<plan>/plan/        the plan's own maps and the Plan
-    out/<site>/plans/<plan>/run/         its Migrations
+    out/<site>/plans/<plan>/run/         its Migrations (once it is started)
     out/<site>/argocd/, flux/            Applications / Kustomizations, one per unit
     out/<site>/bootstrap/                the root Application / Kustomization: apply once
 """
@@ -46,7 +46,7 @@ def deliver(site: Site, docs: list[Document]) -> Bundle:
     indexes = {u.path: [doc.filename for doc in u.docs] for u in units}
     top = [u.path for u in units if not u.plan]
     for plan in dict.fromkeys(u.plan for u in units if u.plan):
-        indexes[plan_dir(plan)] = ["plan", "run"]
+        indexes[plan_dir(plan)] = [u.path.rsplit("/", 1)[1] for u in units if u.plan == plan]
         top.append(plan_dir(plan))
     indexes[""] = top
     boot: list[Document] = []

@@ -159,7 +159,7 @@ SEMANTICS: tuple[Case, ...] = (
 
 
 def semantics_markdown() -> str:
-    rows = ["| kind | situation | Argo CD | Flux | why |", "|---|---|---|---|---|"]
+    rows = ["| kind | situation | Argo CD | message says | Flux | why |", "|---|---|---|---|---|---|"]
     for c in SEMANTICS:
-        rows.append(f"| {c.kind} | {c.situation} | {c.argocd} | {c.flux} | {c.why or '—'} |")
+        rows.append(f"| {c.kind} | {c.situation} | {c.argocd} | {c.words} | {c.flux} | {c.why or '—'} |")
     return "\n".join(rows) + "\n"

@@ -57,8 +57,8 @@ def order(docs) -> list[Document]:
 
 
 def split(docs: list[Document], plans: list[str]) -> list[Unit]:
-    """Every plan gets its `plan` and `run` units, even before it has a Migration, so
-    starting a plan adds a file to a directory that already exists."""
+    """Every plan gets its `plan` unit; its `run` unit appears with its first Migration
+    (a 10,000-VM site is mostly plans that have not started: no empty directories)."""
     groups: dict[str, list[Document]] = {}
     for d in docs:
         groups.setdefault(_unit_of(d), []).append(d)
@@ -68,6 +68,7 @@ def split(docs: list[Document], plans: list[str]) -> list[Unit]:
     for plan in plans:
         units.append(Unit(key=f"plan:{plan}", path=f"{plan_dir(plan)}/plan", plan=plan,
                           docs=tuple(order(groups.get(f"plan:{plan}", []))), depends_on=(SHARED,)))
-        units.append(Unit(key=f"run:{plan}", path=f"{plan_dir(plan)}/run", plan=plan,
-                          docs=tuple(order(groups.get(f"run:{plan}", []))), depends_on=(f"plan:{plan}",)))
+        if f"run:{plan}" in groups:
+            units.append(Unit(key=f"run:{plan}", path=f"{plan_dir(plan)}/run", plan=plan,
+                              docs=tuple(order(groups[f"run:{plan}"])), depends_on=(f"plan:{plan}",)))
     return units
