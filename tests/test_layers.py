@@ -11,7 +11,8 @@ from conftest import NOW, ROOT
 
 NETWORK = ("pyVmomi", "pyVim", "kubernetes", "urllib3", "requests", "http.client", "socket", "ssl")
 OFFLINE = ["spec", "resolve", "lock", "check", "plan_model", "render", "validate", "emit", "diagnostics",
-           "names", "tables", "yamlio", "crdschema", "pipeline", "init"]
+           "names", "tables", "yamlio", "crdschema", "pipeline", "init", "documents", "secretfiles",
+           "delivery/__init__", "delivery/units", "delivery/argocd", "delivery/flux", "delivery/health"]
 
 
 def _imports(path):
@@ -26,6 +27,7 @@ def _imports(path):
 def test_offline_stages_import_no_network_client():
     for name in OFFLINE:
         for mod in _imports(ROOT / "compiler" / f"{name}.py"):
+            mod = mod.replace("..", ".", 1) if name.startswith("delivery/") else mod
             assert not mod.startswith(NETWORK), f"compiler/{name}.py imports {mod}"
             assert not mod.startswith((".inventory.vsphere", ".inventory.kube", ".inventory.forklift")), \
                 f"compiler/{name}.py imports {mod}"
@@ -51,3 +53,40 @@ def test_schema_enums_match_the_tables():
     assert set(tables.PLAN_TRUE_DEFAULTS) <= set(plan["required"])
     types = {t for p in tables.PROVIDER_TYPES.values() for t in p.migration_types}
     assert types <= set(plan["properties"]["type"]["enum"])
+
+
+def import_graph() -> dict[str, set[str]]:
+    """compiler module -> the compiler modules it imports (relative imports, `from . import x` included)."""
+    files = {".".join(p.relative_to(ROOT).with_suffix("").parts).removesuffix(".__init__"): p
+             for p in sorted((ROOT / "compiler").rglob("*.py"))}
+    graph = {}
+    for mod, path in files.items():
+        pkg = mod if path.name == "__init__.py" else mod.rsplit(".", 1)[0]
+        deps = set()
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.ImportFrom) and node.level:
+                base = ".".join(pkg.split(".")[: len(pkg.split(".")) - node.level + 1])
+                target = f"{base}.{node.module}" if node.module else base
+                deps.add(target)
+                deps.update(f"{target}.{a.name}" for a in node.names)
+        graph[mod] = {d for d in deps if d in files and d != mod}
+    return graph
+
+
+def test_no_import_cycles_between_compiler_modules():
+    graph, state, stack = import_graph(), {}, []
+    assert "compiler.render" in graph["compiler.pipeline"]          # the graph sees `from . import render`
+
+    def visit(m):
+        state[m] = "open"
+        stack.append(m)
+        for d in sorted(graph[m]):
+            assert state.get(d) != "open", "import cycle: " + " -> ".join(stack[stack.index(d):] + [d])
+            if d not in state:
+                visit(d)
+        stack.pop()
+        state[m] = "done"
+
+    for m in sorted(graph):
+        if m not in state:
+            visit(m)
