@@ -92,16 +92,18 @@ def test_each_plan_is_a_unit_split_into_plan_and_run(tmp_path):
 def test_argocd_children_gate_plans_on_shared_and_never_self_heal_a_run(tmp_path):
     out, docs = build(tmp_path, _spec(delivery=ARGO))
     apps = {d["metadata"]["name"]: d for p, d in docs.items() if p.startswith("argocd/") and d["kind"] == "Application"}
-    assert set(apps) == {"t-shared", "t-plan-wave1", "t-plan-wave2"}
+    assert set(apps) == {"t-shared", "t-plan-wave1", "t-run-wave1", "t-plan-wave2"}   # wave2 is not started
     wave = {n: int(a["metadata"]["annotations"]["argocd.argoproj.io/sync-wave"]) for n, a in apps.items()}
-    assert wave["t-shared"] < wave["t-plan-wave1"] == wave["t-plan-wave2"]
-    for name in ("t-plan-wave1", "t-plan-wave2"):
-        assert apps[name]["spec"]["syncPolicy"]["automated"] == {"prune": False, "selfHeal": False}
-        assert apps[name]["spec"]["source"]["path"] == f"out/t/plans/{name[7:]}"
-    assert (tmp_path / apps["t-plan-wave1"]["spec"]["source"]["path"]).is_dir()
+    assert wave["t-shared"] < wave["t-plan-wave1"] == wave["t-plan-wave2"] == wave["t-run-wave1"]
+    assert apps["t-run-wave1"]["spec"]["syncPolicy"]["automated"] == {"prune": False, "selfHeal": False}
+    assert apps["t-plan-wave1"]["spec"]["syncPolicy"]["automated"] == {"prune": False, "selfHeal": True}
+    assert apps["t-run-wave1"]["spec"]["source"]["path"] == "out/t/plans/wave1/run"
+    assert apps["t-plan-wave2"]["spec"]["source"]["path"] == "out/t/plans/wave2/plan"
+    for app in apps.values():
+        assert (tmp_path / app["spec"]["source"]["path"]).is_dir()
     project = docs["argocd/appproject-mtv-t.yaml"]
     assert project["spec"]["syncWindows"] == [{"kind": "allow", "schedule": "0 22 * * 6", "duration": "4h",
-                                               "applications": ["t-plan-wave1"]}]
+                                               "applications": ["t-run-wave1"]}]
     root = docs["bootstrap/application-t-root.yaml"]
     assert root["spec"]["source"]["path"] == "out/t/argocd" and root["spec"]["syncPolicy"]["automated"]["prune"]
     # no child may cascade-delete what it applied when a retired plan's Application is pruned

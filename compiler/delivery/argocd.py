@@ -23,7 +23,7 @@ from ..documents import Document
 from ..names import to_label
 from ..spec import Site
 from ..tables import KINDS, MANAGED_BY, SITE_LABEL
-from .units import HOSTS, SHARED, Unit, plan_dir
+from .units import HOSTS, SHARED, Unit
 
 IN_CLUSTER = "https://kubernetes.default.svc"
 APP_API = KINDS["Application"].api_version
@@ -89,9 +89,9 @@ def _project(site: Site) -> dict:
 
 
 def _window(site: Site, w: dict) -> dict:
-    """A change window: only plan Applications are confined by it; credentials,
-    Providers and maps may change at any time."""
-    apps = [app_name(site, f"plan-{p}") for p in w.get("plans", [])] or [app_name(site, "plan") + "-*"]
+    """A change window confines the run Applications only: Plans may be created and
+    validated at any time, Migrations (a start, a retry) sync inside the window."""
+    apps = [app_name(site, f"run-{p}") for p in w.get("plans", [])] or [app_name(site, "run") + "-*"]
     out = {"kind": w["kind"], "schedule": w["schedule"], "duration": w["duration"], "applications": apps}
     if "timeZone" in w:
         out["timeZone"] = w["timeZone"]
@@ -114,12 +114,18 @@ def documents(site: Site, units: list[Unit]) -> tuple[list[Document], list[Docum
     bodies.append(_application(site, app_name(site, SHARED), f"{base}/{SHARED}", 1, self_heal=True))
     if HOSTS in keys:
         bodies.append(_application(site, app_name(site, HOSTS), f"{base}/{HOSTS}", 2, self_heal=True))
-    for plan in dict.fromkeys(u.plan for u in units if u.plan):
-        # Self-heal off: deleting a Migration is how Forklift cancels a run, and self-heal would
-        # re-create it as a new run at once. Server-side apply: a Plan of thousands of VMs does not
-        # fit the 256 KiB last-applied-configuration annotation.
-        bodies.append(_application(site, app_name(site, f"plan-{plan}"), f"{base}/{plan_dir(plan)}", 2,
-                                   self_heal=False, plan=plan, options=("ServerSideApply=true",)))
+    for u in units:
+        if not u.plan:
+            continue
+        kind = u.key.partition(":")[0]            # plan | run
+        # Server-side apply: a Plan of thousands of VMs does not fit the 256 KiB
+        # last-applied-configuration annotation. Self-heal off for runs: deleting a Migration is
+        # how Forklift cancels a run, and self-heal would re-create it at once as a new run.
+        # A run Application created with its Plan may find the Plan missing (Forklift's webhook
+        # refuses the Migration): its retry applies it once the plan Application has.
+        bodies.append(_application(site, app_name(site, f"{kind}-{u.plan}"), f"{base}/{u.path}", 2,
+                                   self_heal=kind == "plan", plan=u.plan,
+                                   options=("ServerSideApply=true",) if kind == "plan" else ()))
     children = [Document(b["kind"], b["metadata"]["name"], b["metadata"]["namespace"], b, where) for b in bodies]
     root = {"apiVersion": APP_API, "kind": "Application", "metadata": _meta(site, app_name(site, "root"), a.namespace),
             "spec": {"project": a.root_project,
