@@ -18,7 +18,7 @@ from pathlib import Path
 
 import json
 
-from . import __version__, emit, names
+from . import __version__, emit, lifecycle, names
 from .diagnostics import Diagnostic
 from .errors import LockError, Location
 from .inventory.model import VM, Datastore, Disk, Host, Inventory, Network, Nic, ProviderInfo, TargetFacts
@@ -44,16 +44,50 @@ class Lock:
     host_ids: dict[str, str] = field(default_factory=dict)
     target: TargetFacts | None = None       # destination cluster facts, when locked with cluster access
     version: str = __version__
+    batches: dict[str, list[str]] = field(default_factory=dict)   # batched spec plan -> its batch names, in order
+    frozen: dict[str, str] = field(default_factory=dict)          # done plan or batch -> digest of its spec
 
 
-def build(site: Site, inv: Inventory, res: Resolution, target: TargetFacts | None = None) -> Lock:
+def build(site: Site, inv: Inventory, res: Resolution, target: TargetFacts | None = None,
+          old: Lock | None = None) -> Lock:
     """Keep just what the site uses: selected VMs and the objects they or the
-    mappings touch."""
-    lock = Lock(site.name, inv.provider, site.resolution_inputs(), plans=res.plans, maps=res.maps,
-                host_ids=res.hosts, target=target)
-    for ids in res.plans.values():
+    mappings touch. Done plans (and done batches) are copied from the previous
+    lock as they were; batched plans keep their batches (lifecycle.py)."""
+    lock = Lock(site.name, inv.provider, site.resolution_inputs(), maps=res.maps, host_ids=res.hosts, target=target)
+    kept: set[str] = set()       # VMs whose record comes from the previous lock
+    for p in site.spec_plans:
+        old_batches = old.batches.get(p.name, []) if old else []
+        if p.name in res.frozen:
+            for name in old_batches or [p.name]:
+                lock.plans[name] = list(old.plans.get(name, []))
+                kept.update(lock.plans[name])
+            if old_batches:
+                lock.batches[p.name] = list(old_batches)
+            lock.frozen.update({k: v for k, v in old.frozen.items() if k == p.name or k in old_batches})
+            lock.frozen.setdefault(p.name, lifecycle.plan_digest(p))
+            continue
+        ids = res.plans.get(p.name, [])
+        if p.batch_max is None:
+            lock.plans[p.name] = ids
+        else:
+            done = [n for n in old_batches if int(n.rsplit("-", 1)[1]) in p.done_batches]
+            done_vms = {vm for n in done for vm in old.plans.get(n, [])}
+            batches = lifecycle.assign_batches(p, [i for i in ids if i not in done_vms], old.plans if old else {},
+                                               old_batches, lifecycle.closed_batches(p, old_batches))
+            for name in done:
+                batches[name] = list(old.plans.get(name, []))
+                kept.update(batches[name])
+                lock.frozen[name] = old.frozen.get(name) or lifecycle.plan_digest(p)
+            lock.batches[p.name] = list(batches)
+            lock.plans.update(batches)
+        if p.done:   # done, locked for the first time: frozen from now on
+            lock.frozen[p.name] = lifecycle.plan_digest(p)
+    for ids in lock.plans.values():
         for vm_id in ids:
-            lock.vms[vm_id] = inv.vms[vm_id]
+            lock.vms[vm_id] = old.vms[vm_id] if vm_id in kept else inv.vms[vm_id]
+    if old is not None:   # a frozen VM's networks and datastores may be gone from the source
+        inv = Inventory(inv.provider, {**old.vms, **inv.vms}, {**old.networks, **inv.networks},
+                        {**old.datastores, **inv.datastores}, {**old.hosts, **inv.hosts})
     net_ids = {n for vm in lock.vms.values() for n in vm.network_ids}
     ds_ids = {d for vm in lock.vms.values() for d in vm.datastore_ids}
     for m in site.maps:
@@ -111,6 +145,8 @@ def to_text(lock: Lock) -> str:
         "maps": lock.maps,
         "esxiHosts": lock.host_ids,
         "vms": {i: _vm_record(v) for i, v in lock.vms.items()},
+        **({"batches": lock.batches} if lock.batches else {}),
+        **({"frozen": lock.frozen} if lock.frozen else {}),
         "networks": {i: _record(n) for i, n in lock.networks.items()},
         "datastores": {i: _record(d) for i, d in lock.datastores.items()},
         "hosts": {i: _record(h) for i, h in lock.hosts.items()},
@@ -166,7 +202,8 @@ def read(site: Site) -> Lock:
             datastores={i: _fields(Datastore, r, id=i) for i, r in (doc.get("datastores") or {}).items()},
             hosts={i: _fields(Host, r, id=i) for i, r in (doc.get("hosts") or {}).items()},
             plans=doc.get("plans") or {}, maps=doc.get("maps") or {}, host_ids=doc.get("esxiHosts") or {},
-            target=TargetFacts(**doc["target"]) if doc.get("target") else None)
+            target=TargetFacts(**doc["target"]) if doc.get("target") else None,
+            batches=doc.get("batches") or {}, frozen=doc.get("frozen") or {})
     except LockError:
         raise
     except (ValueError, KeyError, TypeError, AttributeError) as exc:

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
-from . import check, delivery, emit, lock as lockmod, render, resolve, spec, validate
+from . import check, delivery, emit, lifecycle, lock as lockmod, render, resolve, spec, validate
 from .diagnostics import Diagnostic, finalize, has_errors, summary
 from .errors import DiagnosticsFailed, LockError
 from .inventory.base import InventorySource
@@ -44,6 +44,7 @@ def _fail(diags: list[Diagnostic], what: str) -> None:
 def check_site(site_dir: Path, opts: Options) -> tuple[spec.Site, lockmod.Lock, list[Diagnostic]]:
     site = spec.load(site_dir)
     lock = lockmod.read(site)
+    site = lifecycle.expand(site, lock)
     diags = finalize(check.run(site, lock, now=opts.now, allow_plaintext=opts.allow_plaintext),
                      site.suppressions, opts.strict)
     return site, lock, diags
@@ -67,9 +68,15 @@ def lock_site(site_dir: Path, source: InventorySource, target=None
     what changed. `target(site)`, when given, reads the destination cluster's
     facts. Writes nothing: the caller writes only when all is well."""
     site = spec.load(site_dir)
+    old, note = None, []
+    if site.lock_path.exists():
+        try:
+            old = lockmod.read(site)
+        except LockError as exc:  # a damaged or older lock is replaced, not a reason to stop
+            note = [f"previous lock not readable ({exc.what}); replacing it"]
     try:
         inv = source.snapshot()
-        res = resolve.resolve(site, inv)
+        res = resolve.resolve(site, inv, frozen_plans(site, old))
         diags = finalize(res.diagnostics, site.suppressions)
         _fail(diags, f"site {site.name}: cannot lock")
         # sources that read heavy facts lazily (vSphere) fetch them for the selected VMs only
@@ -78,11 +85,17 @@ def lock_site(site_dir: Path, source: InventorySource, target=None
             inv = details(inv, {i for ids in res.plans.values() for i in ids})
     finally:
         source.close()
-    new = lockmod.build(site, inv, res, target(site) if target is not None else None)
-    old, note = None, []
-    if site.lock_path.exists():
-        try:
-            old = lockmod.read(site)
-        except LockError as exc:  # a damaged or older lock is replaced, not a reason to stop
-            note = [f"previous lock not readable ({exc.what}); replacing it"]
+    new = lockmod.build(site, inv, res, target(site) if target is not None else None, old)
     return site, new, note + lockmod.changes(old, new), diags
+
+
+def frozen_plans(site: spec.Site, old: lockmod.Lock | None) -> dict[str, list[str]]:
+    """Done plans the previous lock has: plan -> its VMs (all its batches)."""
+    if old is None:
+        return {}
+    out = {}
+    for p in site.spec_plans:
+        names = old.batches.get(p.name) or ([p.name] if p.name in old.plans else [])
+        if names and lifecycle.fully_done(p, old.batches.get(p.name, [])):
+            out[p.name] = [vm for n in names for vm in old.plans.get(n, [])]
+    return out

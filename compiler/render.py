@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 
 import jinja2
 
-from . import resources, yamlio
+from . import lifecycle, resources, yamlio
 from .documents import HOST_CREDENTIALS, Document
 from .errors import Location, MtvgenError
 from .lock import Lock
@@ -152,7 +152,8 @@ class Renderer:
                          settings={})
 
     def maps(self) -> None:
-        used = {p.network_map.name for p in self.site.plans} | {p.storage_map.name for p in self.site.plans}
+        plans = lifecycle.live(self.site)
+        used = {p.network_map.name for p in plans} | {p.storage_map.name for p in plans}
         for m in self.site.maps:
             if m.name in used:
                 self._map(m)
@@ -199,10 +200,10 @@ class Renderer:
                          service_account=h.service_account, deadline=h.deadline)
 
     def plans(self) -> None:
-        for plan in self.site.plans:
+        for plan in lifecycle.live(self.site):
             vms, _ = planned(plan, self.lock)
             self._plan(plan, vms)
-            if plan.start is not None and not plan.done:
+            if lifecycle.runs(plan):
                 self._migration(plan, vms)
 
     def _plan(self, plan: PlanSpec, vms: list[PlannedVM]) -> None:
@@ -210,6 +211,9 @@ class Renderer:
         options = {k: True for k in PLAN_TRUE_DEFAULTS}
         options.update({k: v for k, v in o.items() if k in PLAN_TRUE_DEFAULTS})
         options.update({k: v for k, v in plan.vm_options.items() if k in PLAN_TRUE_DEFAULTS})
+        per_vm_delete = _delete_on_fail(options["deleteVmOnFailMigration"], vms)
+        if per_vm_delete:
+            options["deleteVmOnFailMigration"] = False
         options.update({k: o[k] for k in _PLAN_FIELDS if k in o})
         options.update({k: plan.vm_options[k] for k in _PLAN_FIELDS if k in plan.vm_options})
         transfer = None
@@ -226,6 +230,9 @@ class Renderer:
             for key in _VM_FIELDS:
                 if key in p.options and (key in _VM_ALWAYS or (p.override and key in p.override.options)):
                     fields[key] = p.options[key]
+            fields.pop("deleteVmOnFailMigration", None)
+            if per_vm_delete and per_vm_delete[p.vm.id]:
+                fields["deleteVmOnFailMigration"] = True
             if self.site.source.type == "openshift":
                 fields["namespace"] = p.vm.namespace
             hooks = [{"step": step, "name": self.site.hooks[p.options[key]].object_name}
@@ -246,8 +253,20 @@ class Renderer:
             hits = match_vms(vm_name, [p.vm for p in vms])
             if len(hits) == 1:
                 per_vm.append({"id": hits[0].id, "cutover": cutover})
+        cancel = [{"id": p.vm.id, "name": p.vm.name} for p in vms] if start.cancel_all else \
+            [{"id": v.id, "name": v.name} for text, _w in start.cancel for v in match_vms(text, [p.vm for p in vms])[:1]]
         self._render("Migration", start.where, plan=plan.name, name=f"{plan.object_name}-{start.attempt}",
-                     plan_name=plan.object_name, cutover=start.cutover, vm_cutover=per_vm)
+                     plan_name=plan.object_name, cutover=start.cutover, vm_cutover=per_vm, cancel=cancel,
+                     resume_conversion=start.resume_conversion)
+
+
+def _delete_on_fail(plan_value: bool, vms: list[PlannedVM]) -> dict[str, bool] | None:
+    """Forklift ORs the plan-level deleteVmOnFailMigration with the VM's, so a VM's `false`
+    under a plan-level `true` would do nothing. When the VMs differ, the plan-level flag is
+    written false and each VM to be deleted on failure gets `true`: the same outcome per VM
+    as the spec says. Returns VM id -> value, or None when all VMs agree."""
+    values = {p.vm.id: p.options.get("deleteVmOnFailMigration", plan_value) for p in vms}
+    return values if len(set(values.values())) > 1 else None
 
 
 def render(site: Site, lock: Lock, options: RenderOptions | None = None) -> list[Document]:

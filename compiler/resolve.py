@@ -22,6 +22,7 @@ class Resolution:
     plans: dict[str, list[str]] = field(default_factory=dict)        # plan -> VM ids
     maps: dict[str, list[list[str]]] = field(default_factory=dict)   # map name -> ids per entry
     hosts: dict[str, str] = field(default_factory=dict)              # host name -> id
+    frozen: set[str] = field(default_factory=set)                    # done plans taken from the previous lock
     diagnostics: list[Diagnostic] = field(default_factory=list)
 
 
@@ -139,14 +140,18 @@ def _resolve_entry(e: MapEntry, objects: dict, site: Site, diags: list) -> list[
     return sorted(o.id for o in hits if o not in switches)
 
 
-def resolve(site: Site, inv: Inventory) -> Resolution:
-    res = Resolution()
+def resolve(site: Site, inv: Inventory, frozen: dict[str, list[str]] | None = None) -> Resolution:
+    """`frozen`: done plans -> their VMs in the previous lock. They are not selected again
+    (a VM that vanished from the source does not fail the lock), and their VMs stay theirs."""
+    res = Resolution(frozen=set(frozen or {}))
     diags = res.diagnostics
     scope = set(site.source.datacenters)
     vms = sorted((v for v in inv.vms.values() if not scope or v.datacenter in scope), key=lambda v: (v.path, v.id))
     match = _Matcher(inv)
-    owner: dict[str, str] = {}
-    for plan in site.plans:
+    owner: dict[str, str] = {vm: f"{plan} (done)" for plan, ids in (frozen or {}).items() for vm in ids}
+    for plan in site.spec_plans:
+        if plan.name in res.frozen:
+            continue
         chosen: dict[str, VM] = {}
         exact_seen: dict[str, Selector] = {}
         for sel in plan.select:

@@ -161,6 +161,18 @@ class Start:
     cutover: str
     vm_cutover: tuple[tuple[str, str, Location], ...]
     where: Location
+    cancel: tuple[tuple[str, Location], ...] = ()   # VMs to cancel (name, id or path)
+    cancel_all: bool = False
+    resume_conversion: bool = False
+    batches: tuple[int, ...] = ()                    # batches to start (empty: all)
+
+
+@dataclass(frozen=True)
+class Wave:
+    number: int
+    start: str                 # ISO 8601 with offset, as written
+    duration: str
+    where: Location
 
 
 @dataclass
@@ -179,6 +191,17 @@ class PlanSpec:
     where: Location
     raw: Any
     defaults_raw: Any
+    wave: int | None = None
+    batch_max: int | None = None          # batch: {maxVMs}
+    done_batches: tuple[int, ...] = ()    # done: [1, 2]
+    retired: bool = False
+    batch: int = 0                        # after lifecycle.expand: this batch's number (0 = not batched)
+    parent: str = ""                      # after lifecycle.expand: the spec plan a batch comes from
+
+    @property
+    def spec_name(self) -> str:
+        """The name of the plan in site.yaml (a batch's parent)."""
+        return self.parent or self.name
 
     def option_where(self, key: str) -> Location:
         """Where an option was set: the plan, the site defaults, else the plan itself."""
@@ -265,6 +288,12 @@ class Site:
     raw: Any
     delivery: Delivery | None = None
     secret_files: tuple[secretfiles.SecretFile, ...] = ()   # `secrets:` (LUKS, offload)
+    waves: dict[int, Wave] = field(default_factory=dict)
+    spec_plans: list[PlanSpec] = field(default_factory=list)  # as written; `plans` are the Forklift plans
+
+    def __post_init__(self):
+        if not self.spec_plans:
+            self.spec_plans = list(self.plans)
 
     @property
     def lock_path(self) -> Path:
@@ -288,18 +317,18 @@ class Site:
         inputs = {"source": [src.type, src.url, list(src.datacenters), sorted(h.name for h in src.hosts)]}
         for m in self.maps:
             inputs[f"{m.kind}-map {m.name}"] = [e.key() for e in m.entries]
-        for p in self.plans:
+        for p in self.spec_plans:
             inputs[f"plan {p.name}"] = [[s.criteria for s in p.select], [s.criteria for s in p.exclude]]
         return {k: _digest(v) for k, v in sorted(inputs.items())}
 
     def section_where(self, section: str) -> Location:
         kind, _, name = section.partition(" ")
         if kind == "plan":
-            return next((p.where for p in self.plans if p.name == name), Location(self.file))
+            return next((p.where for p in self.spec_plans if p.name == name), Location(self.file))
         if kind in ("network-map", "storage-map"):
             key = "networks" if kind == "network-map" else "storage"
             owner = next((m.owner for m in self.maps if m.name == name), "")
-            plan = next((p for p in self.plans if p.name == owner), None)
+            plan = next((p for p in self.spec_plans if p.name == owner), None)
             return yamlio.locate(plan.raw if plan else self.raw, [key])
         return yamlio.locate(self.raw, [section])
 
@@ -512,18 +541,29 @@ def _build(site_dir: Path, file: str, raw, diags: list) -> Site:
         start = None
         if "start" in p:
             st = p["start"] if isinstance(p["start"], dict) else {}
+            cancel = st.get("cancel", [])
             start = Start(st.get("attempt", 1), st.get("cutover", ""),
                           tuple((c["vm"], c["cutover"], where("plans", i, "start", "vmCutover", k))
-                                for k, c in enumerate(st.get("vmCutover", []))), where("plans", i, "start"))
+                                for k, c in enumerate(st.get("vmCutover", []))), where("plans", i, "start"),
+                          cancel=() if cancel == "all" else tuple((c, where("plans", i, "start", "cancel", k))
+                                                                    for k, c in enumerate(cancel)),
+                          cancel_all=cancel == "all", resume_conversion=bool(st.get("resumeConversion")),
+                          batches=tuple(st.get("batches", ())))
+        done = p.get("done", False)
         plans.append(PlanSpec(p["name"], object_name(site_name, p["name"]), options, vm_options, sel, exc, ovr,
-                              net, sto, start, bool(p.get("done")), where("plans", i), p, defaults))
+                              net, sto, start, done is True, where("plans", i), p, defaults,
+                              wave=p.get("wave"), batch_max=(p.get("batch") or {}).get("maxVMs"),
+                              done_batches=tuple(done) if isinstance(done, list) else (),
+                              retired=bool(p.get("retired"))))
     sups = [Suppression(x["code"], x.get("plan", ""), x.get("vm", ""), x["reason"], where("suppress", i))
             for i, x in enumerate(raw.get("suppress", []))]
+    waves = {w["wave"]: Wave(w["wave"], w["start"], w["duration"], where("waves", i))
+             for i, w in enumerate(raw.get("waves", []))}
     extra = tuple(secretfiles.read(site_dir, x.get("sealedSecret") or x.get("sops"),
                                    "sealedSecret" if "sealedSecret" in x else "sops", mtv_ns, where("secrets", i))
                   for i, x in enumerate(raw.get("secrets", [])))
     return Site(site_name, site_dir, file, mtv_ns, raw["targetNamespace"], source, destination, hooks, plans, maps,
-                sups, raw, _delivery(site_name, raw.get("delivery"), file), extra)
+                sups, raw, _delivery(site_name, raw.get("delivery"), file), extra, waves)
 
 
 def _host_credentials(raw, file, site_dir: Path, namespace: str) -> Credentials | None:
@@ -582,6 +622,14 @@ def _cross_references(site: Site):
         for problem in sf.problems:
             yield Diagnostic("MTV007", problem, sf.where)
     yield from _delivery_rules(site)
+    for p in site.plans:
+        if p.wave is not None and p.wave not in site.waves:
+            yield Diagnostic("MTV120", f"plan '{p.name}' is in wave {p.wave}, which `waves:` does not define",
+                             yamlio.locate(p.raw, ["wave"]), f"waves: {', '.join(map(str, sorted(site.waves))) or 'none'}",
+                             plan=p.name)
+    if site.waves and site.delivery is not None and site.delivery.flux is not None:
+        yield Diagnostic("MTV123", "waves have windows, and Flux has no sync windows: a plan starts when its start "
+                         "is merged", yamlio.locate(site.raw, ["waves"]))
     if not site.source.external and not site.source.url and site.source.type != "openshift":
         yield Diagnostic("MTV001", f"source.url is required for {site.source.type} (e.g. {ptype.url_hint})",
                          site.source.where)
@@ -593,6 +641,10 @@ def _delivery_rules(site: Site):
         return
     files = [sf for _l, c, _t, _w in site.credential_blocks() if c and (sf := c.file)] + list(site.secret_files)
     sops = [sf for sf in files if sf.mode == "sops"]
+    if d.argocd is not None and not d.argocd.create_project and (d.argocd.windows or site.waves):
+        yield Diagnostic("MTV113", "sync windows (syncWindows, waves) need the AppProject mtvgen writes, and "
+                         "createProject is false", d.argocd.where, "add the windows to your AppProject yourself, "
+                         "or let mtvgen write it")
     if d.argocd is not None:
         plans = {p.name for p in site.plans}
         for i, w in enumerate(d.argocd.windows):

@@ -132,10 +132,13 @@ def test_plan_and_migration(built):
     alpha = next(v for v in plan["vms"] if v["name"] == "alpha")
     assert alpha["targetName"] == "alpha-new" and alpha["rootDisk"] == "/dev/sda2"
     assert alpha["luks"] == {"name": "alpha-luks", "namespace": "mtv"} and alpha["targetPowerState"] == "off"
-    assert alpha["deleteVmOnFailMigration"] is False and alpha["instanceType"] == "u1.medium"
+    assert alpha["instanceType"] == "u1.medium"
+    # Forklift ORs plan and VM flags: alpha's false only works with the plan-level flag off and beta's on
+    assert plan["deleteVmOnFailMigration"] is False and "deleteVmOnFailMigration" not in alpha
     assert [h["step"] for h in alpha["hooks"]] == ["PreHook", "PostHook"]
     beta = next(v for v in plan["vms"] if v["name"] == "beta")
     assert [h["hook"]["name"] for h in beta["hooks"]] == ["t-prep"] and "targetName" not in beta
+    assert beta["deleteVmOnFailMigration"] is True
     mig = built[("Migration", "t-wave1-2")]["spec"]
     assert mig["plan"] == {"name": "t-wave1", "namespace": "mtv"} and mig["cutover"] == "2027-01-09T22:00:00+01:00"
     assert mig["vmCutover"] == [{"id": "vm-2", "cutover": "2027-01-10T02:00:00Z"}]

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from .. import lifecycle
 from ..documents import Document
 from ..spec import Site
 from . import argocd, flux
@@ -37,7 +38,7 @@ class Bundle:
 
 
 def deliver(site: Site, docs: list[Document]) -> Bundle:
-    units = split(docs, [p.name for p in site.plans])
+    units = split(docs, [p.name for p in lifecycle.live(site)])
     for doc in docs:
         if doc.verbatim is None:   # encrypted files are written byte for byte
             argocd.annotate(doc)

@@ -19,6 +19,9 @@ root Application for out/<site>/bootstrap/.
 
 from __future__ import annotations
 
+from datetime import timezone
+
+from .. import lifecycle
 from ..documents import Document
 from ..names import to_label
 from ..spec import Site
@@ -83,8 +86,9 @@ def _project(site: Site) -> dict:
             "sourceRepos": [d.repo_url],
             "destinations": [{**a.destination, "namespace": site.mtv_namespace}],
             "namespaceResourceWhitelist": kinds}
-    if a.windows:
-        spec["syncWindows"] = [_window(site, w) for w in a.windows]
+    windows = [_window(site, w) for w in a.windows] + _wave_windows(site)
+    if windows:
+        spec["syncWindows"] = windows
     return {"apiVersion": APP_API, "kind": "AppProject", "metadata": _meta(site, a.project, a.namespace, 0), "spec": spec}
 
 
@@ -97,6 +101,22 @@ def _window(site: Site, w: dict) -> dict:
         out["timeZone"] = w["timeZone"]
     if "manualSync" in w:
         out["manualSync"] = w["manualSync"]
+    return out
+
+
+def _wave_windows(site: Site) -> list[dict]:
+    """Each wave's window, as an allow window for the run Applications of its plans. A
+    date becomes a yearly cron in UTC (Argo CD windows are cron schedules); retired plans
+    have no Application to confine."""
+    out = []
+    for number, wave in sorted(site.waves.items()):
+        start = lifecycle.window_start(wave)
+        plans = [p.name for p in lifecycle.live(site) if p.wave == number]
+        if start is None or not plans:
+            continue
+        t = start.astimezone(timezone.utc)
+        out.append({"kind": "allow", "schedule": f"{t.minute} {t.hour} {t.day} {t.month} *", "duration": wave.duration,
+                    "applications": [app_name(site, f"run-{p}") for p in plans], "timeZone": "UTC"})
     return out
 
 

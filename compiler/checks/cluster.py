@@ -1,0 +1,69 @@
+"""The target cluster's facts recorded in the lock (catalog: the target cluster)."""
+
+from __future__ import annotations
+
+from ..diagnostics import Diagnostic
+from .context import Context, vm_diag
+
+
+def target_cluster(ctx: Context):
+    """Destination facts recorded in the lock; skipped when the lock was made
+    without cluster access."""
+    facts, site = ctx.lock.target, ctx.site
+    if facts is None:
+        return
+    for ns, exists in sorted(facts.namespaces.items()):
+        if not exists:
+            plan = next(p for p in site.plans if p.target_namespace == ns)
+            yield Diagnostic("MTV100", f"namespace {ns} does not exist on {facts.context}", plan.option_where(
+                "targetNamespace"), plan=plan.name)
+    classes = sorted(facts.storage_classes)
+    for m in site.maps:
+        if m.kind != "storage" or not any(p.storage_map is m for p in site.plans):
+            continue
+        for e in m.entries:
+            if e.storage_class not in facts.storage_classes:
+                yield Diagnostic("MTV101", f"StorageClass {e.storage_class!r} does not exist on {facts.context}",
+                                 e.where, f"available: {', '.join(classes) or 'none'}")
+            elif facts.storage_classes[e.storage_class] == "kubernetes.io/no-provisioner" and \
+                    site.source.type != "vsphere" and any(p.type == "cold" for p in site.plans if p.storage_map is m):
+                yield Diagnostic("MTV102", f"StorageClass {e.storage_class!r} has no provisioner", e.where)
+    for plan in site.plans:
+        for e, ns, name in plan.network_map.nads():
+            if f"{ns}/{name}" not in facts.nads:
+                yield Diagnostic("MTV103", f"NetworkAttachmentDefinition {ns}/{name} does not exist on {facts.context}",
+                                 e.where, plan=plan.name)
+        if plan.transfer_network:
+            key = "/".join(plan.transfer_network)
+            where = plan.option_where("transferNetwork")
+            if key not in facts.nads:
+                yield Diagnostic("MTV104", f"transfer network {key} does not exist on {facts.context}", where,
+                                 plan=plan.name)
+            elif not facts.nads[key]:
+                yield Diagnostic("MTV105", f"transfer network {key} has no forklift.konveyor.io/route annotation",
+                                 where, plan=plan.name)
+        sa = plan.options.get("serviceAccount")
+        if sa and f"{plan.target_namespace}/{sa}" not in facts.service_accounts:
+            yield Diagnostic("MTV106", f"service account {plan.target_namespace}/{sa} does not exist",
+                             plan.option_where("serviceAccount"), plan=plan.name)
+        if plan.start is None and not plan.done:  # started plans create these VMs themselves
+            existing = set(facts.vms.get(plan.target_namespace, []))
+            for p in ctx.vms(plan):
+                if p.target_name in existing:
+                    yield vm_diag("MTV108", p, plan, f"a VirtualMachine {plan.target_namespace}/{p.target_name} "
+                                   "already exists")
+    for h in site.hooks.values():
+        if h.service_account and f"{site.mtv_namespace}/{h.service_account}" not in facts.service_accounts:
+            yield Diagnostic("MTV106", f"hook service account {site.mtv_namespace}/{h.service_account} does not exist",
+                             h.where)
+    src = site.source
+    have = facts.providers.get(src.name)
+    if src.external and have is None:
+        yield Diagnostic("MTV109", f"Provider {site.mtv_namespace}/{src.name} is marked external but does not exist",
+                         src.where)
+    elif not src.external and have is not None and (have["type"] != src.type or (have["url"] or "") != src.url):
+        yield Diagnostic("MTV107", f"Provider {site.mtv_namespace}/{src.name} exists as {have['type']} "
+                         f"{have['url'] or '(no url)'}; the site defines {src.type} {src.url}", src.where)
+    dst = site.destination
+    if dst.external and dst.name not in facts.providers:
+        yield Diagnostic("MTV109", f"destination Provider {site.mtv_namespace}/{dst.name} does not exist", dst.where)

@@ -1,0 +1,35 @@
+"""What every check sees: the site, its lock, the clock, and each plan's VMs
+with overrides applied (computed once). In: Site + Lock. Out: nothing but helpers."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+
+from ..diagnostics import Diagnostic
+from ..lock import Lock
+from ..plan_model import PlannedVM, planned
+from ..spec import PlanSpec, Site
+
+
+@dataclass
+class Context:
+    site: Site                 # its `plans` are the plans to judge (done and retired ones left out)
+    lock: Lock
+    now: datetime = field(default_factory=lambda: datetime.now(timezone.utc))
+    allow_plaintext: bool = False
+    _planned: dict = field(default_factory=dict)
+
+    def planned(self, plan: PlanSpec) -> tuple[list[PlannedVM], list[Diagnostic]]:
+        """The plan's VMs with overrides applied (and the override problems), computed once."""
+        if plan.name not in self._planned:
+            self._planned[plan.name] = planned(plan, self.lock)
+        return self._planned[plan.name]
+
+    def vms(self, plan: PlanSpec) -> list[PlannedVM]:
+        return self.planned(plan)[0]
+
+
+def vm_diag(code, p: PlannedVM, plan: PlanSpec, text: str, **kw) -> Diagnostic:
+    return Diagnostic(code, f"VM {p.vm.name!r} ({p.vm.id}): {text}", kw.pop("where", p.where), plan=plan.name,
+                      vm=p.vm.name, **kw)

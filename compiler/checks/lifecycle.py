@@ -1,0 +1,73 @@
+"""A plan's life: done plans stay as they ran, runs (cancel, batches) name what
+exists, waves give runs a window (catalog: lifecycle). Unlike the other
+sections these see done and retired plans too."""
+
+from __future__ import annotations
+
+from ..diagnostics import Diagnostic
+from ..lifecycle import plan_digest, window_end
+from ..plan_model import match_vms
+from .context import Context
+from .cutover import parse_time
+
+
+def frozen_plans(ctx: Context):
+    """A done plan (or done batch) must be what it was when the lock froze it."""
+    lock = ctx.lock
+    for p in ctx.site.spec_plans:
+        batches = lock.batches.get(p.name, [])
+        done = [p.name] if p.done else [b for b in batches if int(b.rsplit("-", 1)[1]) in p.done_batches]
+        for name in done:
+            frozen = lock.frozen.get(name)
+            if frozen is None:
+                yield Diagnostic("MTV124", f"plan '{name}' is marked done, but the lock does not freeze it yet",
+                                 p.where, f"run `mtvgen done {p.name}` (offline) or `mtvgen lock {ctx.site.dir}`",
+                                 plan=name)
+            elif frozen != plan_digest(p):
+                yield Diagnostic("MTV093", f"plan '{name}' is done and was edited since: Forklift never reconciles "
+                                 "a Succeeded Plan again, so the edit would not reach its VMs", p.where, plan=name)
+        if p.retired and not (p.done or (batches and {int(b.rsplit("-", 1)[1]) for b in batches} <= set(p.done_batches))):
+            yield Diagnostic("MTV121", f"plan '{p.name}' is retired but not done", p.where,
+                             "mark it done first (a running plan must not leave the output)", plan=p.name)
+
+
+def batch_numbers(ctx: Context):
+    for p in ctx.site.spec_plans:
+        if p.batch_max is None:
+            continue
+        have = {int(b.rsplit("-", 1)[1]) for b in ctx.lock.batches.get(p.name, [])}
+        asked = [("start.batches", n) for n in (p.start.batches if p.start else ())]
+        asked += [("done", n) for n in p.done_batches]
+        for key, n in asked:
+            if n not in have:
+                yield Diagnostic("MTV125", f"plan '{p.name}' has no batch {n} ({key}); it has "
+                                 f"{', '.join(str(h) for h in sorted(have)) or 'none'}", p.where, plan=p.name)
+
+
+def cancels(ctx: Context):
+    for plan in ctx.site.plans:
+        if plan.start is None or plan.done:
+            continue
+        vms = [p.vm for p in ctx.vms(plan)]
+        for text, where in plan.start.cancel:
+            hits = match_vms(text, vms)
+            if len(hits) != 1:
+                yield Diagnostic("MTV016", f"cancel {text!r} matches {len(hits)} VMs of plan '{plan.name}'", where,
+                                 "name one VM of the plan by name, id or path", plan=plan.name)
+
+
+def waves(ctx: Context):
+    site = ctx.site
+    for w in site.waves.values():
+        if parse_time(w.start) is None:
+            yield Diagnostic("MTV094", f"wave {w.number} start {w.start!r} is not an ISO 8601 time with an offset",
+                             w.where)
+    for p in site.plans:
+        w = site.waves.get(p.wave) if p.wave else None
+        if w is None or p.start is None or p.done:
+            continue
+        end = window_end(w)
+        if end is not None and end < ctx.now:
+            yield Diagnostic("MTV122", f"plan '{p.name}' is started, and the window of wave {w.number} ended at "
+                             f"{end.isoformat()}", p.start.where, plan=p.name)
+

@@ -1,0 +1,45 @@
+"""Selection and naming per plan: overrides that match nothing, a VM in two plans,
+Forklift's VM renaming, target name collisions (catalog: selection, names)."""
+
+from __future__ import annotations
+
+from .. import names
+from ..diagnostics import Diagnostic
+from ..plan_model import match_vms
+from .context import Context, vm_diag
+
+
+def overrides(ctx: Context):
+    for plan in ctx.site.plans:
+        planned_vms, problems = ctx.planned(plan)
+        yield from problems
+        vms = [p.vm for p in planned_vms]
+        for vm, _cut, where in plan.start.vm_cutover if plan.start else ():
+            hits = len(match_vms(vm, vms))
+            if hits != 1:
+                yield Diagnostic("MTV016", f"vmCutover vm {vm!r} matches {hits} VMs of the plan", where, plan=plan.name)
+
+
+def plans_and_target_names(ctx: Context):
+    owner, targets = {}, {}
+    for plan in ctx.site.plans:
+        if not ctx.lock.plans.get(plan.name):
+            yield Diagnostic("MTV015", f"plan '{plan.name}' has no VM in the lock", plan.where, plan=plan.name)
+        for p in ctx.vms(plan):
+            if p.vm.id in owner and owner[p.vm.id] != plan.name:
+                yield vm_diag("MTV014", p, plan, f"is also in plan '{owner[p.vm.id]}'", where=plan.where)
+            owner.setdefault(p.vm.id, plan.name)
+            if p.explicit_target and not (names.is_subdomain(p.target_name) and len(p.target_name) <= 63):
+                yield vm_diag("MTV021", p, plan, f"targetName {p.target_name!r} is not a DNS-1123 subdomain "
+                               "of at most 63 characters",
+                               help=f"for example {names.target_vm_name(p.target_name, p.vm.id)!r}")
+                continue
+            if not p.explicit_target and p.target_name != p.vm.name:
+                yield vm_diag("MTV022", p, plan, f"will be created as {p.target_name!r}")
+            key = (plan.target_namespace, p.target_name)
+            if key in targets and targets[key][0].vm.id != p.vm.id:
+                other, other_plan = targets[key]
+                yield vm_diag("MTV020", p, plan, f"and {other.vm.name!r} ({other.vm.id}, plan '{other_plan}') both "
+                               f"become {p.target_name!r} in namespace {plan.target_namespace}",
+                               help="set a distinct targetName in `vms:` for one of them")
+            targets.setdefault(key, (p, plan.name))

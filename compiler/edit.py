@@ -1,0 +1,213 @@
+"""Lifecycle edits from the command line (`mtvgen start|retry|cancel|done|archive|retire`).
+
+They only edit site.yaml (and, for `done`, freeze the plan in the lock, which
+needs no inventory), through ruamel.yaml's round trip so comments, key order
+and quoting stay as the author wrote them: the change is a small diff a
+reviewer can read. Nothing is written unless the edited spec loads cleanly.
+
+In: a site directory, a plan name and what to do. Out: the new spec text (and
+lock) written atomically, and a unified diff of the spec.
+"""
+
+from __future__ import annotations
+
+import copy
+import difflib
+import io
+import shutil
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from ruamel.yaml import YAML
+from ruamel.yaml.comments import CommentedMap, CommentedSeq
+
+from . import emit, lifecycle, lock as lockmod, spec
+from .errors import Location, UsageError
+
+
+@dataclass(frozen=True)
+class Edit:
+    path: Path
+    diff: str
+    summary: str
+
+
+def _yaml() -> YAML:
+    y = YAML()               # round trip: comments, order and quotes survive
+    y.preserve_quotes = True
+    y.width = 4096
+    y.indent(mapping=2, sequence=4, offset=2)
+    return y
+
+
+def _plan(doc, name: str, file: str) -> CommentedMap:
+    for p in doc.get("plans") or []:
+        if isinstance(p, dict) and p.get("name") == name:
+            return p
+    names = [p.get("name") for p in doc.get("plans") or [] if isinstance(p, dict)]
+    near = difflib.get_close_matches(name, names, n=1)
+    raise UsageError(f"{file} has no plan '{name}'", where=Location(file),
+                     fix=f"did you mean '{near[0]}'?" if near else f"plans: {', '.join(names)}")
+
+
+def _tail(node):
+    """Pop the comment after the last value of `node` (ruamel keeps the blank line that
+    separates two plans there), so a key added at the end goes before it, not after."""
+    if isinstance(node, CommentedMap) and node:
+        last = list(node)[-1]
+        inner = _tail(node[last])
+        if inner is not None:
+            return inner
+        tokens = node.ca.items.get(last)
+        token = tokens[2] if tokens and len(tokens) > 2 else None
+        if token is not None:
+            # the first line is the key's own end-of-line comment (or bare newline): it stays
+            first, _, rest = token.value.partition("\n")
+            if rest:
+                moved = copy.copy(token)
+                token.value, moved.value = first + "\n", "\n" + rest
+                return moved
+    if isinstance(node, CommentedSeq) and node:
+        return _tail(node[-1])
+    return None
+
+
+def _put(mapping: CommentedMap, key: str, value) -> None:
+    """mapping[key] = value; a new key goes last, before the blank line that followed."""
+    if key in mapping:
+        mapping[key] = value
+        return
+    token = _tail(mapping)
+    mapping[key] = value
+    if token is not None:
+        target, last = mapping, key
+        while isinstance(target[last], CommentedMap) and target[last]:
+            target, last = target[last], list(target[last])[-1]
+        target.ca.items[last] = [None, None, token, None]
+
+
+def _start_block(plan: CommentedMap) -> CommentedMap:
+    """`start: true` becomes a mapping, so attempts and cancels have a place."""
+    start = plan.get("start")
+    if start is True or start is None:
+        start = CommentedMap()
+        _put(plan, "start", start)
+    return start
+
+
+def apply(site_dir: Path, plan_name: str, action: str, *, vms: tuple[str, ...] = (), cutover: str = "",
+          batches: tuple[int, ...] = ()) -> Edit:
+    site_dir = Path(site_dir)
+    path = site_dir / spec.SPEC_FILE
+    if not path.exists():
+        raise UsageError(f"no site spec in {site_dir}", where=Location(str(path)), fix="pass a site directory")
+    before = path.read_text(encoding="utf-8")
+    y = _yaml()
+    doc = y.load(before)
+    plan = _plan(doc, plan_name, str(path))
+    summary = ACTIONS[action](plan, vms=vms, cutover=cutover, batches=batches, file=str(path))
+    out = io.StringIO()
+    y.dump(doc, out)
+    after = out.getvalue()
+    _check(site_dir, after)        # raises DiagnosticsFailed: nothing is written
+    emit.atomic_write(path, after)
+    if action == "done":
+        _freeze(spec.load(site_dir), plan_name)
+    diff = "".join(difflib.unified_diff(before.splitlines(True), after.splitlines(True), f"{path} (before)",
+                                        f"{path} (after)"))
+    return Edit(path, diff, summary)
+
+
+def _check(site_dir: Path, text: str) -> None:
+    """Load the edited spec from a scratch copy of the site (at the same relative path, so
+    messages name the real file): the real file is untouched until the edit loads."""
+    with tempfile.TemporaryDirectory() as tmp:
+        rel = site_dir if not site_dir.is_absolute() else Path(site_dir.name)
+        scratch = Path(tmp) / rel
+        shutil.copytree(site_dir, scratch, symlinks=True)
+        (scratch / spec.SPEC_FILE).write_text(text, encoding="utf-8")
+        spec.load(scratch, display_root=Path(tmp))
+
+
+def _freeze(site: spec.Site, plan_name: str) -> None:
+    """Record the done plan's digest (and its done batches') in the lock: offline."""
+    lock = lockmod.read(site)
+    plan = next(p for p in site.spec_plans if p.name == plan_name)
+    names = [plan_name] if plan.done else [b for b in lock.batches.get(plan_name, [])
+                                           if int(b.rsplit("-", 1)[1]) in plan.done_batches]
+    for name in names:
+        lock.frozen.setdefault(name, lifecycle.plan_digest(plan))
+    lockmod.write(site, lock)
+
+
+def _start(plan, *, cutover, batches, file, **_):
+    if plan.get("start") not in (None, False):
+        raise UsageError(f"plan '{plan['name']}' is already started", where=Location(file),
+                         fix=f"`mtvgen retry {plan['name']}` starts a new attempt")
+    if not cutover and not batches:
+        _put(plan, "start", True)
+        return f"plan {plan['name']}: started"
+    start = _start_block(plan)
+    if cutover:
+        _put(start, "cutover", cutover)
+    if batches:
+        _put(start, "batches", _flow(list(batches)))
+    return f"plan {plan['name']}: started" + (f", cutover {cutover}" if cutover else "")
+
+
+def _retry(plan, *, cutover, file, **_):
+    if plan.get("start") in (None, False):
+        raise UsageError(f"plan '{plan['name']}' was never started", where=Location(file),
+                         fix=f"`mtvgen start {plan['name']}`")
+    start = _start_block(plan)
+    attempt = int(start.get("attempt", 1)) + 1
+    _put(start, "attempt", attempt)
+    for key in ("cancel", "resumeConversion"):   # they belonged to the previous attempt
+        start.pop(key, None)
+    if cutover:
+        _put(start, "cutover", cutover)
+    return f"plan {plan['name']}: attempt {attempt} (runs the VMs that did not succeed)"
+
+
+def _cancel(plan, *, vms, file, **_):
+    if plan.get("start") in (None, False):
+        raise UsageError(f"plan '{plan['name']}' is not started: nothing to cancel", where=Location(file))
+    start = _start_block(plan)
+    if not vms:
+        _put(start, "cancel", "all")
+        return f"plan {plan['name']}: cancel the whole run"
+    current = start.get("cancel")
+    listed = list(current) if isinstance(current, list) else []
+    _put(start, "cancel", _flow(listed + [v for v in vms if v not in listed]))
+    return f"plan {plan['name']}: cancel {', '.join(vms)}"
+
+
+def _done(plan, *, batches, **_):
+    if batches:
+        current = plan.get("done")
+        listed = list(current) if isinstance(current, list) else []
+        _put(plan, "done", _flow(sorted(set(listed) | set(batches))))
+        return f"plan {plan['name']}: batches {', '.join(map(str, batches))} done (frozen in the lock)"
+    _put(plan, "done", True)
+    return f"plan {plan['name']}: done (frozen in the lock)"
+
+
+def _archive(plan, **_):
+    _put(plan, "archived", True)
+    return f"plan {plan['name']}: archived (Forklift cleans up what the plan left)"
+
+
+def _retire(plan, **_):
+    _put(plan, "retired", True)
+    return f"plan {plan['name']}: retired (leaves the output; its objects stay on the cluster)"
+
+
+def _flow(items: list) -> CommentedSeq:
+    seq = CommentedSeq(items)
+    seq.fa.set_flow_style()
+    return seq
+
+
+ACTIONS = {"start": _start, "retry": _retry, "cancel": _cancel, "done": _done, "archive": _archive,
+           "retire": _retire}

@@ -1,0 +1,125 @@
+"""A plan's life after day 1: batches that keep their VMs, plans frozen once
+done, retired plans, runs (start, retry, cancel, resume) and waves.
+
+In at lock time: the spec, the resolution and the previous lock. Out: the
+batch assignment and the frozen plans the new lock records.
+In at build time: the spec and the lock. Out: the Forklift plans to build (a
+batched spec plan becomes one plan per batch, named <plan>-NN).
+
+Why freezing: Forklift never reconciles a Succeeded Plan again, so a done plan
+must stay exactly as it ran, whatever happens to the source afterwards: its
+VMs are copied from the previous lock, never re-selected, and an edit to it is
+an error (the controller would ignore the edit).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from dataclasses import replace
+from datetime import datetime, timedelta
+
+from . import yamlio
+from .spec import PlanSpec, Site, object_name
+
+# What may still change on a done plan: marking it done, retired or archived, and its
+# `start` (a done plan never gets a Migration again, whatever `start` says).
+FROZEN_EXEMPT = ("done", "retired", "archived", "start")
+
+
+def plan_digest(plan: PlanSpec) -> str:
+    """What a done plan may no longer change: everything but FROZEN_EXEMPT."""
+    body = {k: v for k, v in yamlio.plain(plan.raw).items() if k not in FROZEN_EXEMPT}
+    return "sha256:" + hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()[:16]
+
+
+def fully_done(plan: PlanSpec, old_batches: list[str]) -> bool:
+    """Done as a whole: `done: true`, or every batch it has listed in `done:`."""
+    if plan.done:
+        return True
+    return bool(plan.done_batches) and bool(old_batches) and \
+        {int(b.rsplit("-", 1)[1]) for b in old_batches} <= set(plan.done_batches)
+
+
+def batch_name(plan: str, number: int) -> str:
+    return f"{plan}-{number:02d}"
+
+
+def assign_batches(plan: PlanSpec, vm_ids: list[str], old_plans: dict, old_batches: list[str],
+                   closed: set[str]) -> dict[str, list[str]]:
+    """Batch name -> VM ids. A VM stays in the batch the previous lock gave it; a vanished
+    VM leaves a gap; a new VM goes to the first batch with room that is neither started
+    nor done (`closed`), else to a new batch. Batches are never renumbered, so a started
+    batch keeps its Plan and its VMs."""
+    batches = {name: [] for name in old_batches}
+    where = {vm: name for name in old_batches for vm in old_plans.get(name, [])}
+    for vm in vm_ids:
+        if vm in where:
+            batches[where[vm]].append(vm)
+    for vm in (v for v in vm_ids if v not in where):
+        name = next((n for n in batches if n not in closed and len(batches[n]) < plan.batch_max), None)
+        if name is None:
+            name = batch_name(plan.name, len(batches) + 1)
+            batches[name] = []
+        batches[name].append(vm)
+    return batches
+
+
+def closed_batches(plan: PlanSpec, names: list[str]) -> set[str]:
+    """Batches that take no new VM: done, or started."""
+    out = set()
+    for name in names:
+        number = int(name.rsplit("-", 1)[1])
+        started = plan.start is not None and (not plan.start.batches or number in plan.start.batches)
+        if plan.done or number in plan.done_batches or started:
+            out.add(name)
+    return out
+
+
+def expand(site: Site, lock) -> Site:
+    """The Forklift plans of a site: batched plans become their batches (with the VMs the
+    lock assigned; an emptied batch drops out), retired plans stay out of `plans`."""
+    plans = []
+    for p in site.spec_plans:
+        if p.batch_max is None:
+            plans.append(p)
+            continue
+        for name in lock.batches.get(p.name, []):
+            if not lock.plans.get(name):
+                continue
+            number = int(name.rsplit("-", 1)[1])
+            start = p.start if p.start is not None and (not p.start.batches or number in p.start.batches) else None
+            plans.append(replace(p, name=name, object_name=object_name(site.name, name), start=start,
+                                 done=p.done or number in p.done_batches, batch=number, parent=p.name))
+    return replace(site, plans=plans, spec_plans=site.spec_plans)
+
+
+def live(site: Site) -> list[PlanSpec]:
+    """The plans that are built into the output (not retired)."""
+    return [p for p in site.plans if not p.retired]
+
+
+def runs(plan: PlanSpec) -> bool:
+    """Does the plan get a Migration? Started, and neither done nor archived (an archived
+    plan is not reconciled; a done one has run)."""
+    return plan.start is not None and not plan.done and not plan.options.get("archived")
+
+
+def duration_seconds(text: str) -> int:
+    """`6h`, `90m`, `1h30m` (the schema's duration pattern) in seconds."""
+    unit = {"ms": 0.001, "s": 1, "m": 60, "h": 3600}
+    return int(sum(float(n) * unit[u] for n, u in re.findall(r"([0-9]+)(ms|s|m|h)", text)))
+
+
+def window_start(wave) -> datetime | None:
+    try:
+        t = datetime.fromisoformat(wave.start)
+    except ValueError:
+        return None
+    return t if t.tzinfo is not None else None
+
+
+def window_end(wave) -> datetime | None:
+    start = window_start(wave)
+    return None if start is None else start + timedelta(seconds=duration_seconds(wave.duration))

@@ -1,0 +1,232 @@
+"""A plan's life, transition by transition, on the spec, the lock and the output:
+batches, start, cancel, retry, resume, done (frozen), archive, retire, waves,
+and the command-line edits that make each one a reviewable change."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+import yaml
+
+import sitekit
+from compiler import check, lifecycle, lock as lockmod, spec
+from conftest import NOW, out_objects, run
+from sitekit import BASE_SPEC, vm
+
+ARGO = "delivery:\n  repoURL: https://git.example.com/m.git\n  argocd: {}\n"
+
+
+def inventory(n: int, skip=()):
+    vms = [vm(f"vm-{i}", f"app{i}") for i in range(1, n + 1) if i not in skip]
+    return sitekit.inventory(vms=vms)
+
+
+def relock(d, inv=None):
+    if inv is not None:
+        (d / "inventory.yaml").write_text(yaml.safe_dump(inv, sort_keys=False))
+    return sitekit.lock(d)
+
+
+def lock_of(d) -> dict:
+    return json.loads((d / "mtvgen.lock").read_text())
+
+
+def build(root):
+    r = run(["build", "--now", NOW], root)
+    assert r.exit_code == 0, r.output
+    out = root / "out" / "t"
+    return {p.relative_to(out).as_posix(): yaml.safe_load(p.read_text()) for p in out_objects(out)}
+
+
+def diags(d, codes=None):
+    site = spec.load(d)
+    lock = lockmod.read(site)
+    found = check.run(lifecycle.expand(site, lock), lock, now=__import__("datetime").datetime.fromisoformat(NOW))
+    return [x for x in found if codes is None or x.code in codes]
+
+
+BATCHED = BASE_SPEC + "    batch: {maxVMs: 2}\n"
+
+
+def test_batches_keep_their_vms_when_others_appear_or_vanish(tmp_path):
+    d = sitekit.make(tmp_path, BATCHED, inventory(5))
+    relock(d)
+    assert lock_of(d)["batches"] == {"wave1": ["wave1-01", "wave1-02", "wave1-03"]}
+    assert [lock_of(d)["plans"][b] for b in ("wave1-01", "wave1-02", "wave1-03")] == \
+        [["vm-1", "vm-2"], ["vm-3", "vm-4"], ["vm-5"]]
+    # vm-2 vanishes, vm-6 appears: nobody moves; the newcomer takes the free seat
+    relock(d, inventory(6, skip={2}))
+    plans = lock_of(d)["plans"]
+    assert [plans[b] for b in ("wave1-01", "wave1-02", "wave1-03")] == [["vm-1", "vm-6"], ["vm-3", "vm-4"], ["vm-5"]]
+    docs = build(tmp_path)
+    assert {p.split("/")[1] for p in docs if p.startswith("plans/")} == {"wave1-01", "wave1-02", "wave1-03"}
+    assert [v["id"] for v in docs["plans/wave1-02/plan/plan-t-wave1-02.yaml"]["spec"]["vms"]] == ["vm-3", "vm-4"]
+
+
+def test_a_started_batch_takes_no_new_vm(tmp_path):
+    d = sitekit.make(tmp_path, BATCHED + "    start: {batches: [1]}\n", inventory(3))
+    relock(d)
+    relock(d, inventory(4, skip={2}))     # a seat is free in batch 01, but it is running
+    plans = lock_of(d)["plans"]
+    assert plans["wave1-01"] == ["vm-1"] and plans["wave1-02"] == ["vm-3", "vm-4"]
+    docs = build(tmp_path)
+    assert "plans/wave1-01/run/migration-t-wave1-01-1.yaml" in docs
+    assert not any(p.startswith("plans/wave1-02/run") for p in docs)   # only batch 1 is started
+
+
+def test_done_plan_is_frozen_in_the_lock(tmp_path):
+    d = sitekit.make(tmp_path, BASE_SPEC + "    start: true\n", inventory(2))
+    relock(d)
+    assert run(["done", "sites/t", "wave1"], tmp_path).exit_code == 0      # offline: no inventory needed
+    frozen = lock_of(d)
+    assert list(frozen["frozen"]) == ["wave1"]
+    # the source changes underneath: a VM vanishes, another appears in the folder
+    _site, problems = relock(d, inventory(3, skip={1}))
+    assert problems == [] and lock_of(d)["plans"] == frozen["plans"]
+    assert lock_of(d)["vms"]["vm-1"] == frozen["vms"]["vm-1"]          # kept as it ran
+    docs = build(tmp_path)
+    assert "plans/wave1/plan/plan-t-wave1.yaml" in docs
+    assert not any("migration-" in p for p in docs)                     # a done plan never runs again
+
+
+def test_a_new_plan_cannot_take_a_vm_of_a_done_plan(tmp_path):
+    d = sitekit.make(tmp_path, BASE_SPEC + "    done: true\n", inventory(2))
+    relock(d)
+    (d / "site.yaml").write_text(BASE_SPEC + "    done: true\n  - name: again\n    select: [{name: app1}]\n")
+    with pytest.raises(Exception) as exc:
+        relock(d)
+    assert "MTV014" in str(exc.value) and "wave1 (done)" in str(exc.value)
+
+
+def test_editing_a_done_plan_is_an_error_that_says_why(tmp_path):
+    d = sitekit.make(tmp_path, BASE_SPEC + "    done: true\n", inventory(2))
+    relock(d)
+    assert diags(d, {"MTV093", "MTV124"}) == []
+    (d / "site.yaml").write_text(BASE_SPEC + "    done: true\n    targetPowerState: 'on'\n")
+    found = diags(d, {"MTV093"})
+    assert len(found) == 1 and "never reconciles a Succeeded Plan again" in found[0].message
+    assert found[0].location.line == BASE_SPEC.splitlines().index("  - name: wave1") + 1
+    # marking done, archiving or retiring is not an edit
+    (d / "site.yaml").write_text(BASE_SPEC + "    done: true\n    archived: true\n    retired: true\n")
+    assert diags(d, {"MTV093"}) == []
+
+
+def test_done_without_freezing_is_reported(tmp_path):
+    d = sitekit.make(tmp_path, BASE_SPEC, inventory(2))
+    relock(d)
+    (d / "site.yaml").write_text(BASE_SPEC + "    done: true\n")
+    found = diags(d, {"MTV124"})
+    assert len(found) == 1 and "mtvgen done wave1" in found[0].help
+
+
+def test_cancel_retry_and_resume_are_migration_fields(tmp_path):
+    d = sitekit.make(tmp_path, BASE_SPEC + "    start: {cancel: [app2], resumeConversion: true}\n", inventory(2))
+    relock(d)
+    mig = build(tmp_path)["plans/wave1/run/migration-t-wave1-1.yaml"]["spec"]
+    assert mig["cancel"] == [{"id": "vm-2", "name": "app2"}] and mig["resumeConversion"] is True
+    r = run(["retry", "sites/t", "wave1"], tmp_path)
+    assert r.exit_code == 0 and "+    start: {attempt: 2}" in r.stdout      # the author's flow style is kept
+    docs = build(tmp_path)
+    assert "plans/wave1/run/migration-t-wave1-1.yaml" not in docs        # retired from Git, kept on the cluster
+    mig = docs["plans/wave1/run/migration-t-wave1-2.yaml"]["spec"]
+    assert "cancel" not in mig and "resumeConversion" not in mig          # they belonged to attempt 1
+    r = run(["cancel", "sites/t", "wave1"], tmp_path)
+    assert r.exit_code == 0
+    mig = build(tmp_path)["plans/wave1/run/migration-t-wave1-2.yaml"]["spec"]
+    assert [c["id"] for c in mig["cancel"]] == ["vm-1", "vm-2"]
+
+
+def test_cancel_of_a_vm_the_plan_does_not_have(tmp_path):
+    d = sitekit.make(tmp_path, BASE_SPEC + "    start: {cancel: [app9]}\n", inventory(2))
+    relock(d)
+    found = diags(d, {"MTV016"})
+    assert len(found) == 1 and "cancel 'app9' matches 0 VMs" in found[0].message
+
+
+def test_archive_and_retire(tmp_path):
+    d = sitekit.make(tmp_path, BASE_SPEC.replace("networks:\n", ARGO + "networks:\n", 1) + "    start: true\n",
+                     inventory(2))
+    relock(d)
+    run(["archive", "sites/t", "wave1"], tmp_path)
+    docs = build(tmp_path)
+    assert docs["plans/wave1/plan/plan-t-wave1.yaml"]["spec"]["archived"] is True
+    assert not any("migration-" in p for p in docs)                    # an archived plan is not reconciled
+    r = run(["retire", "sites/t", "wave1"], tmp_path)
+    assert r.exit_code == 0
+    r = run(["build", "--now", NOW], tmp_path)
+    assert r.exit_code == 1 and "MTV121" in r.stderr                   # retired but not done
+    run(["done", "sites/t", "wave1"], tmp_path)
+    docs = build(tmp_path)
+    assert not any(p.startswith("plans/") for p in docs)
+    assert not any("wave1" in p for p in docs if p.startswith("argocd/"))   # the root prunes its Application
+    assert not (tmp_path / "out/t/plans").exists()
+
+
+def test_per_vm_delete_on_failure_false_is_made_effective(tmp_path):
+    spec_text = BASE_SPEC + "    vms:\n      - {match: app1, deleteVmOnFailMigration: false}\n"
+    d = sitekit.make(tmp_path, spec_text, inventory(2))
+    relock(d)
+    plan = build(tmp_path)["plans/wave1/plan/plan-t-wave1.yaml"]["spec"]
+    assert plan["deleteVmOnFailMigration"] is False                     # Forklift ORs plan and VM flags
+    vms = {v["id"]: v.get("deleteVmOnFailMigration") for v in plan["vms"]}
+    assert vms == {"vm-1": None, "vm-2": True}
+
+
+WAVES = """waves:
+  - {wave: 1, start: "2026-12-05T21:00:00+01:00", duration: 6h}
+  - {wave: 2, start: "2026-11-01T21:00:00+01:00", duration: 6h}
+"""
+
+
+def test_waves_become_windows_of_the_run_applications(tmp_path):
+    spec_text = BASE_SPEC.replace("networks:\n", ARGO + WAVES + "networks:\n", 1) + "    wave: 1\n    start: true\n"
+    d = sitekit.make(tmp_path, spec_text, inventory(2))
+    relock(d)
+    project = build(tmp_path)["argocd/appproject-mtv-t.yaml"]
+    assert project["spec"]["syncWindows"] == [{"kind": "allow", "schedule": "0 20 5 12 *", "duration": "6h",
+                                               "applications": ["t-run-wave1"], "timeZone": "UTC"}]
+
+
+def test_wave_checks(tmp_path):
+    d = sitekit.make(tmp_path, BASE_SPEC.replace("networks:\n", WAVES + "networks:\n", 1) + "    wave: 2\n"
+                     "    start: true\n", inventory(2))
+    relock(d)
+    found = diags(d, {"MTV122"})
+    assert len(found) == 1 and "wave 2 ended" in found[0].message
+    d = sitekit.make(tmp_path / "b", BASE_SPEC + "    wave: 7\n", inventory(2))
+    with pytest.raises(Exception) as exc:
+        spec.load(d)
+    assert "MTV120" in str(exc.value)
+    flux = "delivery:\n  repoURL: https://g/m.git\n  flux: {}\n"
+    d = sitekit.make(tmp_path / "c", BASE_SPEC.replace("networks:\n", flux + WAVES + "networks:\n", 1), inventory(2))
+    from compiler.spec import _cross_references
+    assert [x.code for x in _cross_references(spec.load(d))] == ["MTV123"]
+    d = sitekit.make(tmp_path / "e", BASE_SPEC.replace("networks:\n", ARGO.replace("{}", "{createProject: false}")
+                                                        + WAVES + "networks:\n", 1), inventory(2))
+    assert [x.code for x in _cross_references(spec.load(d))] == ["MTV113"]
+
+
+def test_batch_numbers_that_do_not_exist(tmp_path):
+    d = sitekit.make(tmp_path, BATCHED + "    start: {batches: [4]}\n", inventory(3))
+    relock(d)
+    found = diags(d, {"MTV125"})
+    assert len(found) == 1 and "has no batch 4" in found[0].message and "1, 2" in found[0].message
+
+
+def test_edits_keep_comments_and_write_nothing_when_they_fail(tmp_path):
+    spec_text = BASE_SPEC.replace("  - name: wave1\n", "  # the first wave: web servers\n  - name: wave1  # keep\n")
+    d = sitekit.make(tmp_path, spec_text, inventory(2))
+    relock(d)
+    r = run(["start", "sites/t", "wave1", "--cutover", "2027-01-09T22:00:00+01:00"], tmp_path)
+    assert r.exit_code == 0, r.output
+    text = (d / "site.yaml").read_text()
+    assert text.startswith(spec_text.rstrip("\n")) and "# the first wave: web servers" in text
+    assert text[len(spec_text.rstrip("\n")):] == "\n    start:\n      cutover: '2027-01-09T22:00:00+01:00'\n"
+    before = (d / "site.yaml").read_text()
+    r = run(["start", "sites/t", "wave1"], tmp_path)
+    assert r.exit_code == 2 and "already started" in r.stderr and "mtvgen retry wave1" in r.stderr
+    r = run(["retry", "sites/t", "nope"], tmp_path)
+    assert r.exit_code == 2 and "has no plan 'nope'" in r.stderr
+    r = run(["start", "sites/t", "wave1", "--cutover", "x"], tmp_path)   # already started: refused first
+    assert (d / "site.yaml").read_text() == before
