@@ -87,6 +87,22 @@ def _put(mapping: CommentedMap, key: str, value) -> None:
         target.ca.items[last] = [None, None, token, None]
 
 
+def _settle(node) -> None:
+    """A comment after a key whose value became a mapping (`start: true` -> `start: {...}`)
+    would print between the key and its new contents: move it after the last of them."""
+    if isinstance(node, CommentedMap):
+        for key, value in node.items():
+            tokens = node.ca.items.get(key)
+            token = tokens[2] if tokens and len(tokens) > 2 else None
+            if token is not None and isinstance(value, CommentedMap) and value:
+                tokens[2] = None
+                target, last = value, list(value)[-1]
+                while isinstance(target[last], CommentedMap) and target[last]:
+                    target, last = target[last], list(target[last])[-1]
+                target.ca.items[last] = [None, None, token, None]
+            _settle(value)
+
+
 def _start_block(plan: CommentedMap) -> CommentedMap:
     """`start: true` becomes a mapping, so attempts and cancels have a place."""
     start = plan.get("start")
@@ -107,6 +123,7 @@ def apply(site_dir: Path, plan_name: str, action: str, *, vms: tuple[str, ...] =
     doc = y.load(before)
     plan = _plan(doc, plan_name, str(path))
     summary = ACTIONS[action](plan, vms=vms, cutover=cutover, batches=batches, file=str(path))
+    _settle(plan)
     out = io.StringIO()
     y.dump(doc, out)
     after = out.getvalue()

@@ -15,7 +15,7 @@ from compiler.tables import KINDS
 from conftest import KUBECTL, NOW, ROOT, out_objects, run, tree
 import crd_conformance
 
-SITE_NAMES = ["dc1", "rhv-lab", "openstack-east", "ova-archive", "ocp-east"]
+SITE_NAMES = ["dc1", "rhv-lab", "openstack-east", "ova-archive", "ocp-east", "factory"]
 
 
 def test_relock_from_snapshots_gives_the_committed_locks(repo):
