@@ -7,6 +7,7 @@ The only place that prints diagnostics and decides exit codes:
 from __future__ import annotations
 
 import contextlib
+import os
 import sys
 from datetime import datetime
 from pathlib import Path
@@ -41,7 +42,9 @@ def _emit_diags(diags, fmt: str, notes: bool = True) -> None:
 
 
 def _run(fn):
-    """The one error boundary: MtvgenError -> message + exit code; anything else is a bug."""
+    """The one error boundary: MtvgenError -> message + exit code (1 input, 2 environment);
+    an unforeseen OSError is the environment too; anything else is a bug in mtvgen (exit 3),
+    reported in one line unless MTVGEN_DEBUG=1 asks for the traceback."""
     try:
         return fn()
     except DiagnosticsFailed as exc:
@@ -51,6 +54,19 @@ def _run(fn):
     except MtvgenError as exc:
         click.echo(str(exc), err=True)
         sys.exit(exc.exit_code)
+    except KeyboardInterrupt:
+        click.echo("interrupted; nothing half-written is left behind", err=True)
+        sys.exit(130)
+    except OSError as exc:
+        where = f"{exc.filename}: " if exc.filename else ""
+        click.echo(f"error: {where}{exc.strerror or exc}\n  help: check the path, permissions and free space", err=True)
+        sys.exit(2)
+    except Exception as exc:  # noqa: BLE001 - the last line of defence: no traceback for users
+        if os.environ.get("MTVGEN_DEBUG"):
+            raise
+        click.echo(f"internal error: {type(exc).__name__}: {exc}\n  help: this is a bug in mtvgen; run again with "
+                   "MTVGEN_DEBUG=1 for the traceback and report it", err=True)
+        sys.exit(3)
 
 
 def _site_dirs(sites: tuple[Path, ...], sites_dir: Path) -> list[Path]:
@@ -89,7 +105,10 @@ def build(sites, sites_dir, out_dir, check_only, strict, allow_plaintext_secrets
             except DiagnosticsFailed as exc:
                 failures.append(exc)
         all_diags = [x for r in results for x in r.diagnostics] + [x for f in failures for x in f.diagnostics]
-        _emit_diags(all_diags, fmt, notes)
+        clashes = pipeline.clashes(results)
+        _emit_diags(all_diags + clashes, fmt, notes)
+        if clashes:
+            failures.append(clashes)
         if failures:
             raise MtvgenError(f"build failed; nothing was written ({len(failures)} site(s) with errors)",
                               fix="fix the errors above; `mtvgen check` lists them without building")
@@ -104,11 +123,12 @@ def build(sites, sites_dir, out_dir, check_only, strict, allow_plaintext_secrets
                                   fix="run `mtvgen build` and commit the result")
             click.echo(f"{out_dir}/ is up to date ({len(results)} site(s))", err=True)
             return
-        for r in results:
-            emit.write_tree(out_dir / r.name, r.files)
-        if not sites:
-            for gone in emit.remove_stale(out_dir, {r.name for r in results}):
-                click.echo(f"removed {out_dir}/{gone}/ (its site no longer exists)", err=True)
+        with emit.exclusive(out_dir, lambda: click.echo(f"waiting for another build of {out_dir}/ ...", err=True)):
+            for r in results:
+                emit.write_tree(out_dir / r.name, r.files)
+            if not sites:
+                for gone in emit.remove_stale(out_dir, {r.name for r in results}, sites_dir):
+                    click.echo(f"removed {out_dir}/{gone}/ (its site no longer exists)", err=True)
         for r in results:
             objects = sum(1 for path in r.files if not path.endswith("kustomization.yaml"))
             click.echo(f"built {out_dir}/{r.name}/ ({objects} objects)", err=True)

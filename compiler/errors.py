@@ -54,7 +54,9 @@ class LockError(MtvgenError):
 
 
 class EmitError(MtvgenError):
-    """Output could not be written, or differs from a fresh build (--check)."""
+    """Output could not be written (permissions, disk full): an environment error."""
+
+    exit_code = 2
 
 
 class UsageError(MtvgenError):

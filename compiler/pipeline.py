@@ -9,7 +9,7 @@ from pathlib import Path
 
 from . import check, delivery, emit, lifecycle, lock as lockmod, render, resolve, spec, validate
 from .diagnostics import Diagnostic, finalize, has_errors, summary
-from .errors import DiagnosticsFailed, LockError
+from .errors import DiagnosticsFailed, Location, LockError, MtvgenError
 from .inventory.base import InventorySource
 
 EXCLUDE_MARKER = ".mtvgen-exclude"   # a site directory holding this file is skipped by a plain `mtvgen build`
@@ -28,12 +28,22 @@ class SiteResult:
     name: str
     files: dict[str, str] = field(default_factory=dict)
     diagnostics: list[Diagnostic] = field(default_factory=list)
+    objects: list[tuple[str, str, str, Location]] = field(default_factory=list)   # kind, namespace, name, where
 
 
 def discover(sites_dir: Path) -> list[Path]:
-    """Every site under sites/, except those marked excluded."""
-    return sorted(p.parent for p in Path(sites_dir).glob(f"*/{spec.SPEC_FILE}")
-                  if not (p.parent / EXCLUDE_MARKER).exists())
+    """Every site under sites/, except those marked excluded. A directory with a lock but no
+    spec is an error, not a site that is gone: its output must not be removed."""
+    found = []
+    for d in sorted(p for p in Path(sites_dir).iterdir() if p.is_dir() and not p.name.startswith(".")):
+        if (d / EXCLUDE_MARKER).exists():
+            continue
+        if (d / spec.SPEC_FILE).is_file():
+            found.append(d)
+        elif (d / spec.LOCK_FILE).exists():
+            raise MtvgenError(f"{d} has a lock but no {spec.SPEC_FILE}", where=Location(str(d / spec.SPEC_FILE)),
+                              fix="restore site.yaml from Git, or delete the directory to retire the site")
+    return found
 
 
 def _fail(diags: list[Diagnostic], what: str) -> None:
@@ -59,7 +69,24 @@ def compile_site(site_dir: Path, opts: Options) -> SiteResult:
     bundle = delivery.deliver(site, docs)
     problems = finalize(validate.validate(site, bundle.documents))
     _fail(diags + problems, f"site {site.name}")
-    return SiteResult(site.name, emit.files(site.name, bundle), diags + problems)
+    objects = [(d.kind, d.namespace, d.name, d.where) for d in bundle.documents]
+    return SiteResult(site.name, emit.files(site.name, bundle), diags + problems, objects)
+
+
+def clashes(results: list[SiteResult]) -> list[Diagnostic]:
+    """Objects two sites would both write (a copied site): two GitOps applications would
+    fight over each of them."""
+    seen: dict[tuple, tuple[str, Location]] = {}
+    out = []
+    for r in results:
+        for kind, ns, name, where in r.objects:
+            key = (kind, ns, name)
+            if key in seen and seen[key][0] != r.name:
+                other, other_where = seen[key]
+                out.append(Diagnostic("MTV003", f"{kind} {ns}/{name} is written by sites '{other}' and '{r.name}'",
+                                      where, f"rename it in one of them (the other is at {other_where})"))
+            seen.setdefault(key, (r.name, where))
+    return out
 
 
 def lock_site(site_dir: Path, source: InventorySource, target=None

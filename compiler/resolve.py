@@ -8,9 +8,10 @@ write a lock while any of them is an error.
 from __future__ import annotations
 
 import difflib
-import re
 from dataclasses import dataclass, field
 from fnmatch import fnmatchcase
+
+import re2
 
 from .diagnostics import Diagnostic
 from .inventory.model import VM, Inventory
@@ -31,10 +32,17 @@ def _closest(word: str, candidates) -> str:
     return f"closest: {', '.join(repr(n) for n in near)}" if near else "no similar name exists"
 
 
+# RE2 matches in time linear in the name's length: a `regex:` such as (a+)+$ cannot hang a
+# lock (Python's backtracking `re` takes exponential time on it). No backreferences or
+# lookarounds, which selectors do not need.
+_RE2 = re2.Options()
+_RE2.log_errors = False   # errors come back as exceptions, not as lines on stderr
+
+
 class _Matcher:
     def __init__(self, inv: Inventory):
         self.inv = inv
-        self.regex_cache: dict[str, re.Pattern] = {}
+        self.regex_cache: dict = {}
 
     def __call__(self, vm: VM, crit: dict) -> bool:
         for key, want in crit.items():
@@ -79,11 +87,12 @@ class _Matcher:
 def _select(sel: Selector, vms: list[VM], match: _Matcher, plan: str, diags: list) -> list[VM]:
     if "regex" in sel.criteria and sel.criteria["regex"] not in match.regex_cache:
         try:
-            match.regex_cache[sel.criteria["regex"]] = re.compile(sel.criteria["regex"])
-        except re.error as exc:
-            diags.append(Diagnostic("MTV001", f"regex {sel.criteria['regex']!r} does not compile: {exc}", sel.where,
-                                    "fix the regular expression (Python syntax, matched against the whole name)",
-                                    plan=plan))
+            match.regex_cache[sel.criteria["regex"]] = re2.compile(sel.criteria["regex"], options=_RE2)
+        except re2.error as exc:
+            why = exc.args[0].decode() if exc.args and isinstance(exc.args[0], bytes) else str(exc)
+            diags.append(Diagnostic("MTV001", f"regex {sel.criteria['regex']!r} does not compile: {why}", sel.where,
+                                    "fix the regular expression (RE2 syntax: no backreferences or lookarounds; "
+                                    "matched against the whole name)", plan=plan))
             return []
     hits = [vm for vm in vms if match(vm, sel.criteria)]
     if sel.exact:
@@ -106,8 +115,22 @@ def _select(sel: Selector, vms: list[VM], match: _Matcher, plan: str, diags: lis
         return [v for v in hits if not v.is_template]
     hits = [v for v in hits if not v.is_template]
     if not hits:
-        diags.append(Diagnostic("MTV011", f"{_describe(sel)} matches no VM", sel.where, plan=plan))
+        diags.append(Diagnostic("MTV011", f"{_describe(sel)} matches no VM", sel.where, _folder_hint(sel, vms),
+                                plan=plan))
     return hits
+
+
+def _folder_hint(sel: Selector, vms: list[VM]) -> str:
+    """`folder: /DC1/prod` for /DC1/vm/prod: name the folders that exist and look alike."""
+    want = sel.criteria.get("folder")
+    if not want:
+        return ""
+    folders = set()
+    for v in vms:
+        parts = v.folder.split("/")
+        folders.update("/".join(parts[:n]) for n in range(2, len(parts) + 1))
+    near = difflib.get_close_matches(want.rstrip("/"), sorted(folders), n=3, cutoff=0.6)
+    return f"did you mean {', '.join(repr(n) for n in near)}?" if near else ""
 
 
 def _describe(sel: Selector) -> str:
@@ -169,7 +192,8 @@ def resolve(site: Site, inv: Inventory, frozen: dict[str, list[str]] | None = No
                                         plan=plan.name))
             for v in hits:
                 del chosen[v.id]
-        if not chosen:
+        if not chosen and not any(d.plan == plan.name and d.code in ("MTV010", "MTV012") for d in diags):
+            # an ambiguous or missing exact selector already says why the plan is empty
             diags.append(Diagnostic("MTV015", f"plan '{plan.name}' selects no VM", plan.where, plan=plan.name))
         for vm_id, vm in chosen.items():
             if vm_id in owner:

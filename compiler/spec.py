@@ -9,15 +9,17 @@ from __future__ import annotations
 import difflib
 import hashlib
 import json
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlparse
 
 import jsonschema
 
 from . import names, resources, secretfiles, yamlio
 from .diagnostics import INFO, Diagnostic, finalize, has_errors, summary
-from .errors import DiagnosticsFailed, Location, MtvgenError
+from .errors import DiagnosticsFailed, Location, MtvgenError, UsageError
 from .tables import PROVIDER_TYPES
 
 SPEC_FILE = "site.yaml"
@@ -339,17 +341,34 @@ def _digest(value) -> str:
 
 # ------------------------------------------------------------------ loading
 
+MAX_SPEC_BYTES = 4 << 20      # README "Limits"
+
+
 def load(site_dir: Path, display_root: Path | None = None) -> Site:
     """Read and check sites/<site>/site.yaml. Raises DiagnosticsFailed listing
     every problem found, each at its line."""
     site_dir = Path(site_dir)
     path = site_dir / SPEC_FILE
     shown = _display(path, display_root)
+    name = site_dir.resolve().name
+    if not names.is_label(name):
+        raise MtvgenError(f"site directory name {name!r} is not a DNS-1123 label (it names the site's objects "
+                          "and its output directory)", where=Location(shown),
+                          fix="rename the directory (lowercase letters, digits, '-'), or pass it as sites/<name>")
     try:
-        text = path.read_text(encoding="utf-8")
+        size = path.stat().st_size
+        if size > MAX_SPEC_BYTES:
+            raise MtvgenError(f"the spec is {size:,} bytes; the limit is {MAX_SPEC_BYTES:,}", where=Location(shown),
+                              fix="a site spec selects VMs by pattern: it stays small; split the site")
+        text = yamlio.decode(path.read_bytes(), shown)
     except FileNotFoundError:
         raise MtvgenError(f"no site spec in {site_dir}", where=Location(shown),
                           fix=f"create {shown} (see sites/ for examples, or run `mtvgen init`)") from None
+    except IsADirectoryError:
+        raise MtvgenError(f"{shown} is a directory", where=Location(shown), fix="site.yaml must be a file") from None
+    except PermissionError as exc:
+        raise UsageError(f"cannot read {shown}: {exc.strerror}", where=Location(shown),
+                         fix="check the file's permissions") from None
     raw = yamlio.load_marked(text, shown)
     diags = list(_schema_diagnostics(raw, shown))
     if not has_errors(diags):
@@ -391,6 +410,15 @@ def _schema_diagnostics(raw, file: str):
 _TYPE_NAMES = ((bool, "boolean"), (dict, "mapping"), (list, "list"), (str, "str"), (int, "integer"), (float, "number"))
 
 
+def _shown(path: list, value) -> str:
+    """A value as a message may quote it: never one under `credentials`, where a
+    mistyped password (a number, say) would otherwise be echoed."""
+    if _secret(path):
+        return "(value not shown)"
+    text = repr(yamlio.plain(value))
+    return text if len(text) <= 80 else text[:77] + "..."
+
+
 def _explain(err: jsonschema.ValidationError, raw, root: dict, file: str):
     path = list(err.absolute_path)
     where = yamlio.locate(raw, path, file)
@@ -416,19 +444,23 @@ def _explain(err: jsonschema.ValidationError, raw, root: dict, file: str):
         yield Diagnostic("MTV001", f"{dotted}: {custom}", where)
         return
     if custom:
-        yield Diagnostic("MTV001", f"{dotted}: {yamlio.plain(err.instance)!r} {custom}", where)
+        yield Diagnostic("MTV001", f"{dotted}: {_shown(path, err.instance)} {custom}", where)
         return
     if err.validator == "type":
         want = err.validator_value
         got = next((name for kind, name in _TYPE_NAMES if isinstance(err.instance, kind)), type(err.instance).__name__)
-        yield Diagnostic("MTV001", f"{dotted}: expected {want}, got {got} {yamlio.plain(err.instance)!r}", where,
+        yield Diagnostic("MTV001", f"{dotted}: expected {want}, got {got} {_shown(path, err.instance)}", where,
                          "quote the value if it is meant as text" if want == "string" else "")
         return
     if err.validator == "enum":
-        yield Diagnostic("MTV001", f"{dotted}: {yamlio.plain(err.instance)!r} is not one of "
+        yield Diagnostic("MTV001", f"{dotted}: {_shown(path, err.instance)} is not one of "
                          f"{', '.join(map(str, err.validator_value))}", where)
         return
-    yield Diagnostic("MTV001", f"{dotted}: {err.message}", where)
+    yield Diagnostic("MTV001", f"{dotted}: {err.message if not _secret(path) else 'is not valid'}", where)
+
+
+def _secret(path: list) -> bool:
+    return "credentials" in path or "plaintextFromEnv" in path
 
 
 def _credentials(raw, file, site_dir: Path, namespace: str) -> Credentials | None:
@@ -478,7 +510,7 @@ def object_name(*parts: str) -> str:
 
 
 def _build(site_dir: Path, file: str, raw, diags: list) -> Site:
-    site_name = site_dir.name
+    site_name = site_dir.resolve().name
     where = lambda *path: yamlio.locate(raw, list(path), file)  # noqa: E731
     s = raw["source"]
     ptype = s["type"]
@@ -630,9 +662,34 @@ def _cross_references(site: Site):
     if site.waves and site.delivery is not None and site.delivery.flux is not None:
         yield Diagnostic("MTV123", "waves have windows, and Flux has no sync windows: a plan starts when its start "
                          "is merged", yamlio.locate(site.raw, ["waves"]))
+    yield from _url_rules(site)
     if not site.source.external and not site.source.url and site.source.type != "openshift":
         yield Diagnostic("MTV001", f"source.url is required for {site.source.type} (e.g. {ptype.url_hint})",
                          site.source.where)
+
+
+_NFS = re.compile(r"^[^:/\s]+:/[^:\s]*$")
+
+
+def _url_rules(site: Site):
+    """The Provider controller only parses URLs (url.Parse accepts almost anything), so a
+    URL without a scheme fails at connection time; catch it here."""
+    checks = []
+    if not site.source.external and site.source.url:
+        checks.append((["source", "url"], site.source.url, site.source.type))
+    if not site.destination.external and site.destination.url:
+        checks.append((["destination", "url"], site.destination.url, "openshift"))
+    for path, url, ptype in checks:
+        where = yamlio.locate(site.raw, path)
+        if ptype == "ova":
+            if not _NFS.match(url):
+                yield Diagnostic("MTV001", f"{'.'.join(path)}: {url!r} is not an NFS export (server:/path)", where,
+                                 f"e.g. {PROVIDER_TYPES['ova'].url_hint}")
+            continue
+        parsed = urlparse(url)
+        if parsed.scheme not in ("https", "http") or not parsed.hostname:
+            yield Diagnostic("MTV001", f"{'.'.join(path)}: {url!r} is not an http(s) URL with a host", where,
+                             f"e.g. {PROVIDER_TYPES[ptype].url_hint}")
 
 
 def _delivery_rules(site: Site):

@@ -89,19 +89,79 @@ _Loader.add_constructor("tag:yaml.org,2002:map", _construct_mapping)
 _Loader.add_constructor("tag:yaml.org,2002:seq", _construct_sequence)
 
 
-def load_marked(text: str, file: str) -> Any:
-    """Parse YAML text; mappings and lists carry their positions."""
-    loader = _Loader(text)
-    loader.name = file
+# Bounds on what a YAML file may make us build (README "Limits"): nesting beyond a
+# few dozen levels is never a site spec, and a few kilobytes of aliases can expand
+# into gigabytes ("billion laughs").
+MAX_DEPTH = 50
+MAX_NODES = 1_000_000     # values after aliases are expanded
+
+
+def decode(data: bytes, file: str) -> str:
+    """UTF-8 text, or an error at the line and column of the first bad byte."""
     try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        head = data[: exc.start]
+        line = head.count(b"\n") + 1
+        col = len(head) - (head.rfind(b"\n") + 1) + 1
+        raise MtvgenError(f"not UTF-8 text (byte 0x{data[exc.start]:02x})", where=Location(file, line, col),
+                          fix="save the file as UTF-8") from None
+
+
+def _bounds(text: str, file: str, max_nodes: int) -> None:
+    """Walk the parser's events (iteratively: no recursion) and refuse deep nesting and
+    alias expansion past the bounds before anything is constructed."""
+    stack: list[list] = []        # [anchor, size] per open collection
+    sizes: dict[str, int] = {}
+    total = 0
+    for ev in yaml.parse(text, Loader=_Loader):
+        if isinstance(ev, (yaml.MappingStartEvent, yaml.SequenceStartEvent)):
+            if len(stack) >= MAX_DEPTH:
+                raise MtvgenError(f"nests deeper than {MAX_DEPTH} levels", where=Location(file, *_pos(ev.start_mark)),
+                                  fix="a site spec is a few levels deep; check the indentation")
+            stack.append([ev.anchor, 1])
+            continue
+        if isinstance(ev, (yaml.MappingEndEvent, yaml.SequenceEndEvent)):
+            anchor, size = stack.pop()
+        elif isinstance(ev, yaml.ScalarEvent):
+            anchor, size = ev.anchor, 1
+        elif isinstance(ev, yaml.AliasEvent):
+            anchor, size = None, sizes.get(ev.anchor, 1)
+        else:
+            continue
+        if anchor:
+            sizes[anchor] = size
+        total += size if isinstance(ev, yaml.AliasEvent) else 1
+        if stack:
+            stack[-1][1] += size
+        if total > max_nodes:
+            raise MtvgenError(f"expands to more than {max_nodes:,} values (YAML aliases)",
+                              where=Location(file, *_pos(ev.start_mark)), fix="write the values out, without aliases")
+
+
+def load_marked(text: str, file: str, max_nodes: int = MAX_NODES) -> Any:
+    """Parse YAML text; mappings and lists carry their positions."""
+    loader = None
+    try:
+        _bounds(text, file, max_nodes)
+        loader = _Loader(text)
+        loader.name = file
         return loader.get_single_data()
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         where = Location(file, *_pos(mark)) if mark else Location(file)
         raise MtvgenError(f"not valid YAML: {exc.problem or exc.context}", where=where,
                           fix="fix the YAML syntax at this position") from exc
+    except yaml.reader.ReaderError as exc:   # NUL and other characters YAML does not allow
+        head = text[: exc.position]
+        where = Location(file, head.count("\n") + 1, len(head) - (head.rfind("\n") + 1) + 1)
+        raise MtvgenError(f"character {exc.character!r} is not allowed in YAML", where=where,
+                          fix="remove it (control characters cannot appear in a YAML file)") from exc
+    except yaml.YAMLError as exc:
+        raise MtvgenError(f"not valid YAML: {exc}", where=Location(file), fix="fix the YAML syntax") from exc
     finally:
-        loader.dispose()
+        if loader is not None:
+            loader.dispose()
 
 
 def locate(root: Any, path, file: str = "") -> Location:

@@ -17,6 +17,9 @@ from . import shapes
 from .model import Inventory, ProviderInfo
 
 
+SNAPSHOT_MAX_NODES = 100_000_000   # inventories are big; aliases still cannot explode them
+
+
 class SnapshotFile:
     def __init__(self, path: Path, expected_type: str):
         self.path = Path(path)
@@ -31,8 +34,9 @@ class SnapshotFile:
                                  fix="pass the path of an exported inventory file with --inventory") from exc
         try:
             # YAML 1.2 booleans: a VM named `yes` stays a string
-            data = json.loads(text) if self.path.suffix == ".json" else yamlio.plain(yamlio.load_marked(text, str(self.path)))
-        except (ValueError, MtvgenError) as exc:
+            data = json.loads(text) if self.path.suffix == ".json" else \
+                yamlio.plain(yamlio.load_marked(text, str(self.path), max_nodes=SNAPSHOT_MAX_NODES))
+        except (ValueError, RecursionError, MtvgenError) as exc:
             raise InventoryError(f"inventory snapshot is not valid JSON/YAML: {exc}", where=where,
                                  fix="re-export the inventory") from exc
         if not isinstance(data, dict) or not isinstance(data.get("provider"), dict):
