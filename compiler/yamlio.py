@@ -155,7 +155,8 @@ def load_marked(text: str, file: str, max_nodes: int = MAX_NODES) -> Any:
     except yaml.reader.ReaderError as exc:   # NUL and other characters YAML does not allow
         head = text[: exc.position]
         where = Location(file, head.count("\n") + 1, len(head) - (head.rfind("\n") + 1) + 1)
-        raise MtvgenError(f"character {exc.character!r} is not allowed in YAML", where=where,
+        char = chr(exc.character) if isinstance(exc.character, int) else exc.character
+        raise MtvgenError(f"character {char!r} is not allowed in YAML", where=where,
                           fix="remove it (control characters cannot appear in a YAML file)") from exc
     except yaml.YAMLError as exc:
         raise MtvgenError(f"not valid YAML: {exc}", where=Location(file), fix="fix the YAML syntax") from exc
