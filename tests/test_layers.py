@@ -90,3 +90,17 @@ def test_no_import_cycles_between_compiler_modules():
     for m in sorted(graph):
         if m not in state:
             visit(m)
+
+
+def test_under_ci_a_skip_is_a_failure(tmp_path):
+    """The conftest hook that keeps CI honest: a test that skips under CI=1 fails."""
+    import os
+    import shutil
+    shutil.copy(ROOT / "tests" / "conftest.py", tmp_path / "conftest.py")
+    (tmp_path / "test_skips.py").write_text("import pytest\n\ndef test_x():\n    pytest.skip('no tool')\n")
+    env = {**os.environ, "PYTHONPATH": f"{ROOT}:{ROOT / 'tests'}"}
+    for ci, want in (("", 0), ("1", 1)):
+        env["CI"] = ci
+        r = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", str(tmp_path)],
+                           cwd=tmp_path, env=env, capture_output=True, text=True)
+        assert r.returncode == want, r.stdout

@@ -12,7 +12,7 @@ import yaml
 from pathlib import Path
 
 from compiler.tables import KINDS
-from conftest import KUBECTL, NOW, ROOT, out_objects, run, tree
+from conftest import KUBECTL, NOW, ROOT, go_yaml_read, intended_documents, out_objects, run, tree
 import crd_conformance
 
 SITE_NAMES = ["dc1", "rhv-lab", "openstack-east", "ova-archive", "ocp-east", "factory"]
@@ -107,6 +107,13 @@ def test_deleted_site_leaves_no_stale_output(repo):
     r = run(["build", "--now", NOW], repo)
     assert r.exit_code == 0, r.output
     assert not (repo / "out" / "ova-archive").exists()
+
+
+def test_go_yaml_reads_every_bundled_file_as_meant(fresh):
+    for site in SITE_NAMES:
+        meant = intended_documents(fresh.parent, site)
+        paths = sorted(meant)
+        assert go_yaml_read(paths) == [meant[p] for p in paths], site
 
 
 def test_manifest_conventions(fresh):

@@ -84,7 +84,7 @@ def test_missing_lock(tmp_path):
     assert r.exit_code == 1
     assert "sites/t/mtvgen.lock: error: site 't' has no lock file" in r.stderr
     assert not (tmp_path / "out").exists()
-    assert d.exists()
+    assert sorted(p.name for p in d.iterdir()) == ["inventory.yaml", "site.yaml"]   # nothing written beside them
 
 
 def test_plaintext_credentials_need_the_flag(tmp_path, monkeypatch):
@@ -112,4 +112,5 @@ def test_spec_errors_in_machine_formats(tmp_path, fmt):
     d = sitekit.make(tmp_path, sitekit.BASE_SPEC.replace("preHook: prep", "preHok: prep"))
     r = run(["check", "--format", fmt], tmp_path)
     assert r.exit_code == 1
-    assert "MTV001" in r.stdout and d.exists()
+    assert "MTV001" in r.stdout and "sites/t/site.yaml" in r.stdout
+    assert not (d / "mtvgen.lock").exists() and not (tmp_path / "out").exists()

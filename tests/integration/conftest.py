@@ -5,9 +5,11 @@ import pytest
 import vcsim
 
 
-@pytest.fixture(scope="session", autouse=True)
-def _need_vcsim():
+@pytest.fixture(scope="session")
+def vcsim_binary():
+    """Only the tests that talk to vcsim need it (the fake-cluster tests do not)."""
     if not vcsim.BINARY.exists():
         if os.environ.get("CI"):
             pytest.fail("vcsim is not built; scripts/test builds it")
         pytest.skip("vcsim not built (run scripts/build-vcsim)")
+    return vcsim.BINARY

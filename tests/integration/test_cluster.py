@@ -215,9 +215,11 @@ def test_no_provisioner_for_non_vsphere_cold(repo, cluster):
 
 # ---------------------------------------------------------------- schemas pull
 
-@pytest.mark.skipif(not SHARED_CRDS.is_dir(), reason="../shared/crds not present")
 def test_schemas_pull_then_builds_validate_against_the_cluster_crds(repo, cluster):
     import yaml
+
+    import crd_conformance
+    crd_conformance.require()
     cluster.state.crds = [yaml.safe_load(p.read_text()) for p in sorted(SHARED_CRDS.glob("*.yaml"))]
     r = run(["schemas", "pull", "sites/dc1", "--kubeconfig", cluster.kubeconfig, "--context", "test"], repo)
     assert r.exit_code == 0, r.output
