@@ -138,20 +138,39 @@ CASES = [
 ]
 
 
+# Which VM each check must flag (every other VM of the plan must not be flagged): the
+# VM-level cases change the inventory of alpha only, so beta is their negative control.
+FLAGGED_VM = {"MTV013": "vm-1", "MTV014": "vm-1", "MTV018": "vm-1", "MTV020": "beta", "MTV021": "beta",
+              "MTV022": "Alpha 1", "MTV032": "beta", "MTV030": "beta"}
+VM_LEVEL = {"MTV031", "MTV041", "MTV042", "MTV043", "MTV070", "MTV071", "MTV072", "MTV073", "MTV074", "MTV075",
+            "MTV076", "MTV077", "MTV078", "MTV079", "MTV080", "MTV081", "MTV082", "MTV083"}
+
+
 @pytest.mark.parametrize("code,spec_text,inv,needle,words", CASES, ids=[c[0] for c in CASES])
 def test_check_triggers(tmp_path, code, spec_text, inv, needle, words):
+    """Exactly the expected (code, VM, line), nothing more: a check that fires for the
+    wrong VM, or also for a VM it must leave alone, fails here."""
     files = {"pb.yml": "just: a mapping\n", "ok.yml": "- hosts: localhost\n"}
     found = [d for d in diagnose(tmp_path, spec_text, inv, files) if d.code == code]
-    assert found, f"{code} not reported"
+    if code in ("MTV090", "MTV091", "MTV094"):
+        want_line = line(spec_text, "cutover:")
+    else:
+        want_line = line(spec_text, needle)
+    want_vm = FLAGGED_VM.get(code, "alpha" if code in VM_LEVEL else "")
+    assert {(d.vm, d.location.line) for d in found} == {(want_vm, want_line)}, [str(d) for d in found]
     d = found[0]
     assert words in d.message + " " + d.help, str(d)
-    if code in ("MTV090", "MTV091", "MTV094"):
-        want = line(spec_text, "cutover:")
-    else:
-        want = line(spec_text, needle)
-    assert d.location.line == want, (str(d), want)
     assert d.location.file.endswith("sites/t/site.yaml")
     assert d.level == diagnostics.CATALOG[code].severity
+
+
+@pytest.mark.parametrize("code,spec_text,inv,needle,words", CASES, ids=[c[0] for c in CASES])
+def test_check_stays_quiet_when_its_cause_is_gone(tmp_path, code, spec_text, inv, needle, words):
+    """Without its cause the check must not fire: VM-level checks keep their spec (a warm plan,
+    say) with the base inventory; the others get the base spec."""
+    files = {"pb.yml": "- hosts: localhost\n", "ok.yml": "- hosts: localhost\n"}
+    quiet_spec = spec_text if code in VM_LEVEL else BASE_SPEC
+    assert [str(d) for d in diagnose(tmp_path, quiet_spec, None, files) if d.code == code] == []
 
 
 def test_every_catalog_code_has_a_trigger_test():
@@ -218,3 +237,47 @@ def test_credentials_rules_cover_the_destination_and_hosts(tmp_path):
                                   "    secret: remote\n    data: {token: abc123}\nnetworks:\n", 1)
     found = [d for d in diagnose(tmp_path / "b", spec_text) if d.code == "MTV005"]
     assert [d.message for d in found] == ["credentials.data.token would put a secret value in Git"]
+
+
+def _stale(tmp_path, edited: str):
+    d = sitekit.make(tmp_path)
+    sitekit.lock(d)
+    (d / "site.yaml").write_text(edited)
+    site = spec.load(d)
+    return [(x.code, x.message) for x in check.run(site, lockmod.read(site), now=NOW)]
+
+
+def test_stale_lock_names_new_removed_and_changed_sections(tmp_path):
+    added = BASE_SPEC + "    exclude:\n      - name: beta\n  - name: wave2\n    select:\n      - name: beta\n"
+    assert _stale(tmp_path / "a", added) == [("MTV004", "plan wave1 changed since the lock was made"),
+                                             ("MTV004", "plan wave2 is new since the lock was made")]
+    two = sitekit.make(tmp_path / "b", added)
+    sitekit.lock(two)
+    (two / "site.yaml").write_text(added.split("  - name: wave2")[0])
+    site = spec.load(two)
+    assert [(x.code, x.message) for x in check.run(site, lockmod.read(site), now=NOW)] == \
+        [("MTV004", "plan wave2 was removed since the lock was made")]
+    own_storage = BASE_SPEC + "    storage:\n      - source: ds1\n        storageClass: gold\n"
+    assert _stale(tmp_path / "c", own_storage) == [("MTV004", "storage-map t-wave1-storage is new since the lock was made")]
+    assert _stale(tmp_path / "d", BASE_SPEC.replace("folder: /DC/vm/prod", "folder: /DC/vm")) == \
+        [("MTV004", "plan wave1 changed since the lock was made")]
+
+
+@pytest.mark.parametrize("tools", ["toolsNotInstalled", "toolsNotRunning"])
+def test_guest_tools_on_a_running_vm(tmp_path, tools):
+    found = [d for d in diagnose(tmp_path, BASE_SPEC, _inv(powerState="poweredOn", ipAddress="10.1.1.1",
+                                                           toolsStatus=tools)) if d.code == "MTV083"]
+    assert [(d.vm, tools in d.message) for d in found] == [("alpha", True)]
+
+
+def test_done_plans_are_not_judged_again(tmp_path):
+    """A done plan ran: a past cutover, a VM that now has a snapshot, are no news."""
+    spec_text = WARM + "    start:\n      cutover: '2026-01-01T00:00:00+00:00'\n"
+    d = sitekit.make(tmp_path, spec_text, _inv(snapshot={"kind": "VirtualMachineSnapshot", "id": "s-1"}))
+    sitekit.lock(d)
+    assert {x.code for x in check.run(spec.load(d), lockmod.read(spec.load(d)), now=NOW)} >= {"MTV090", "MTV043"}
+    (d / "site.yaml").write_text(spec_text + "    done: true\n")
+    sitekit.lock(d)
+    site = spec.load(d)
+    codes = {x.code for x in check.run(site, lockmod.read(site), now=NOW)}
+    assert not codes & {"MTV090", "MTV043", "MTV124"}

@@ -98,6 +98,14 @@ def test_reference_integrity(repo):
     problems = validate.references(site, without_map)
     assert [p.code for p in problems] == ["MTV099", "MTV099"]
     assert "NetworkMap openshift-mtv/dc1-network" in problems[0].message
+    without_hook = [d for d in docs if d.kind != "Hook"]
+    problems = validate.references(site, without_hook)
+    assert {p.message for p in problems} == {"Plan dc1-databases refers to Hook openshift-mtv/dc1-quiesce-db, which "
+                                             "is neither generated nor declared external"}
+    assert len(problems) == 2          # both VMs of the plan run the hook
+    without_provider = [d for d in docs if not (d.kind == "Provider")]
+    assert {p.message.split(" refers")[0] for p in validate.references(site, without_provider)} >= \
+        {"Plan dc1-databases", "Plan dc1-web", "NetworkMap dc1-network", "StorageMap dc1-storage"}
 
 
 def test_host_credentials_get_the_host_secret_conventions(tmp_path):

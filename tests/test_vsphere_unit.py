@@ -68,3 +68,28 @@ def test_progress_shows_counts_and_rate_only_on_a_terminal(capsys):
     assert "read the inventory: 2000 objects (" in err and "/s)" in err
     vsphere._Progress(enabled=None).update("read the inventory", 2000)  # pytest's stderr is not a tty
     assert capsys.readouterr().err == ""
+
+
+def test_disk_facts_from_the_devices():
+    """Shared (multi-writer), RDM and independent disks, read from real pyVmomi objects."""
+    from pyVmomi import vim
+
+    from compiler.inventory.model import VM
+    flat = vim.vm.device.VirtualDisk.FlatVer2BackingInfo
+    devices = [
+        vim.vm.device.ParaVirtualSCSIController(key=1000, busNumber=0),
+        vim.vm.device.VirtualDisk(key=2000, controllerKey=1000, capacityInBytes=1 << 30,
+                                  backing=flat(fileName="[ds] a/a.vmdk", diskMode="persistent",
+                                               sharing="sharingMultiWriter")),
+        vim.vm.device.VirtualDisk(key=2001, controllerKey=1000, capacityInBytes=2 << 30,
+                                  backing=flat(fileName="[ds] a/b.vmdk", diskMode="independent_persistent",
+                                               sharing="sharingNone")),
+        vim.vm.device.VirtualDisk(key=2002, controllerKey=1000, capacityInKB=1024,
+                                  backing=vim.vm.device.VirtualDisk.RawDiskMappingVer1BackingInfo(
+                                      fileName="[ds] a/rdm.vmdk", diskMode="persistent")),
+    ]
+    vm = vsphere._with_details(VM("vm-1", "a"), {"config.hardware.device": devices}, {})
+    facts = [(d.key, d.shared, d.rdm, d.mode, d.bus, d.capacity) for d in vm.disks]
+    assert facts == [("2000", True, False, "persistent", "scsi", 1 << 30),
+                     ("2001", False, False, "independent_persistent", "scsi", 2 << 30),
+                     ("2002", False, True, "persistent", "scsi", 1 << 20)]

@@ -1,0 +1,44 @@
+"""Forklift's renaming of VMs whose names are not DNS-1123 (kubev2v/forklift
+d42511b pkg/controller/plan/util/utils.go ChangeVmName), case by case, and the
+stable shortening of generated object names."""
+
+from __future__ import annotations
+
+import pytest
+
+from compiler import names
+
+# source name -> what ChangeVmName gives (worked by hand through the Go code)
+CHANGE_VM_NAME = [
+    ("App  Server", "app-server"),                   # repeated dashes collapse
+    ("DB_01.Prod", "db-01.prod"),                    # _ -> -, labels kept
+    ("web..example", "web.example"),                 # empty labels dropped
+    ("-lead.trail-", "lead.trail"),                  # trimmed of '.' and '-'
+    ("a+b*c/d\\e", "a-b-c-d-e"),
+    ("Ünïcode VM", "ncode-vm"),                      # other characters dropped
+    ("x" * 70, "x" * 63),                            # a label is cut at 63
+    ("label." + "y" * 70, ("label." + "y" * 63)[:63]),   # and the whole name at 63
+    ("part-.-end", "part.end"),
+    ("a--b", "a-b"),
+    ("...", ""),                                     # Forklift draws vm-<random>; mtvgen decides (below)
+]
+
+
+@pytest.mark.parametrize("source,want", CHANGE_VM_NAME)
+def test_forklift_vm_name(source, want):
+    assert names.forklift_vm_name(source) == want
+
+
+def test_target_name_keeps_valid_names_and_never_draws_at_random():
+    assert names.target_vm_name("db-02.example", "vm-1") == "db-02.example"
+    assert names.target_vm_name("DB-02", "vm-1") == "db-02"
+    empty = names.target_vm_name("...", "vm-42")
+    assert empty == names.target_vm_name("...", "vm-42") and empty.startswith("vm-") and names.is_label(empty)
+    assert names.target_vm_name("...", "vm-43") != empty
+
+
+def test_object_names_are_stable_and_distinct():
+    a, b = names.to_label("dc1-App Server"), names.to_label("dc1-app-server")
+    assert a != b and names.is_label(a) and b == "dc1-app-server"
+    long = names.to_label("site-" + "p" * 80)
+    assert len(long) <= 63 and long == names.to_label("site-" + "p" * 80)
