@@ -352,6 +352,58 @@ def retire(site, plan):
     _edit("retire", site, plan)
 
 
+@main.command()
+@click.argument("sites", nargs=-1, type=click.Path(path_type=Path))
+@SITES_DIR
+@click.option("--kubeconfig", type=click.Path(path_type=Path, dir_okay=False))
+@click.option("--context", "contexts", multiple=True, help="Kubeconfig context; repeat for several clusters.")
+@click.option("--in-cluster", is_flag=True)
+@click.option("-o", "--output", type=click.Choice(["text", "json", "yaml"]), default="text", show_default=True)
+@click.option("--watch", is_flag=True, help="Redraw until no run is moving (text output).")
+@click.option("--interval", type=float, default=10.0, show_default=True, help="Seconds between reads with --watch.")
+@click.option("--timeout", type=float, default=30.0, show_default=True)
+def status(sites, sites_dir, kubeconfig, contexts, in_cluster, output, watch, interval, timeout):
+    """Show what the sites' Plans and Migrations are doing: per plan and VM the phase, the
+    pipeline step, disk copy progress, precopies, cutover and errors. Exit 1 when a plan is
+    blocked or a run failed."""
+    def go():
+        import time
+
+        from rich.console import Console
+        from rich.live import Live
+
+        from . import lifecycle, lock as lockmod, spec, status as statusmod
+        from .inventory.kube import Cluster, ClusterOptions, site_runs
+        from .status import view
+
+        if watch and output != "text":
+            raise UsageError("--watch draws the live view", fix="use -o json or -o yaml without --watch")
+        loaded = []
+        for d in _site_dirs(sites, sites_dir):
+            site = spec.load(d)
+            loaded.append(lifecycle.expand(site, lockmod.read(site)))
+        with contextlib.ExitStack() as stack:
+            readers = []
+            for ctx in contexts or (None,):
+                cluster = Cluster(ClusterOptions(str(kubeconfig) if kubeconfig else None, ctx, in_cluster, timeout))
+                stack.callback(cluster.close)
+                readers.append(lambda site, c=cluster: (c.context, *site_runs(c, site.mtv_namespace, site.name)))
+            report = statusmod.collect(loaded, readers)
+            if output != "text":
+                sys.stdout.write(view.FORMATS[output](report))
+            elif not watch:
+                Console().print(view.tree(report))
+            else:
+                with Live(view.tree(report), console=Console(), refresh_per_second=1) as live:
+                    while not statusmod.settled(report):
+                        time.sleep(interval)
+                        report = statusmod.collect(loaded, readers)
+                        live.update(view.tree(report))
+        if report.failed:
+            sys.exit(1)
+    _run(go)
+
+
 @main.group()
 def schemas():
     """Schemas of the Forklift kinds."""

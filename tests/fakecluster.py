@@ -38,6 +38,7 @@ class State:
     loading: int = 0                                          # answer 206 this many more times (-1: forever)
     inventory_status: int = 0                                 # force a status (401, 403) on inventory calls
     requests: list = field(default_factory=list)
+    forklift: dict = field(default_factory=dict)              # (plural, ns) -> [objects with status]
 
 
 def _cert(folder: Path) -> tuple[str, str]:
@@ -93,6 +94,8 @@ class _Handler(BaseHTTPRequestHandler):
             return self._inventory(st, path, query)
         for pattern, fn in ROUTES:
             m = re.fullmatch(pattern, path)
+            if m and fn is _forklift_objects:
+                return self._send(*fn(st, query=query, **m.groupdict()))
             if m:
                 verb, plural, ns = fn.__doc__.split()[0], fn.__doc__.split()[1], m.groupdict().get("ns", "")
                 if (verb, plural, ns) in st.deny or (verb, plural, "") in st.deny:
@@ -197,6 +200,15 @@ def _route(st, ns, name):
                  "spec": {"host": st.routes[(ns, name)], "to": {"kind": "Service", "name": name}}}
 
 
+def _forklift_objects(st, plural, ns, query):
+    """list forklift objects (plans, migrations), filtered by labelSelector `key=value`"""
+    items = st.forklift.get((plural, ns), [])
+    for sel in query.get("labelSelector", []):
+        key, _, value = sel.partition("=")
+        items = [o for o in items if (o.get("metadata", {}).get("labels") or {}).get(key) == value]
+    return 200, _list(plural.capitalize()[:-1] + "List", items, "forklift.konveyor.io/v1beta1")
+
+
 def _crds(st, **_):
     """list customresourcedefinitions"""
     return 200, _list("CustomResourceDefinitionList", st.crds, "apiextensions.k8s.io/v1")
@@ -211,6 +223,7 @@ ROUTES = [
     (r"/api/v1/namespaces/(?P<ns>[^/]+)/services/(?P<name>[^/]+)", _service),
     (r"/apis/forklift\.konveyor\.io/v1beta1/namespaces/(?P<ns>[^/]+)/providers", _providers),
     (r"/apis/forklift\.konveyor\.io/v1beta1/namespaces/(?P<ns>[^/]+)/providers/(?P<name>[^/]+)", _provider),
+    (r"/apis/forklift\.konveyor\.io/v1beta1/namespaces/(?P<ns>[^/]+)/(?P<plural>plans|migrations)", _forklift_objects),
     (r"/apis/kubevirt\.io/v1/namespaces/(?P<ns>[^/]+)/virtualmachines", _vms),
     (r"/apis/route\.openshift\.io/v1/namespaces/(?P<ns>[^/]+)/routes/(?P<name>[^/]+)", _route),
     (r"/apis/apiextensions\.k8s\.io/v1/customresourcedefinitions", _crds),

@@ -67,8 +67,9 @@ def import_graph() -> dict[str, set[str]]:
             if isinstance(node, ast.ImportFrom) and node.level:
                 base = ".".join(pkg.split(".")[: len(pkg.split(".")) - node.level + 1])
                 target = f"{base}.{node.module}" if node.module else base
-                deps.add(target)
-                deps.update(f"{target}.{a.name}" for a in node.names)
+                submodules = {f"{target}.{a.name}" for a in node.names} & set(files)
+                # `from . import health` needs the module health, not the package's __init__
+                deps.update(submodules if submodules and not node.module else {target} | submodules)
         graph[mod] = {d for d in deps if d in files and d != mod}
     return graph
 

@@ -100,12 +100,13 @@ class Cluster:
                 return False
             raise
 
-    def list_custom(self, group, version, plural, namespace=None) -> list[dict]:
+    def list_custom(self, group, version, plural, namespace=None, label_selector=None) -> list[dict]:
+        kw = {**self._kw(), **({"label_selector": label_selector} if label_selector else {})}
         try:
             if namespace:
-                res = self.custom.list_namespaced_custom_object(group, version, namespace, plural, **self._kw())
+                res = self.custom.list_namespaced_custom_object(group, version, namespace, plural, **kw)
             else:
-                res = self.custom.list_cluster_custom_object(group, version, plural, **self._kw())
+                res = self.custom.list_cluster_custom_object(group, version, plural, **kw)
         except ApiException as exc:
             if exc.status == 404:  # the CRD (or namespace) is not there: nothing of that kind exists
                 return []
@@ -184,3 +185,13 @@ def forklift_crds(cluster: Cluster) -> list[dict]:
         raise InventoryError(f"no forklift.konveyor.io CRDs on the cluster of context {cluster.context!r}",
                              fix="install MTV / Forklift first")
     return out
+
+
+def site_runs(cluster: Cluster, namespace: str, site: str) -> tuple[list[dict], list[dict]]:
+    """The Plans and Migrations mtvgen wrote for a site (label mtvgen.io/site), with status."""
+    selector = f"mtvgen.io/site={site}"
+    with cluster.call("list", "plans.forklift.konveyor.io", namespace):
+        plans = cluster.list_custom("forklift.konveyor.io", "v1beta1", "plans", namespace, selector)
+    with cluster.call("list", "migrations.forklift.konveyor.io", namespace):
+        migrations = cluster.list_custom("forklift.konveyor.io", "v1beta1", "migrations", namespace, selector)
+    return plans, migrations

@@ -1,0 +1,31 @@
+"""`mtvgen status`: what the sites' Plans and Migrations are doing on the cluster.
+
+model.py turns what was read into a StatusReport (pure), view.py shows it,
+health.py judges each object by the same rules as the Argo CD health checks.
+The cluster is read by the caller (inventory.kube.site_runs), so this package
+never touches a network.
+"""
+
+from __future__ import annotations
+
+from typing import Callable
+
+from ..spec import Site
+from .model import SiteStatus, StatusReport, site_status
+
+Reader = Callable[[Site], tuple[str, list[dict], list[dict]]]   # site -> (context, plans, migrations)
+
+
+def collect(sites: list[Site], readers: list[Reader]) -> StatusReport:
+    """Every site as every reader (one per cluster context) sees it."""
+    out: list[SiteStatus] = []
+    for read in readers:
+        for site in sites:
+            context, plans, migrations = read(site)
+            out.append(site_status(site, context, plans, migrations))
+    return StatusReport(sites=tuple(out))
+
+
+def settled(report: StatusReport) -> bool:
+    """No run is still moving (for --watch): every run ended, or waits for a person."""
+    return all(p.run_health in ("", "Healthy", "Degraded", "Suspended") for s in report.sites for p in s.plans)

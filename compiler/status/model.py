@@ -1,0 +1,133 @@
+"""`mtvgen status` as data: the plans a site builds, as the cluster reports them.
+
+In: the site (with its lock, so batches and attempts are known) and the Plans
+and Migrations read from the cluster (inventory.kube.site_runs). Out: a
+StatusReport, which view.py shows as a tree with progress bars or as JSON/YAML.
+Pure: no network, no printing.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+from .. import lifecycle
+from ..spec import PlanSpec, Site
+from . import health
+
+
+@dataclass(frozen=True, kw_only=True)
+class VMStatus:
+    id: str
+    name: str
+    outcome: str          # Succeeded | Failed | Canceled | Running | Queued
+    phase: str
+    step: str             # the pipeline step running now (or the last one that ran)
+    copied_mb: int
+    total_mb: int
+    precopies: int        # warm runs: delta copies done so far
+    cutover: str
+    error: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class PlanStatus:
+    plan: str             # as in site.yaml (a batch: <plan>-NN)
+    object: str           # the Plan's name on the cluster
+    found: bool
+    health: str
+    message: str
+    migration: str        # the run shown ("" when none)
+    run_health: str
+    run_message: str
+    counts: dict
+    vms: tuple[VMStatus, ...]
+
+
+@dataclass(frozen=True, kw_only=True)
+class SiteStatus:
+    site: str
+    context: str
+    plans: tuple[PlanStatus, ...]
+
+
+@dataclass(frozen=True, kw_only=True)
+class StatusReport:
+    sites: tuple[SiteStatus, ...]
+
+    @property
+    def failed(self) -> bool:
+        """Something needs a person: a blocked plan or a failed or blocked run."""
+        return any("Degraded" in (p.health, p.run_health) for s in self.sites for p in s.plans)
+
+    def as_dict(self) -> dict:
+        return {"sites": [asdict(s) for s in self.sites], "failed": self.failed}
+
+
+def _progress(vm: dict) -> tuple[int, int]:
+    """(copied, total) MB of the disk steps; other steps count 1 each (plan/migration.go Task.Progress)."""
+    copied = total = 0
+    for step in vm.get("pipeline") or []:
+        if (step.get("annotations") or {}).get("unit") == "MB":
+            p = step.get("progress") or {}
+            copied += int(p.get("completed") or 0)
+            total += int(p.get("total") or 0)
+    return copied, total
+
+
+def _step(vm: dict) -> str:
+    steps = vm.get("pipeline") or []
+    running = [s for s in steps if s.get("phase") == "Running"]
+    done = [s for s in steps if s.get("phase") == "Completed"]
+    return (running or done[-1:] or [{}])[0].get("name", "")
+
+
+def _outcome(vm: dict) -> str:
+    for c in ("Failed", "Canceled", "Succeeded"):
+        if health.has(vm.get("conditions"), c):
+            return c
+    return "Queued" if vm.get("started") is None else "Running"
+
+
+def _vm(vm: dict, spec: dict) -> VMStatus:
+    copied, total = _progress(vm)
+    warm = vm.get("warm") or {}
+    cutover = next((c.get("cutover", "") for c in spec.get("vmCutover") or [] if c.get("id") == vm.get("id")),
+                   spec.get("cutover", ""))
+    return VMStatus(id=vm.get("id", ""), name=vm.get("name", ""), outcome=_outcome(vm), phase=vm.get("phase", ""),
+                    step=_step(vm), copied_mb=copied, total_mb=total,
+                    precopies=len(warm.get("precopies") or []) or int(warm.get("successes") or 0), cutover=cutover,
+                    error="; ".join((vm.get("error") or {}).get("reasons") or []))
+
+
+def _current_run(plan: PlanSpec, migrations: list[dict]) -> dict | None:
+    """The attempt the spec starts, else the newest Migration of the plan."""
+    mine = [m for m in migrations if (m.get("spec") or {}).get("plan", {}).get("name") == plan.object_name]
+    wanted = f"{plan.object_name}-{plan.start.attempt}" if plan.start else ""
+    named = [m for m in mine if m["metadata"]["name"] == wanted]
+    if named:
+        return named[0]
+    return max(mine, key=lambda m: m["metadata"].get("creationTimestamp", ""), default=None)
+
+
+def plan_status(plan: PlanSpec, plans: dict[str, dict], migrations: list[dict]) -> PlanStatus:
+    obj = plans.get(plan.object_name)
+    run = _current_run(plan, migrations)
+    if obj is None:
+        status, message = "Missing", "not on the cluster (not synced yet, or retired)"
+    else:
+        status, message = health.plan(obj)
+    run_health, run_message = health.migration(run) if run else ("", "")
+    source = (run or {}).get("status", {}).get("vms") if run else \
+        ((obj or {}).get("status") or {}).get("migration", {}).get("vms")
+    vms = tuple(_vm(v, (run or {}).get("spec") or {}) for v in source or [])
+    counts = {k: sum(1 for v in vms if v.outcome == k) for k in ("Succeeded", "Failed", "Canceled", "Running", "Queued")}
+    counts["total"] = len(vms)
+    return PlanStatus(plan=plan.name, object=plan.object_name, found=obj is not None, health=status, message=message,
+                      migration=(run or {}).get("metadata", {}).get("name", ""), run_health=run_health,
+                      run_message=run_message, counts=counts, vms=vms)
+
+
+def site_status(site: Site, context: str, plans: list[dict], migrations: list[dict]) -> SiteStatus:
+    by_name = {p["metadata"]["name"]: p for p in plans}
+    return SiteStatus(site=site.name, context=context,
+                      plans=tuple(plan_status(p, by_name, migrations) for p in lifecycle.live(site)))

@@ -1,0 +1,65 @@
+"""How a StatusReport looks: a tree per site (plan -> run -> VMs, with disk copy
+progress bars) drawn by rich, or the same data as JSON or YAML for scripts.
+
+In: a StatusReport. Out: a rich renderable, or text.
+"""
+
+from __future__ import annotations
+
+import json
+
+from rich.console import Group
+from rich.progress_bar import ProgressBar
+from rich.table import Table
+from rich.text import Text
+from rich.tree import Tree
+
+from .. import yamlio
+from .model import PlanStatus, StatusReport
+
+STYLE = {"Healthy": "green", "Progressing": "cyan", "Suspended": "yellow", "Degraded": "bold red",
+         "Missing": "magenta", "": "dim"}
+OUTCOME = {"Succeeded": "green", "Failed": "bold red", "Canceled": "yellow", "Running": "cyan", "Queued": "dim"}
+
+
+def _badge(status: str) -> Text:
+    return Text(f"[{status or 'no run'}]", style=STYLE.get(status, ""))
+
+
+def _vms(p: PlanStatus) -> Table:
+    table = Table(box=None, pad_edge=False, show_edge=False, header_style="bold")
+    for column in ("VM", "outcome", "step", "disk copy", "", "precopies", "cutover", "error"):
+        table.add_column(column, overflow="fold")
+    for vm in p.vms:
+        share = vm.copied_mb / vm.total_mb if vm.total_mb else 0.0
+        table.add_row(vm.name, Text(vm.outcome, style=OUTCOME.get(vm.outcome, "")), vm.step or vm.phase,
+                      ProgressBar(total=1.0, completed=share, width=20) if vm.total_mb else Text("—"),
+                      f"{vm.copied_mb:,}/{vm.total_mb:,} MB" if vm.total_mb else "",
+                      str(vm.precopies) if vm.precopies else "", vm.cutover, vm.error)
+    return table
+
+
+def tree(report: StatusReport) -> Group:
+    parts = []
+    for site in report.sites:
+        root = Tree(Text.assemble(("site ", "bold"), (site.site, "bold"), f"  (context {site.context})"))
+        for p in site.plans:
+            label = Text.assemble(_badge(p.health), " ", (p.object, "bold"), f"  {p.message}")
+            node = root.add(label)
+            if p.migration:
+                node.add(Text.assemble(_badge(p.run_health), " ", p.migration, f"  {p.run_message}"))
+            if p.vms:
+                node.add(_vms(p))
+        parts.append(root)
+    return Group(*parts)
+
+
+def as_json(report: StatusReport) -> str:
+    return json.dumps(report.as_dict(), indent=2) + "\n"
+
+
+def as_yaml(report: StatusReport) -> str:
+    return yamlio.dump(report.as_dict())
+
+
+FORMATS = {"json": as_json, "yaml": as_yaml}

@@ -1,0 +1,122 @@
+"""`mtvgen status` against the local API server fake, serving Plans and Migrations
+in the upstream status shapes (tests/status_fixtures.py cites the structs), and
+held to the same table as the Argo CD health checks."""
+
+from __future__ import annotations
+
+import copy
+import json
+import shutil
+
+import pytest
+import yaml
+
+from compiler.delivery import health as health_table
+from compiler.status import health
+from conftest import ROOT, run
+from fakecluster import FakeCluster
+from status_fixtures import FIXTURES
+
+NS = "openshift-mtv"
+ROWS = [c for c in health_table.SEMANTICS if c.kind in health.ASSESS]
+
+
+@pytest.mark.parametrize("case", ROWS, ids=[c.fixture for c in ROWS])
+def test_status_judges_like_the_argocd_health_check(case):
+    status, message = health.ASSESS[case.kind](FIXTURES[case.fixture])
+    assert status == case.argocd and case.words in message, message
+
+
+def test_python_and_lua_messages_are_the_same(tmp_path):
+    """Word for word, on every fixture: the status view and Argo CD never disagree."""
+    import test_health
+    runner = test_health.LUA
+    if not runner.exists():
+        pytest.fail("tools/argocd-lua is not built; scripts/test builds it")
+    for case in ROWS:
+        lua = test_health.argocd_status(runner, case.kind, FIXTURES[case.fixture], tmp_path)
+        assert health.ASSESS[case.kind](FIXTURES[case.fixture]) == lua, case.fixture
+
+
+@pytest.fixture
+def cluster(tmp_path):
+    c = FakeCluster(tmp_path)
+    yield c
+    c.close()
+
+
+@pytest.fixture
+def repo(tmp_path):
+    shutil.copytree(ROOT / "sites", tmp_path / "sites")
+    return tmp_path
+
+
+def _as(fixture: str, name: str, site: str, label: str, **spec) -> dict:
+    obj = copy.deepcopy(FIXTURES[fixture])
+    obj["metadata"].update(name=name, labels={"mtvgen.io/site": site, "mtvgen.io/plan": label})
+    obj["spec"].update(spec)
+    return obj
+
+
+def status(repo, cluster, *extra):
+    return run(["status", "sites/factory", "--kubeconfig", cluster.kubeconfig, "--context", "test", *extra], repo)
+
+
+def test_status_of_a_site_in_json(repo, cluster):
+    plan = "factory-finance"
+    cluster.state.forklift[("plans", NS)] = [
+        _as("plan-failed", plan, "factory", "finance"),
+        _as("plan-ready", "factory-web-01", "factory", "web-01"),
+        _as("plan-ready", "someone-elses", "other", "x"),              # another site's: not shown
+    ]
+    cluster.state.forklift[("migrations", NS)] = [
+        _as("migration-failed", "factory-finance-1", "factory", "finance", plan={"name": plan, "namespace": NS})]
+    r = status(repo, cluster, "-o", "json")
+    assert r.exit_code == 1, r.output                                   # a run failed
+    report = json.loads(r.stdout)
+    plans = {p["plan"]: p for p in report["sites"][0]["plans"]}
+    assert report["sites"][0]["context"] == "test" and report["failed"] is True
+    assert list(plans) == ["finance", "web-01", "web-02", "web-03"]
+    fin = plans["finance"]
+    assert (fin["health"], fin["migration"], fin["run_health"]) == ("Healthy", "factory-finance-1", "Degraded")
+    assert fin["counts"] == {"Succeeded": 47, "Failed": 3, "Canceled": 0, "Running": 0, "Queued": 0, "total": 50}
+    failed = [v for v in fin["vms"] if v["outcome"] == "Failed"]
+    assert failed[0]["error"].startswith("Import DataVolume failed") and failed[0]["total_mb"] == 10240
+    assert (plans["web-02"]["found"], plans["web-02"]["health"]) == (False, "Missing")
+    assert yaml.safe_load(status(repo, cluster, "-o", "yaml").stdout) == report
+
+
+def test_status_text_view(repo, cluster, monkeypatch):
+    monkeypatch.setenv("COLUMNS", "160")
+    cluster.state.forklift[("plans", NS)] = [_as("plan-executing", "factory-finance", "factory", "finance")]
+    cluster.state.forklift[("migrations", NS)] = [
+        _as("migration-warm-no-cutover", "factory-finance-1", "factory", "finance",
+            plan={"name": "factory-finance", "namespace": NS})]
+    r = status(repo, cluster)
+    assert r.exit_code == 0, r.output
+    text = r.stdout
+    assert "site factory" in text and "[Healthy] factory-finance" in text
+    assert "[Suspended] factory-finance-1  Warm precopies running, no cutover set" in text
+    assert "4,096/10,240 MB" in text and "DiskTransfer" in text       # the running VM's disk copy
+    assert "Queued" in text                                            # the VM over the in-flight limit
+
+
+@pytest.mark.parametrize("case", ROWS, ids=[c.fixture for c in ROWS])
+def test_every_status_case_through_the_cli(repo, cluster, case):
+    if case.kind == "Plan":
+        cluster.state.forklift[("plans", NS)] = [_as(case.fixture, "factory-finance", "factory", "finance")]
+    else:
+        cluster.state.forklift[("plans", NS)] = [_as("plan-ready", "factory-finance", "factory", "finance")]
+        cluster.state.forklift[("migrations", NS)] = [
+            _as(case.fixture, "factory-finance-1", "factory", "finance",
+                plan={"name": "factory-finance", "namespace": NS})]
+    r = status(repo, cluster, "-o", "json")
+    fin = json.loads(r.stdout)["sites"][0]["plans"][0]
+    got = fin["health"] if case.kind == "Plan" else fin["run_health"]
+    assert got == case.argocd
+    assert r.exit_code == (1 if case.argocd == "Degraded" else 0)
+
+
+def test_status_needs_a_reachable_cluster(repo, tmp_path):
+    r = run(["status", "sites/factory", "--kubeconfig", str(tmp_path / "none")], repo)
+    assert r.exit_code == 2 and "Traceback" not in r.output
