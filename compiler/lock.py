@@ -65,7 +65,10 @@ def build(site: Site, inv: Inventory, res: Resolution, target: TargetFacts | Non
             if old_batches:
                 lock.batches[p.name] = list(old_batches)
             lock.frozen.update({k: v for k, v in old.frozen.items() if k == p.name or k in old_batches})
-            lock.frozen.setdefault(p.name, lifecycle.plan_digest(p))
+            digest = lock.frozen.setdefault(p.name, lifecycle.plan_digest(p))
+            if not p.done:   # done batch by batch: each batch is frozen (checks/lifecycle.py reads them)
+                for name in old_batches:
+                    lock.frozen.setdefault(name, digest)
             continue
         ids = res.plans.get(p.name, [])
         if p.batch_max is None:
