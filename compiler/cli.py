@@ -404,6 +404,28 @@ def status(sites, sites_dir, kubeconfig, contexts, in_cluster, output, watch, in
     _run(go)
 
 
+@main.command()
+@click.argument("sites", nargs=-1, type=click.Path(path_type=Path))
+@SITES_DIR
+@click.option("--base", help="What to compare with: a git ref (its committed out/ and sites/) or a directory.")
+@NOW
+def summary(sites, sites_dir, base, now):
+    """Markdown for a pull request: per site what the change does, in words (plans added,
+    started, retried, canceled, retired; VMs added; cutovers moved), the plans with their VMs,
+    disks and guest systems, new warnings, and the schedule as a Mermaid timeline."""
+    def go():
+        from .report import base as basemod
+        opts = pipeline.Options(now=_now(now))
+        dirs = _site_dirs(sites, sites_dir)
+        with contextlib.ExitStack() as stack:
+            base_out = base_sites = None
+            if base:
+                base_out, base_sites = stack.enter_context(basemod.opened(base, Path.cwd()))
+            parts = [pipeline.summarize(d, opts, base_out, base_sites) for d in dirs]
+        sys.stdout.write("\n".join(parts))
+    _run(go)
+
+
 @main.group()
 def schemas():
     """Schemas of the Forklift kinds."""

@@ -8,6 +8,7 @@ from datetime import datetime
 from pathlib import Path
 
 from . import check, delivery, emit, lifecycle, lock as lockmod, render, resolve, spec, validate
+from .report import state as report_state, summary as report_summary
 from .diagnostics import Diagnostic, finalize, has_errors, summary
 from .errors import DiagnosticsFailed, Location, LockError, MtvgenError
 from .inventory.base import InventorySource
@@ -62,15 +63,35 @@ def check_site(site_dir: Path, opts: Options) -> tuple[spec.Site, lockmod.Lock, 
 
 def compile_site(site_dir: Path, opts: Options) -> SiteResult:
     """spec + lock -> checked, rendered, validated file contents. Writes nothing."""
-    site, lock, diags = check_site(site_dir, opts)
-    _fail(diags, f"site {site.name}")
-    environ = os.environ if opts.environ is None else opts.environ
-    docs = render.render(site, lock, render.RenderOptions(opts.allow_plaintext, dict(environ)))
-    bundle = delivery.deliver(site, docs)
+    site, lock, diags, bundle = _bundle(site_dir, opts)
     problems = finalize(validate.validate(site, bundle.documents))
     _fail(diags + problems, f"site {site.name}")
     objects = [(d.kind, d.namespace, d.name, d.where) for d in bundle.documents]
     return SiteResult(site.name, emit.files(site.name, bundle), diags + problems, objects)
+
+
+def _bundle(site_dir: Path, opts: Options):
+    site, lock, diags = check_site(site_dir, opts)
+    _fail(diags, f"site {site.name}")
+    environ = os.environ if opts.environ is None else opts.environ
+    docs = render.render(site, lock, render.RenderOptions(opts.allow_plaintext, dict(environ)))
+    return site, lock, diags, delivery.deliver(site, docs)
+
+
+def summarize(site_dir: Path, opts: Options, base_out: Path | None, base_sites: Path | None) -> str:
+    """The pull-request summary of one site against a base (report/summary.py)."""
+    site, lock, diags, bundle = _bundle(site_dir, opts)
+    head = report_state.from_documents([d.body for d in bundle.documents if d.verbatim is None])
+    base = report_state.from_tree(base_out / site.name) if base_out is not None else None
+    base_diags = None
+    if base_sites is not None and (base_sites / site.name / spec.SPEC_FILE).exists():
+        try:
+            base_diags = check_site(base_sites / site.name, opts)[2]
+        except DiagnosticsFailed as exc:
+            base_diags = exc.diagnostics
+        except MtvgenError:
+            base_diags = None
+    return report_summary.markdown(site, lock, head, base, diags, base_diags)
 
 
 def clashes(results: list[SiteResult]) -> list[Diagnostic]:

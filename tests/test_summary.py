@@ -1,0 +1,115 @@
+"""`mtvgen summary`: a pull request in a reviewer's words, against a base that is a
+directory or a git ref, with new warnings and the schedule as a Mermaid chart."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+
+import pytest
+import yaml
+
+import sitekit
+from conftest import NOW, ROOT, run
+from sitekit import vm
+
+SITES = ["dc1", "rhv-lab", "openstack-east", "ova-archive", "ocp-east", "factory"]
+
+
+@pytest.fixture
+def repo(tmp_path):
+    shutil.copytree(ROOT / "sites", tmp_path / "sites")
+    shutil.copytree(ROOT / "out", tmp_path / "out")
+    return tmp_path
+
+
+def summary(root, *args):
+    r = run(["summary", *args, "--now", NOW], root)
+    assert r.exit_code == 0, r.output
+    return r.stdout
+
+
+def test_every_bundled_site_against_its_committed_output():
+    text = summary(ROOT, "--base", str(ROOT))
+    for site in SITES:
+        assert f"## Site `{site}`" in text
+    assert text.count("- nothing for the plans") == len(SITES)       # the committed out/ is current
+    assert "| `finance` | 1 | cold | 50 | 4,000 GiB | rhel9_64Guest (50) | not started |" in text
+
+
+def test_a_wave_in_words(repo):
+    base = ["--base", str(repo / "base")]
+    shutil.copytree(repo / "out", repo / "base" / "out")
+    run(["start", "sites/factory", "finance"], repo)
+    run(["cancel", "sites/factory", "finance", "fin-017"], repo)
+    text = summary(repo, "sites/factory", *base)
+    assert "- plan `finance`: **started** (attempt 1, cold)" in text
+    assert "- plan `finance`: **cancel** fin-017 (nothing is deleted)" in text
+    assert run(["build", "--now", NOW], repo).exit_code == 0
+    shutil.rmtree(repo / "base" / "out")
+    shutil.copytree(repo / "out", repo / "base" / "out")
+    run(["retry", "sites/factory", "finance"], repo)
+    text = summary(repo, "sites/factory", *base)
+    assert "- plan `finance`: **retry**, attempt 2 runs the VMs that did not succeed" in text
+    assert "cancel" not in text.split("**Plans**")[0]
+
+
+def test_vms_added_removed_and_plans_retired(repo):
+    inv = yaml.safe_load((repo / "sites/factory/inventory.yaml").read_text())
+    inv["vms"] = [v for v in inv["vms"] if v["name"] != "fin-003"]
+    inv["vms"].append(dict(inv["vms"][0], id="vm-1999", name="fin-new", path="/DC1/vm/Finance/fin-new"))
+    (repo / "sites/factory/inventory.yaml").write_text(yaml.safe_dump(inv, sort_keys=False))
+    assert run(["lock", "sites/factory", "--inventory", "sites/factory/inventory.yaml"], repo).exit_code == 0
+    text = summary(repo, "sites/factory", "--base", str(repo))
+    assert "- plan `finance`: +1 VMs (fin-new)" in text and "- plan `finance`: −1 VMs (fin-003)" in text
+    run(["done", "sites/factory", "finance"], repo)
+    run(["retire", "sites/factory", "finance"], repo)
+    text = summary(repo, "sites/factory", "--base", str(repo))
+    assert "- plan `finance`: retired (its objects stay on the cluster)" in text
+    assert "| `finance` | 1 | cold | 50 | 3,960 GiB | rhel9_64Guest (50) | retired |" in text   # fin-003 (100 GiB) left, fin-new (60) came
+
+
+def test_warm_cutover_moves_and_the_schedule(repo):
+    run(["retry", "sites/dc1", "databases", "--cutover", "2026-12-06T22:00:00+01:00"], repo)
+    text = summary(repo, "sites/dc1", "--base", str(repo))
+    assert "- plan `databases`: cutover moved from Sat 05 Dec 2026 22:00 +01:00 to Sun 06 Dec 2026 22:00 +01:00" \
+        in text
+    assert "```mermaid\ngantt\n" in text and "databases cutover :milestone, 2026-12-06T21:00, 0m" in text
+    factory = summary(repo, "sites/factory")
+    assert "    section wave 1\n    finance :w1, 2026-12-05T20:00, 480m" in factory     # 21:00 +01:00 in UTC
+    assert "**What this change does**" not in factory                               # no base given
+
+
+def test_new_warnings_only(tmp_path):
+    d = sitekit.make(tmp_path, sitekit.BASE_SPEC)
+    sitekit.lock(d)
+    assert run(["build", "--now", NOW], tmp_path).exit_code == 0
+    shutil.copytree(tmp_path / "sites", tmp_path / "base" / "sites")
+    shutil.copytree(tmp_path / "out", tmp_path / "base" / "out")
+    (d / "site.yaml").write_text(sitekit.BASE_SPEC.replace("target: app-net", "target: pod"))
+    text = summary(tmp_path, "--base", str(tmp_path / "base"))
+    assert "**New warnings**" in text and "`MTV036`" in text
+    text = summary(tmp_path, "--base", str(tmp_path))                 # the same warning in the base: not new
+    assert "New warnings" not in text
+
+
+def test_a_git_ref_as_the_base(repo):
+    git = ["git", "-c", "user.name=t", "-c", "user.email=t@example.com"]
+    subprocess.run(git + ["init", "-q"], cwd=repo, check=True)
+    subprocess.run(git + ["add", "-A"], cwd=repo, check=True)
+    subprocess.run(git + ["commit", "-qm", "base"], cwd=repo, check=True)
+    run(["start", "sites/factory", "finance"], repo)
+    text = summary(repo, "sites/factory", "--base", "HEAD")
+    assert "- plan `finance`: **started** (attempt 1, cold)" in text
+    r = run(["summary", "sites/factory", "--base", "no-such-ref"], repo)
+    assert r.exit_code == 2 and "cannot read out/ at 'no-such-ref'" in r.stderr
+
+
+def test_new_plans_are_named(tmp_path):
+    spec = sitekit.BASE_SPEC + "    exclude:\n      - name: beta\n"
+    d = sitekit.make(tmp_path, spec, sitekit.inventory(vms=[vm("vm-1", "alpha"), vm("vm-2", "beta")]))
+    sitekit.lock(d)
+    assert run(["build", "--now", NOW], tmp_path).exit_code == 0
+    (d / "site.yaml").write_text(spec + "  - name: second\n    select:\n      - name: beta\n")
+    sitekit.lock(d)
+    assert "- plan `second`: new, 1 VMs, cold" in summary(tmp_path, "--base", str(tmp_path))
