@@ -93,6 +93,10 @@ CATALOG: dict[str, Check] = {c.code: c for c in (
           "NetMapPreservingIPsOnPodNetwork", "Map to a multus NAD or set preserveStaticIPs: false."),
     Check("MTV037", "transfer-network-namespace", ERROR, "The transfer network NAD is outside the target namespace and `default`",
           "TransferNetworkNotValid", "Use a NAD in the target namespace or `default`."),
+    Check("MTV038", "mapping-overlap", ERROR, "Two equally specific mapping entries cover the same source",
+          "the second pair is never used (Forklift takes the first match)", "Keep one, or scope one with datacenter or id."),
+    Check("MTV039", "mapping-many-datacenters", INFO, "A mapping entry's name exists in several datacenters; all "
+          "are mapped", "", "Add `datacenter:` to the entry if only one is meant."),
     # migration type
     Check("MTV040", "migration-type-unsupported", ERROR, "The plan's migration type is not supported for this provider type",
           "MigrationTypeNotValid / WarmMigrationNotReady", "Use a type the provider supports (see the message)."),
@@ -117,12 +121,10 @@ CATALOG: dict[str, Check] = {c.code: c for c in (
     # provider specific
     Check("MTV060", "openstack-image-backed", ERROR, "An OpenStack VM boots from an image, not only Cinder volumes",
           "VMStorageNotMapped (glance)", "Only Cinder-volume VMs are supported; migrate it another way."),
-    Check("MTV061", "ova-storage-single", ERROR, "An OVA storage map needs exactly one entry",
-          "", "Map the OVA provider's single storage once."),
     Check("MTV062", "ovirt-direct-lun", WARNING, "An oVirt direct LUN disk is detached and re-attached, not copied",
           "", "Make sure the target nodes reach the LUN; keep the source VM off."),
-    Check("MTV063", "ovirt-fc-lun", ERROR, "An oVirt Fibre Channel LUN disk cannot be migrated",
-          "VMStorageNotSupported", "Move the disk to iSCSI or a storage domain first."),
+    Check("MTV063", "ovirt-lun-engine", ERROR, "An oVirt direct LUN disk, and the engine is older than 4.5.2.1",
+          "VMStorageNotSupported", "Upgrade the engine, or move the disk to a storage domain first."),
     Check("MTV064", "openshift-vm-namespace", ERROR, "An OpenShift source VM has no namespace",
           "VMRefNotValid (ambiguous)", "Select OpenShift VMs with namespace."),
     Check("MTV065", "hosts-not-vsphere", ERROR, "ESXi hosts are only for vSphere sources",

@@ -163,6 +163,35 @@ def _resolve_entry(e: MapEntry, objects: dict, site: Site, diags: list) -> list[
     return sorted(o.id for o in hits if o not in switches)
 
 
+def _specificity(e: MapEntry) -> int:
+    return 3 if e.id else 2 if e.datacenter else 1
+
+
+def _most_specific(m, resolved: list[list[str]], objects: dict, diags: list) -> list[list[str]]:
+    """Forklift takes the first pair whose source matches, so two entries covering one object
+    would leave the second silently dead. The most specific entry wins (an id over a name
+    scoped by datacenter over a bare name); two equally specific entries are an error."""
+    owner: dict[str, int] = {}
+    for i, ids in enumerate(resolved):
+        for obj_id in ids:
+            j = owner.get(obj_id)
+            if j is None or _specificity(m.entries[i]) > _specificity(m.entries[j]):
+                owner[obj_id] = i
+            elif _specificity(m.entries[i]) == _specificity(m.entries[j]) and i != j:
+                name = getattr(objects.get(obj_id), "name", obj_id)
+                diags.append(Diagnostic("MTV038", f"{m.kind} {name!r} ({obj_id}) is mapped by two entries (the other "
+                                        f"is at line {m.entries[j].where.line})", m.entries[i].where,
+                                        "keep one, or scope one of them with `datacenter:` or `id:`"))
+    kept = [[x for x in ids if owner.get(x) == i] for i, ids in enumerate(resolved)]
+    for e, ids in zip(m.entries, kept, strict=True):
+        dcs = sorted({getattr(objects.get(x), "datacenter", "") for x in ids} - {""})
+        if len(dcs) > 1 and not e.datacenter and not e.id:
+            diags.append(Diagnostic("MTV039", f"{m.kind} {e.source!r} exists in datacenters {', '.join(dcs)}; "
+                                    "every one of them is mapped here", e.where,
+                                    "add `datacenter:` to the entry if only one is meant"))
+    return kept
+
+
 def resolve(site: Site, inv: Inventory, frozen: dict[str, list[str]] | None = None) -> Resolution:
     """`frozen`: done plans -> their VMs in the previous lock. They are not selected again
     (a VM that vanished from the source does not fail the lock), and their VMs stay theirs."""
@@ -204,7 +233,8 @@ def resolve(site: Site, inv: Inventory, frozen: dict[str, list[str]] | None = No
         res.plans[plan.name] = sorted(chosen, key=lambda i: (chosen[i].path, i))
     for m in site.maps:
         objects = inv.networks if m.kind == "network" else inv.datastores
-        res.maps[m.name] = [_resolve_entry(e, objects, site, diags) for e in m.entries]
+        res.maps[m.name] = _most_specific(m, [_resolve_entry(e, objects, site, diags) for e in m.entries],
+                                          objects, diags)
     for h in site.source.hosts:
         hits = [x for x in inv.hosts.values() if x.name == h.name and (not scope or x.datacenter in scope)]
         if len(hits) == 1:

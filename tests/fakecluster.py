@@ -263,7 +263,8 @@ class FakeCluster:
         provider = dict(snapshot["provider"])
         uid = provider.get("uid") or f"uid-{name}"
         self.state.providers[(ns, name)] = {"uid": uid, "type": provider["type"], "url": url}
-        summary = {"uid": uid, "name": name, "namespace": ns, "type": provider["type"],
+        # `version` is the Provider CR's resourceVersion (web/base Provider): it must not reach a lock
+        summary = {"uid": uid, "version": "48213", "name": name, "namespace": ns, "type": provider["type"],
                    "selfLink": f"providers/{provider['type']}/{uid}", **{k: v for k, v in provider.items()
                                                                         if k not in ("type", "uid")}}
         self.state.inventory[uid] = {"type": provider["type"], "summary": summary,

@@ -19,7 +19,7 @@ def concerns(ctx: Context):
         for p in ctx.vms(plan):
             vm = p.vm
             for d in vm.disks:
-                if not d.datastore:
+                if not d.datastore and not d.lun:    # a direct LUN has no storage domain by design
                     yield vm_diag("MTV070", p, plan, f"disk {d.key} has no datastore")
                 if d.capacity <= 0:
                     yield vm_diag("MTV071", p, plan, f"disk {d.key} has capacity {d.capacity}")

@@ -62,9 +62,6 @@ def storage_mapping(ctx: Context):
     for plan in ctx.site.plans:
         m = plan.storage_map
         covered = _targets(ctx, m)
-        if ptype == "ova" and len(m.entries) != 1:
-            where = m.entries[1].where if len(m.entries) > 1 else plan.where
-            yield Diagnostic("MTV061", f"OVA storage map {m.name} has {len(m.entries)} entries", where, plan=plan.name)
         for p in ctx.vms(plan):
             if ptype == "openstack" and p.vm.image_backed:
                 yield vm_diag("MTV060", p, plan, "boots from an image; only Cinder-volume VMs are supported")

@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import re
+
 from ..diagnostics import Diagnostic
 from .context import Context, vm_diag
 
@@ -28,7 +30,20 @@ def provider_rules(ctx: Context):
             if src.type == "openshift" and not p.vm.namespace:
                 yield vm_diag("MTV064", p, plan, "has no namespace")
             for d in p.vm.disks:
-                if d.lun and d.lun_type.lower() in ("fcp", "fc"):
-                    yield vm_diag("MTV063", p, plan, f"disk {d.key} is a Fibre Channel LUN")
-                elif d.lun:
+                if not d.lun:
+                    continue
+                # upstream refuses direct LUNs only from engines older than 4.5.2.1
+                # (plan/adapter/ovirt/validator.go canImportDirectDisksFromProvider)
+                version = engine_version(ctx.lock.provider.identity)
+                if version is not None and version < (4, 5, 2, 1):
+                    yield vm_diag("MTV063", p, plan, f"disk {d.key} is a direct LUN, and the engine is "
+                                  f"{'.'.join(map(str, version))} (before 4.5.2.1)")
+                else:
                     yield vm_diag("MTV062", p, plan, f"disk {d.key} is a direct LUN")
+
+
+def engine_version(identity: dict) -> tuple[int, ...] | None:
+    """The oVirt engine's version from the provider identity (`engineVersion`, else `product`)."""
+    text = str(identity.get("engineVersion") or identity.get("product") or "")
+    m = re.search(r"(\d+)\.(\d+)(?:\.(\d+))?(?:\.(\d+))?", text)
+    return tuple(int(g or 0) for g in m.groups()) if m else None

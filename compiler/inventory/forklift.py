@@ -118,7 +118,8 @@ class ForkliftSource:
         summary = self._get(base, root)
         collections = {name: self._list(base, f"{root}/{name}") for name in shapes.COLLECTIONS[self.type]}
         identity = {k: v for k, v in summary.items()
-                    if k in ("uid", "name", "namespace", "product", "instanceUuid", "apiVersion", "version")
+                    # not `version`: the Provider CR's resourceVersion changes with any write to it
+                    if k in ("uid", "name", "namespace", "product", "instanceUuid", "apiVersion")
                     and isinstance(v, (str, int))}
         return shapes.read(self.type, collections, ProviderInfo(self.type, identity, origin=f"forklift:{base}"))
 

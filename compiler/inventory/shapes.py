@@ -108,40 +108,61 @@ def _vsphere(c: dict, info: ProviderInfo) -> Inventory:
     return inv
 
 
+def _ovirt_firmware(bios: str) -> str:
+    """oVirt BIOS types (q35_ovmf, q35_secure_boot, i440fx_sea_bios, q35_sea_bios) as bios/efi."""
+    b = (bios or "").lower()
+    return "efi" if "ovmf" in b or "secure_boot" in b else "bios" if "sea_bios" in b else ""
+
+
 def _ovirt(c: dict, info: ProviderInfo) -> Inventory:
+    """kubev2v/forklift d42511b pkg/controller/provider/web/ovirt (paths: base.go PathBuilder,
+    `<datacenter>/<name>` for networks and storage domains, `<cluster>/<name>` for hosts and VMs)."""
     inv = Inventory(info)
-    clusters = {x["id"]: x.get("name", "") for x in c.get("clusters", [])}
     dcs = {x["id"]: x.get("name", "") for x in c.get("datacenters", [])}
+    clusters = {x["id"]: x for x in c.get("clusters", [])}
+    cluster_dc = {cid: dcs.get(_ref_id(x.get("dataCenter")), "") for cid, x in clusters.items()}
     for n in c.get("networks", []):
-        inv.networks[str(n["id"])] = Network(str(n["id"]), str(n["name"]), n.get("path", ""), dcs.get(_ref_id(n.get("dataCenter")), ""))
-    for s in c.get("storagedomains", []):
-        inv.datastores[str(s["id"])] = Datastore(str(s["id"]), str(s["name"]), s.get("path", ""), dcs.get(_ref_id(s.get("dataCenter")), ""))
+        inv.networks[str(n["id"])] = Network(str(n["id"]), str(n["name"]), n.get("path", ""),
+                                             dcs.get(_ref_id(n.get("dataCenter")), ""))
+    for sd in c.get("storagedomains", []):
+        inv.datastores[str(sd["id"])] = Datastore(str(sd["id"]), str(sd["name"]), sd.get("path", ""),
+                                                  dcs.get(_ref_id(sd.get("dataCenter")), ""))
     for h in c.get("hosts", []):
-        inv.hosts[str(h["id"])] = Host(str(h["id"]), str(h["name"]), h.get("path", ""), cluster=clusters.get(_ref_id(h.get("cluster")), ""))
+        cid = _ref_id(h.get("cluster"))
+        inv.hosts[str(h["id"])] = Host(str(h["id"]), str(h["name"]), h.get("path", ""), cluster_dc.get(cid, ""),
+                                       clusters.get(cid, {}).get("name", ""))
     profiles = {p["id"]: _ref_id(p.get("network")) for p in c.get("nicprofiles", [])}
     disks = {str(d["id"]): d for d in c.get("disks", [])}
     for vm in c.get("vms", []):
         vdisks = []
         for att in vm.get("diskAttachments") or []:
             d = disks.get(_ref_id(att.get("disk")), {})
-            lun = d.get("storageType") == "lun"
-            lun_type = ""
-            for lu in ((d.get("lun") or {}).get("logicalUnits") or {}).get("logicalUnit", []) or []:
-                lun_type = lu.get("storageType", lun_type) or lun_type
-            vdisks.append(Disk(_ref_id(att.get("disk")), _ref_id(d.get("storageDomain")),
-                               int(d.get("provisionedSize") or d.get("actualSize") or 0), shared=bool(d.get("shared")),
-                               lun=lun, lun_type=lun_type or d.get("lunStorageType", "")))
+            if d.get("storageType") == "lun":
+                # a direct LUN has no storage domain; its size is per logical unit (model/ovirt Lun:
+                # the untagged LogicalUnits field keeps its Go name)
+                units = ((d.get("lunStorage") or {}).get("LogicalUnits") or {}).get("logicalUnit") or []
+                sizes = [int(u.get("size") or 0) for u in units]
+                capacity = sum(sizes) if sizes and min(sizes) > 0 else 0
+                vdisks.append(Disk(_ref_id(att.get("disk")), "", capacity, shared=bool(d.get("shared")), lun=True))
+            else:
+                vdisks.append(Disk(_ref_id(att.get("disk")), _ref_id(d.get("storageDomain")),
+                                   int(d.get("provisionedSize") or 0), shared=bool(d.get("shared"))))
+        cid = _ref_id(vm.get("cluster"))
         path = vm.get("path", "")
         inv.vms[str(vm["id"])] = VM(
-            id=str(vm["id"]), name=str(vm["name"]), path=path, folder=folder_of(path), datacenter=datacenter_of(path),
-            cluster=clusters.get(_ref_id(vm.get("cluster")), ""), host=_ref_id(vm.get("host")),
-            power_state=_power(vm.get("status", "")), firmware=vm.get("bios", ""), guest_name=vm.get("guestName", ""),
+            id=str(vm["id"]), name=str(vm["name"]), path=path, folder=folder_of(path), datacenter=cluster_dc.get(cid, ""),
+            cluster=clusters.get(cid, {}).get("name", ""), host=_ref_id(vm.get("host")),
+            power_state=_power(vm.get("status", "")),
+            firmware=_ovirt_firmware(vm.get("bios") or clusters.get(cid, {}).get("biosType", "")),
+            guest_name=vm.get("guestName", ""),
             nics=tuple(Nic(profiles.get(_ref_id(n.get("profile")), ""), n.get("mac", "")) for n in vm.get("nics") or []),
             disks=tuple(vdisks), concerns=_concerns(vm.get("concerns")))
     return inv
 
 
 def _openstack(c: dict, info: ProviderInfo) -> Inventory:
+    """kubev2v/forklift d42511b pkg/controller/provider/web/openstack: Forklift makes one interface
+    per network key of `addresses` (plan/adapter/openstack builder), whatever addresses it holds."""
     inv = Inventory(info)
     for n in c.get("networks", []):
         inv.networks[str(n["id"])] = Network(str(n["id"]), str(n["name"]), n.get("path", ""))
@@ -154,8 +175,8 @@ def _openstack(c: dict, info: ProviderInfo) -> Inventory:
     for vm in c.get("vms", []):
         nics = []
         for netname, addrs in sorted((vm.get("addresses") or {}).items()):
-            for a in addrs or [{}]:
-                nics.append(Nic(net_by_name.get(netname, ""), a.get("OS-EXT-IPS-MAC:mac_addr", "")))
+            mac = next((a.get("OS-EXT-IPS-MAC:mac_addr", "") for a in addrs or [] if isinstance(a, dict)), "")
+            nics.append(Nic(net_by_name.get(netname, ""), mac))
         disks = []
         for att in vm.get("attachedVolumes") or []:
             vol = volumes.get(att.get("ID") or att.get("id"), {})
@@ -171,36 +192,63 @@ def _openstack(c: dict, info: ProviderInfo) -> Inventory:
     return inv
 
 
+def ova_capacity(capacity, units: str) -> int:
+    """Bytes of an OVF disk: `byte * 2^30`, `byte * 1024`, or `megabytes`
+    (plan/adapter/ovfbase/builder.go getResourceCapacity); 0 when unreadable."""
+    capacity = int(capacity or 0)
+    if (units or "").strip().lower() == "megabytes":
+        return capacity << 20
+    items = [i.strip() for i in (units or "").split("*")]
+    if items[0] not in ("", "byte"):
+        return 0
+    for item in items[1:]:
+        base, _, power = item.partition("^")
+        try:
+            capacity *= int(base) ** int(power) if power else int(base)
+        except ValueError:
+            return 0
+    return capacity
+
+
 def _ova(c: dict, info: ProviderInfo) -> Inventory:
+    """kubev2v/forklift d42511b pkg/controller/provider/web/ovfbase (VM) over model/ovf: a VM's
+    disks, networks and NICs are model structs without JSON tags, so their keys are Go field
+    names (ID, Name, Capacity, CapacityAllocationUnits, Network, MAC). There is one storage per
+    disk, with the disk's ID (container/ovfbase StorageAdapter), and the storage map must cover
+    every disk (plan/adapter/ovfbase validator StorageMapped)."""
     inv = Inventory(info)
     for n in c.get("networks", []):
         inv.networks[str(n["id"])] = Network(str(n["id"]), str(n["name"]), n.get("path", ""))
     for s in c.get("storages", []):
         inv.datastores[str(s["id"])] = Datastore(str(s["id"]), str(s["name"]), s.get("path", ""))
     net_by_name = {n.name: n.id for n in inv.networks.values()}
-    # Forklift's OVA collector exposes one storage for the whole provider; disks belong to it.
-    only_storage = next(iter(inv.datastores), "")
     for vm in c.get("vms", []):
-        nics = tuple(Nic(_ref_id(n.get("network")) if isinstance(n.get("network"), dict)
-                         else net_by_name.get(n.get("network", ""), ""), n.get("mac", ""))
+        own = {n.get("Name"): n.get("ID") for n in vm.get("networks") or []}
+        nics = tuple(Nic(own.get(n.get("Network")) or net_by_name.get(n.get("Network", ""), ""), n.get("MAC", ""))
                      for n in vm.get("nics") or [])
-        disks = tuple(Disk(str(d.get("id", i)), _ref_id(d.get("storage")) or only_storage,
-                           int(d.get("capacity") or 0), d.get("filePath", ""))
-                      for i, d in enumerate(vm.get("disks") or []))
-        path = vm.get("ovaPath") or vm.get("path", "")
+        disks = tuple(Disk(str(d.get("ID", "")), str(d.get("ID", "")),
+                           ova_capacity(d.get("Capacity"), d.get("CapacityAllocationUnits", "")), d.get("FilePath", ""))
+                      for d in vm.get("disks") or [])
+        path = vm.get("path") or vm.get("ovfPath", "")
         inv.vms[str(vm["id"])] = VM(id=str(vm["id"]), name=str(vm["name"]), path=path, folder=folder_of(path),
-                               power_state="poweredOff", firmware=vm.get("firmware", ""), nics=nics, disks=disks,
-                               concerns=_concerns(vm.get("concerns")))
+                                    power_state="poweredOff", firmware=vm.get("firmware", ""), nics=nics, disks=disks,
+                                    concerns=_concerns(vm.get("concerns")))
     return inv
 
 
 def _openshift(c: dict, info: ProviderInfo) -> Inventory:
+    """kubev2v/forklift d42511b pkg/controller/provider/web/ocp: every resource carries uid, name,
+    namespace and the raw `object`; a storage class's id is its UID. A VM's disk class comes from
+    its DataVolume template, else from the PVC it names (VMs on existing PVCs)."""
     inv = Inventory(info)
     for n in c.get("networkattachmentdefinitions", []):
         ns = n.get("namespace", "")
         inv.networks[str(n["uid"])] = Network(str(n["uid"]), str(n["name"]), f"{ns}/{n['name']}", namespace=ns)
-    for s in c.get("storageclasses", []):
-        inv.datastores[str(s["name"])] = Datastore(str(s["name"]), str(s["name"]), str(s["name"]))  # classes are matched by name
+    for sc in c.get("storageclasses", []):
+        inv.datastores[str(sc["uid"])] = Datastore(str(sc["uid"]), str(sc["name"]), str(sc["name"]))
+    class_id = {d.name: d.id for d in inv.datastores.values()}
+    pvcs = {(p.get("namespace", ""), p.get("name", "")): (p.get("object") or {}).get("spec") or {}
+            for p in c.get("persistentvolumeclaims", [])}
     nad_by_path = {n.path: n.id for n in inv.networks.values()}
     for vm in c.get("vms", []):
         obj = vm.get("object") or {}
@@ -215,14 +263,17 @@ def _openshift(c: dict, info: ProviderInfo) -> Inventory:
                 full = name if "/" in name else f"{ns}/{name}"
                 nics.append(Nic(nad_by_path.get(full, full)))
         disks = []
+        templates = {(t.get("metadata") or {}).get("name"): t.get("spec") or {}
+                     for t in (obj.get("spec") or {}).get("dataVolumeTemplates") or []}
         for vol in tmpl.get("volumes") or []:
             claim = (vol.get("dataVolume") or {}).get("name") or (vol.get("persistentVolumeClaim") or {}).get("claimName")
-            if claim:
-                tmpl_spec = next((t.get("spec", {}) for t in (obj.get("spec") or {}).get("dataVolumeTemplates") or []
-                                  if (t.get("metadata") or {}).get("name") == claim), {})
-                pvc = tmpl_spec.get("storage") or tmpl_spec.get("pvc") or {}
-                size = ((pvc.get("resources") or {}).get("requests") or {}).get("storage")
-                disks.append(Disk(claim, pvc.get("storageClassName", ""), _quantity(size)))
+            if not claim:
+                continue
+            spec = templates.get(claim, {})
+            pvc = spec.get("storage") or spec.get("pvc") or pvcs.get((ns, claim), {})
+            size = ((pvc.get("resources") or {}).get("requests") or {}).get("storage")
+            cls = pvc.get("storageClassName", "")
+            disks.append(Disk(claim, class_id.get(cls, cls), _quantity(size)))
         running = (obj.get("spec") or {}).get("running")
         state = (obj.get("status") or {}).get("printableStatus", "")
         inv.vms[str(vm["uid"])] = VM(
@@ -245,7 +296,7 @@ COLLECTIONS: dict[str, tuple[str, ...]] = {
     "ovirt": ("vms", "networks", "nicprofiles", "storagedomains", "disks", "hosts", "clusters", "datacenters"),
     "openstack": ("vms", "networks", "volumes", "volumetypes", "projects"),
     "ova": ("vms", "networks", "storages"),
-    "openshift": ("vms", "networkattachmentdefinitions", "storageclasses"),
+    "openshift": ("vms", "networkattachmentdefinitions", "storageclasses", "persistentvolumeclaims"),
 }
 
 
