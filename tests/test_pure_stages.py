@@ -178,3 +178,53 @@ def test_units_split_and_order():
         "plan:q": (["q"], ("shared",), "plans/q/plan"),
     }
     assert units.split(docs, ["p", "q"])[2].kinds == ["NetworkMap", "Plan"]
+
+
+def test_name_length_boundaries():
+    from compiler import names
+    assert names.is_label("a" * 63) and not names.is_label("a" * 64)
+    assert names.is_subdomain("a" * 63 + "." + "b" * 63 + "." + "c" * 63 + "." + "d" * 61)       # 253
+    assert not names.is_subdomain("a" * 63 + "." + "b" * 63 + "." + "c" * 63 + "." + "d" * 62)  # 254
+    assert names.target_vm_name("a" * 63, "vm-1") == "a" * 63
+    assert names.target_vm_name("a" * 64, "vm-1") == "a" * 63
+    assert names.forklift_vm_name("b" * 63) == "b" * 63
+    assert names.forklift_vm_name("c" * 63 + ".d") == "c" * 63                  # whole name cut at 63, dot trimmed
+    assert names.target_vm_name("...", "vm-42") == "vm-" + names.digest("vm-42", 4) and len(names.digest("x")) == 6
+
+
+def test_to_label_edges():
+    from compiler import names
+    assert names.to_label("a" * 63) == "a" * 63
+    long = names.to_label("a" * 64)
+    assert len(long) == 63 and long.startswith("a" * 56 + "-") and long.endswith(names.digest("a" * 64))
+    assert names.to_label("-abc-") == "abc-" + names.digest("-abc-")
+    assert names.to_label("!!!") == "x-" + names.digest("!!!")
+    assert names.to_label("ok") == "ok"
+
+
+def test_freezing_ignores_key_order_and_exempt_keys(tmp_path):
+    from compiler import spec
+    d = sitekit.make(tmp_path, BASE_SPEC + "    done: true\n    targetPowerState: 'on'\n")
+    frozen = lifecycle.plan_digest(spec.load(d).spec_plans[0])
+    reordered = BASE_SPEC.replace("  - name: wave1\n    preHook: prep\n",
+                                  "  - name: wave1\n    targetPowerState: 'on'\n    preHook: prep\n")
+    (d / "site.yaml").write_text(reordered + "    done: true\n    start: true\n    archived: true\n")
+    assert lifecycle.plan_digest(spec.load(d).spec_plans[0]) == frozen
+    (d / "site.yaml").write_text(reordered.replace("'on'", "'off'") + "    done: true\n")
+    assert lifecycle.plan_digest(spec.load(d).spec_plans[0]) != frozen
+    assert frozen.startswith("sha256:") and len(frozen) == len("sha256:") + 16
+
+
+def test_expanded_batches_carry_their_number_parent_and_state(tmp_path):
+    from compiler import lock as lockmod, spec
+    d = sitekit.make(tmp_path, DASHED + "    start: {batches: [2]}\n    done: [1]\n")
+    _lock(d, [vm("vm-1", "a1"), vm("vm-2", "a2"), vm("vm-3", "a3")])
+    site = spec.load(d)
+    plans = lifecycle.expand(site, lockmod.read(site)).plans
+    got = [(p.name, p.batch, p.parent, p.done, p.start is not None, p.spec_name, p.object_name) for p in plans]
+    assert got == [("web-farm-01", 1, "web-farm", True, False, "web-farm", "t-web-farm-01"),
+                   ("web-farm-02", 2, "web-farm", False, True, "web-farm", "t-web-farm-02"),
+                   ("web-farm-03", 3, "web-farm", False, False, "web-farm", "t-web-farm-03")]
+    assert lifecycle.runs(plans[1]) and not lifecycle.runs(plans[0]) and not lifecycle.runs(plans[2])
+    assert lifecycle.closed_batches(site.spec_plans[0], ["web-farm-01", "web-farm-02", "web-farm-03"]) == \
+        {"web-farm-01", "web-farm-02"}
