@@ -25,6 +25,8 @@ import http.server
 import json
 import os
 import re
+import socket
+import statistics
 import subprocess
 import sys
 import threading
@@ -57,8 +59,19 @@ class Proxy(http.server.ThreadingHTTPServer):
             self.requests = self.bytes = 0
 
 
+def _nodelay(sock) -> None:
+    # Without TCP_NODELAY a response written as headers + body waits for the peer's delayed
+    # ACK (about 40 ms on Linux): the proxy would add that to every round trip, which
+    # inflates only the side that makes many round trips (issue 13 measured 44 ms at 0 ms).
+    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+
+
 class _Handler(http.server.BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
+
+    def setup(self):
+        super().setup()
+        _nodelay(self.request)
 
     def log_message(self, *args):
         pass
@@ -69,6 +82,8 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         time.sleep(srv.delay)
         if not hasattr(self, "upstream"):
             self.upstream = http.client.HTTPConnection("127.0.0.1", srv.upstream_port)
+            self.upstream.connect()
+            _nodelay(self.upstream.sock)
         headers = {k: v for k, v in self.headers.items() if k.lower() not in ("host", "content-length")}
         self.upstream.request(self.command, self.path, body=body, headers=headers)
         resp = self.upstream.getresponse()
@@ -81,8 +96,8 @@ class _Handler(http.server.BaseHTTPRequestHandler):
             if k.lower() not in ("content-length", "transfer-encoding", "connection"):
                 self.send_header(k, v)
         self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
+        self._headers_buffer.append(b"\r\n" + data)    # headers and body in one write
+        self.flush_headers()
 
     do_GET = do_POST = _forward
 
@@ -148,6 +163,26 @@ print(json.dumps({"list": t_list, "select": t_select, "detail": t_detail, "sampl
 """
 
 
+PROBE = ('<?xml version="1.0" encoding="UTF-8"?><soapenv:Envelope xmlns:soapenv="http://schemas.xmlsoap.org/soap/'
+         'envelope/"><soapenv:Body><RetrieveServiceContent xmlns="urn:vim25"><_this type="ServiceInstance">'
+         'ServiceInstance</_this></RetrieveServiceContent></soapenv:Body></soapenv:Envelope>').encode()
+
+
+def round_trip_ms(port: int, n: int = 40) -> float:
+    """Median time of one small SOAP round trip to `port` on a kept-alive connection."""
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    conn.connect()
+    _nodelay(conn.sock)
+    times = []
+    for _ in range(n):
+        t = time.perf_counter()
+        conn.request("POST", "/sdk", body=PROBE, headers={"Content-Type": "text/xml", "SOAPAction": "urn:vim25/8.0"})
+        conn.getresponse().read()
+        times.append((time.perf_counter() - t) * 1000)
+    conn.close()
+    return statistics.median(times)
+
+
 def child(code: str, *args) -> dict:
     p = subprocess.run([sys.executable, "-c", code, *map(str, args)], capture_output=True, text=True, cwd=ROOT)
     if p.returncode != 0:
@@ -180,8 +215,13 @@ def main() -> None:
         vcsim.wait(target.MoveIntoFolder_Task(movers))
         print(f"vcsim: {len(view.view)} VMs, {clusters} clusters; site selects 100 by folder + ~360 by regex\n")
         print(f"{'latency':>8} {'who':<8} {'wall s':>9} {'round trips':>12} {'MB moved':>9} {'peak MB':>8}")
+        direct = round_trip_ms(upstream)
         for delay in [float(d) for d in args.delays.split(",")]:
             proxy = Proxy(upstream, delay / 1000)
+            through = round_trip_ms(proxy.port)
+            proxy.reset()
+            print(f"harness: a round trip takes {direct:.2f} ms direct, {through:.2f} ms through the proxy set to "
+                  f"{delay:.0f} ms: it adds {through - direct:.2f} ms")
             site = Path(os.environ.get("TMPDIR", "/tmp")) / f"mtvgen-bench-{os.getpid()}" / "sites" / "bench"
             site.mkdir(parents=True, exist_ok=True)
             (site / "site.yaml").write_text(SPEC.format(url=f"http://127.0.0.1:{proxy.port}/sdk"))
