@@ -7,6 +7,7 @@ The only place that prints diagnostics and decides exit codes:
 from __future__ import annotations
 
 import contextlib
+import gc
 import os
 import sys
 from datetime import datetime
@@ -41,10 +42,20 @@ def _emit_diags(diags, fmt: str, notes: bool = True) -> None:
         (sys.stdout if fmt != "text" else sys.stderr).write(_format(diags, fmt, notes))
 
 
+def _collect_rarely() -> None:
+    """A command builds millions of small objects that live until it ends; with the default
+    thresholds the collector rescans them over and over (60% of reading a 10k-VM YAML
+    snapshot, benchmarks/lock_scale.py). Collect rarely, but still collect: pyVmomi's
+    object graphs do form cycles."""
+    gc.freeze()
+    gc.set_threshold(50_000, 20, 100)
+
+
 def _run(fn):
     """The one error boundary: MtvgenError -> message + exit code (1 input, 2 environment);
     an unforeseen OSError is the environment too; anything else is a bug in mtvgen (exit 3),
     reported in one line unless MTVGEN_DEBUG=1 asks for the traceback."""
+    _collect_rarely()
     try:
         return fn()
     except DiagnosticsFailed as exc:

@@ -84,7 +84,55 @@ class _Matcher:
         raise AssertionError(f"selector key {key} is in the schema but not here")
 
 
-def _select(sel: Selector, vms: list[VM], match: _Matcher, plan: str, diags: list) -> list[VM]:
+class _Candidates:
+    """The VMs a selector can possibly match, looked up by its exact-value keys, so
+    selection costs VMs + matches instead of plans x VMs (benchmarks/lock_scale.py).
+    Each index is built on first use and keeps the VMs in `vms` order."""
+
+    def __init__(self, vms: list[VM]):
+        self.all = vms
+        self.indexes: dict[str, dict] = {}
+
+    def __call__(self, criteria: dict) -> list[VM]:
+        found = [self._index(key).get(_lookup_value(key, want), []) for key, want in criteria.items()
+                 if key in _INDEXED]
+        return min(found, key=len) if found else self.all
+
+    def _index(self, key: str) -> dict:
+        if key not in self.indexes:
+            index: dict = {}
+            for vm in self.all:
+                for value in _INDEXED[key](vm):
+                    index.setdefault(value, []).append(vm)
+            self.indexes[key] = index
+        return self.indexes[key]
+
+
+def _folders(path: str):
+    """Every prefix of `path` that ends before a `/`: the folders `folder:` can name."""
+    cut = path.find("/")
+    while cut != -1:
+        yield path[:cut]
+        cut = path.find("/", cut + 1)
+
+
+# selector key -> the values a VM is filed under; each must agree with _Matcher._one
+_INDEXED = {
+    "id": lambda vm: (vm.id,),
+    "name": lambda vm: (vm.name,),
+    "path": lambda vm: (vm.path,),
+    "folder": lambda vm: _folders(vm.path),
+    "datacenter": lambda vm: (vm.datacenter,),
+    "cluster": lambda vm: (vm.cluster,),
+}
+
+
+def _lookup_value(key: str, want):
+    return want.rstrip("/") if key == "folder" else want
+
+
+def _select(sel: Selector, vms: list[VM], candidates: _Candidates, match: _Matcher, plan: str,
+            diags: list) -> list[VM]:
     if "regex" in sel.criteria and sel.criteria["regex"] not in match.regex_cache:
         try:
             match.regex_cache[sel.criteria["regex"]] = re2.compile(sel.criteria["regex"], options=_RE2)
@@ -94,7 +142,7 @@ def _select(sel: Selector, vms: list[VM], match: _Matcher, plan: str, diags: lis
                                     "fix the regular expression (RE2 syntax: no backreferences or lookarounds; "
                                     "matched against the whole name)", plan=plan))
             return []
-    hits = [vm for vm in vms if match(vm, sel.criteria)]
+    hits = [vm for vm in candidates(sel.criteria) if match(vm, sel.criteria)]
     if sel.exact:
         if not hits:
             word = sel.criteria.get("name") or sel.criteria.get("path") or sel.criteria.get("id")
@@ -199,7 +247,7 @@ def resolve(site: Site, inv: Inventory, frozen: dict[str, list[str]] | None = No
     diags = res.diagnostics
     scope = set(site.source.datacenters)
     vms = sorted((v for v in inv.vms.values() if not scope or v.datacenter in scope), key=lambda v: (v.path, v.id))
-    match = _Matcher(inv)
+    match, candidates = _Matcher(inv), _Candidates(vms)
     owner: dict[str, str] = {vm: f"{plan} (done)" for plan, ids in (frozen or {}).items() for vm in ids}
     for plan in site.spec_plans:
         if plan.name in res.frozen:
@@ -207,7 +255,7 @@ def resolve(site: Site, inv: Inventory, frozen: dict[str, list[str]] | None = No
         chosen: dict[str, VM] = {}
         exact_seen: dict[str, Selector] = {}
         for sel in plan.select:
-            for vm in _select(sel, vms, match, plan.name, diags):
+            for vm in _select(sel, vms, candidates, match, plan.name, diags):
                 if sel.exact and vm.id in exact_seen and exact_seen[vm.id] is not sel:
                     diags.append(Diagnostic("MTV013", f"VM {vm.name!r} ({vm.id}) is also selected at line "
                                             f"{exact_seen[vm.id].where.line}", sel.where, plan=plan.name, vm=vm.id))

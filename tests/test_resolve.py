@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from compiler import resolve, spec
 from compiler.inventory import shapes
-from compiler.inventory.model import ProviderInfo
+from compiler.inventory.model import VM, Inventory, ProviderInfo
 import sitekit
 from sitekit import vm
 
@@ -66,3 +68,24 @@ def test_exclude_and_datacenter_scope(tmp_path):
 def test_bad_regex_is_a_spec_error(tmp_path):
     _, diags = _selected(tmp_path, "{regex: 'web-('}")
     assert [d.code for d in diags] == ["MTV001", "MTV015"] and "does not compile" in diags[0].message
+
+
+# The index must never change what a selector picks: against brute force, on paths
+# with trailing slashes, root folders, names equal to folder names and empty fields.
+_PART = st.sampled_from(["DC", "DC2", "vm", "prod", "web", "a", ""])
+
+
+@settings(max_examples=300, deadline=None)
+@given(paths=st.lists(st.lists(_PART, min_size=1, max_size=4), min_size=1, max_size=12),
+       key=st.sampled_from(["folder", "name", "path", "datacenter", "cluster", "id"]),
+       want=st.lists(_PART, max_size=4), slash=st.booleans(), extra=st.booleans())
+def test_candidate_index_selects_exactly_what_brute_force_selects(paths, key, want, slash, extra):
+    vms = [VM(id=f"vm-{i}", name=parts[-1], path="/" + "/".join(parts), datacenter=parts[0], cluster=parts[-1])
+           for i, parts in enumerate(paths)]
+    value = "/" + "/".join(want) + ("/" if slash else "") if key in ("folder", "path") else (want or [""])[0]
+    if key == "id":
+        value = f"vm-{len(want)}"
+    criteria = {key: value, **({"datacenter": "DC"} if extra else {})}
+    match = resolve._Matcher(Inventory(provider=ProviderInfo("vsphere", {}), vms={}))
+    expected = [v for v in vms if match(v, criteria)]
+    assert [v for v in resolve._Candidates(vms)(criteria) if match(v, criteria)] == expected

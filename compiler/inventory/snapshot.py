@@ -35,7 +35,7 @@ class SnapshotFile:
         try:
             # YAML 1.2 booleans: a VM named `yes` stays a string
             data = json.loads(text) if self.path.suffix == ".json" else \
-                yamlio.plain(yamlio.load_marked(text, str(self.path), max_nodes=SNAPSHOT_MAX_NODES))
+                yamlio.load_fast(text, str(self.path), max_nodes=SNAPSHOT_MAX_NODES)
         except (ValueError, RecursionError, MtvgenError) as exc:
             raise InventoryError(f"inventory snapshot is not valid JSON/YAML: {exc}", where=where,
                                  fix="re-export the inventory") from exc

@@ -1,0 +1,55 @@
+"""Inventory snapshot files: YAML and JSON read the same, YAML through libyaml, and a
+hostile snapshot is refused with a message rather than a crash or a memory blow-up."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from pathlib import Path
+
+import pytest
+import yaml
+
+from compiler.errors import InventoryError
+from compiler.inventory.snapshot import SnapshotFile
+
+from compiler import yamlio
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+@pytest.mark.parametrize("site", ["dc1", "factory", "rhv-lab", "openstack-east", "ova-archive", "ocp-east"])
+def test_yaml_and_json_snapshots_give_the_same_inventory(tmp_path, site):
+    src = REPO / "sites" / site / "inventory.yaml"
+    ptype = yaml.safe_load(src.read_text())["provider"]["type"]
+    as_json = tmp_path / "inventory.json"
+    # the marked loader is the reference: YAML 1.2 booleans, every key kept
+    as_json.write_text(json.dumps(yamlio.plain(yamlio.load_marked(src.read_text(), str(src)))))
+    from_yaml, from_json = SnapshotFile(src, ptype).snapshot(), SnapshotFile(as_json, ptype).snapshot()
+    # the file name differs, nothing else may
+    assert dataclasses.replace(from_json, provider=from_yaml.provider) == from_yaml
+    assert from_json.provider.identity == from_yaml.provider.identity
+
+
+def test_yaml_snapshot_keeps_yaml_1_2_booleans(tmp_path):
+    f = tmp_path / "inventory.yaml"
+    f.write_text("provider: {type: vsphere}\nvms:\n- {id: vm-1, name: yes, path: /DC/vm/yes, host: on}\n")
+    inv = SnapshotFile(f, "vsphere").snapshot()
+    assert [vm.name for vm in inv.vms.values()] == ["yes"]
+
+
+def test_alias_bomb_in_a_snapshot_is_refused(tmp_path, monkeypatch):
+    monkeypatch.setattr("compiler.inventory.snapshot.SNAPSHOT_MAX_NODES", 10_000)
+    rows = "".join(f"l{i}: &l{i} [{', '.join([f'*l{i - 1}'] * 10)}]\n" for i in range(1, 9))
+    f = tmp_path / "inventory.yaml"
+    f.write_text("provider: {type: vsphere}\nl0: &l0 [x, x, x, x, x, x, x, x, x, x]\n" + rows + "vms: []\n")
+    with pytest.raises(InventoryError, match="expands to more than 10,000 values"):
+        SnapshotFile(f, "vsphere").snapshot()
+
+
+@pytest.mark.parametrize("text", ["[" * 5000 + "]" * 5000, "".join(" " * i + "a:\n" for i in range(3000)) + "  x"])
+def test_deep_nesting_in_a_snapshot_is_an_error_not_a_crash(tmp_path, text):
+    f = tmp_path / "inventory.yaml"
+    f.write_text(text)
+    with pytest.raises(InventoryError, match="not valid JSON/YAML"):
+        SnapshotFile(f, "vsphere").snapshot()
