@@ -120,12 +120,12 @@ plans:
 MTVGEN_CHILD = """
 import json, resource, sys, time
 from pathlib import Path
-from compiler import resolve, spec
+from compiler import pipeline, resolve, spec
 from compiler.inventory.vsphere import VSphereSource, Credentials
 site = spec.load(Path(sys.argv[1]))
 t = time.perf_counter()
 src = VSphereSource(site.source.url, Credentials("user", "pass"), timeout=120)
-inv = src.snapshot()
+inv = src.snapshot(pipeline.selector_keys(site))   # as `mtvgen lock` does
 res = resolve.resolve(site, inv)
 selected = {i for ids in res.plans.values() for i in ids}
 inv = src.details(inv, selected)

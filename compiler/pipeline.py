@@ -123,7 +123,7 @@ def lock_site(site_dir: Path, source: InventorySource, target=None
         except LockError as exc:  # a damaged or older lock is replaced, not a reason to stop
             note = [f"previous lock not readable ({exc.what}); replacing it"]
     try:
-        inv = source.snapshot()
+        inv = source.snapshot(selector_keys(site))
         res = resolve.resolve(site, inv, frozen_plans(site, old))
         diags = finalize(res.diagnostics, site.suppressions)
         _fail(diags, f"site {site.name}: cannot lock")
@@ -135,6 +135,11 @@ def lock_site(site_dir: Path, source: InventorySource, target=None
         source.close()
     new = lockmod.build(site, inv, res, target(site) if target is not None else None, old)
     return site, new, note + lockmod.changes(old, new), diags
+
+
+def selector_keys(site: spec.Site) -> frozenset[str]:
+    """Every key the site's selectors and excludes use: what a lock must read of every VM."""
+    return frozenset(k for plan in site.spec_plans for sel in (*plan.select, *plan.exclude) for k in sel.criteria)
 
 
 def frozen_plans(site: spec.Site, old: lockmod.Lock | None) -> dict[str, list[str]]:

@@ -12,6 +12,8 @@ class InventorySource(Protocol):
     (sockets, TLS, HTTP status, SOAP faults) into compiler.errors.InventoryError
     subclasses at this edge; nothing network-specific leaks past it."""
 
-    def snapshot(self) -> Inventory: ...
+    def snapshot(self, selects: frozenset[str] | None = None) -> Inventory:
+        """`selects`: the selector keys the site uses (None: all). A source may read
+        only what those need for every VM, and the rest in `details(inv, vm_ids)`."""
 
     def close(self) -> None: ...

@@ -111,7 +111,7 @@ class ForkliftSource:
                 return items
             offset += self.page
 
-    def snapshot(self) -> Inventory:
+    def snapshot(self, selects: frozenset[str] | None = None) -> Inventory:  # reads all fields anyway
         base = self._endpoint()
         uid = self._provider_uid()
         root = f"/providers/{self.type}/{uid}"

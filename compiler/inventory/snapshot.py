@@ -25,7 +25,7 @@ class SnapshotFile:
         self.path = Path(path)
         self.expected_type = expected_type
 
-    def snapshot(self) -> Inventory:
+    def snapshot(self, selects: frozenset[str] | None = None) -> Inventory:  # reads all fields anyway
         where = Location(str(self.path))
         try:
             text = self.path.read_text(encoding="utf-8")

@@ -286,3 +286,29 @@ def test_init_edit_lock_build(tmp_path, monkeypatch):
         assert out_file(tmp_path / "out/shop", "plan-shop-dc0-shop-web.yaml").exists()
         r = run(["init", "sites/shop", "--vsphere", s.url, "--ca-file", s.cert], tmp_path)
         assert r.exit_code == 2 and "already exists" in r.stderr
+
+
+def test_first_pass_reads_only_what_selectors_need_and_details_fill_the_rest(sim):
+    from compiler.inventory.vsphere import Credentials, VSphereSource
+
+    def read(selects):
+        src = VSphereSource(sim.url, Credentials(vcsim.USER, vcsim.PASSWORD), ca_file=sim.cert, progress=False)
+        try:
+            inv = src.snapshot(selects)
+            narrow = {i: (vm.power_state, vm.guest_id, vm.host) for i, vm in inv.vms.items()}
+            return src.details(inv, picked).vms, narrow
+        finally:
+            src.close()
+
+    picked = {sim.vms["db01"]._moId, sim.vms["tagged"]._moId}
+    everything, _ = read(None)
+    by_folder, first_pass = read(frozenset({"folder"}))
+    # a folder selection does not need power state, guest or host of 10k VMs...
+    assert set(first_pass.values()) == {("", "", "")}
+    # ...and the selected VMs end up with exactly the facts a full first pass gives
+    assert {i: by_folder[i] for i in picked} == {i: everything[i] for i in picked}
+    assert everything[sim.vms["tagged"]._moId].attributes == (("owner", "team-web"),)
+    assert everything[sim.vms["db01"]._moId].power_state == "poweredOff" and everything[sim.vms["db01"]._moId].host
+    # a selector on power state brings that one property into the first pass
+    _, with_power = read(frozenset({"powerState"}))
+    assert with_power[sim.vms["a1"]._moId][0] == "poweredOff" and with_power[sim.vms["a1"]._moId][1] == ""
