@@ -291,35 +291,3 @@ def write(site: Site, lock: Lock) -> None:
 
 
 # ------------------------------------------------------------- change report
-
-def changes(old: Lock | None, new: Lock) -> list[str]:
-    """What changed between two locks, in the words a reviewer uses."""
-    if old is None:
-        return [f"new lock: {len(new.vms)} VM(s) in {len(new.plans)} plan(s)"]
-    out = []
-    for vm_id in sorted(set(old.vms) | set(new.vms)):
-        a, b = old.vms.get(vm_id), new.vms.get(vm_id)
-        if a is None:
-            out.append(f"VM added: {b.name} ({vm_id}) at {b.path}")
-        elif b is None:
-            out.append(f"VM removed: {a.name} ({vm_id})")
-        else:
-            if a.name != b.name:
-                out.append(f"VM renamed: {a.name} -> {b.name} ({vm_id})")
-            elif a.folder != b.folder:
-                out.append(f"VM moved: {b.name} ({vm_id}) {a.folder} -> {b.folder}")
-            if a.nics != b.nics:
-                out.append(f"VM networks changed: {b.name} ({vm_id})")
-            if a.disks != b.disks:
-                out.append(f"VM disks changed: {b.name} ({vm_id})")
-            if (a.power_state, a.change_tracking, a.has_snapshot) != (b.power_state, b.change_tracking, b.has_snapshot):
-                out.append(f"VM state changed: {b.name} ({vm_id})")
-    for plan in sorted(set(old.plans) | set(new.plans)):
-        if old.plans.get(plan) != new.plans.get(plan):
-            out.append(f"plan {plan}: {len(old.plans.get(plan, []))} -> {len(new.plans.get(plan, []))} VM(s)")
-    for m in sorted(set(old.maps) | set(new.maps)):
-        if old.maps.get(m) != new.maps.get(m):
-            out.append(f"mapping {m}: resolved ids changed")
-    if old.host_ids != new.host_ids:
-        out.append("ESXi hosts changed")
-    return out

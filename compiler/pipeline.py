@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
-from . import check, delivery, emit, lifecycle, lock as lockmod, render, resolve, spec, validate
+from . import check, delivery, emit, lifecycle, lock as lockmod, lockdiff, render, resolve, spec, validate
 from .report import state as report_state, summary as report_summary
 from .diagnostics import Diagnostic, finalize, has_errors, summary
 from .errors import DiagnosticsFailed, Location, LockError, MtvgenError
@@ -134,7 +134,7 @@ def lock_site(site_dir: Path, source: InventorySource, target=None
     finally:
         source.close()
     new = lockmod.build(site, inv, res, target(site) if target is not None else None, old)
-    return site, new, note + lockmod.changes(old, new), diags
+    return site, new, note + lockdiff.changes(old, new), diags
 
 
 def selector_keys(site: spec.Site) -> frozenset[str]:

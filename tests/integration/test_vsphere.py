@@ -247,15 +247,22 @@ def test_relock_reports_changes_and_check_detects_drift(tmp_path, site, monkeypa
         r = run(["lock", "sites/vc", "--ca-file", s.cert, "--check"], tmp_path)
         assert r.exit_code == 0, r.output
         vcsim.wait(vm.Rename_Task("DB 01 (prod)"))
-        vcsim.create_vm(c, dc, db, "db-03", network=dvpg)
+        vcsim.wait(vm.PowerOnVM_Task())
+        vcsim.wait(vm.CreateSnapshot_Task("before", "", False, False))
+        new = vcsim.create_vm(c, dc, db, "db-03", network=dvpg)
         before = (site / "mtvgen.lock").read_bytes()
         r = run(["lock", "sites/vc", "--ca-file", s.cert, "--check"], tmp_path)
         assert r.exit_code == 1
-        assert f"VM renamed: DB 01 -> DB 01 (prod) ({vm._moId})" in r.stderr
-        assert "VM added: db-03" in r.stderr and "does not match the inventory" in r.stderr
+        # every change in words, each naming the VM by id and by the name the reviewer knew
+        who = f"VM {vm._moId} 'DB 01'"
+        for line in (f"{who} is now 'DB 01 (prod)'", f"{who}: power poweredOff -> poweredOn",
+                     f"{who}: has a new snapshot", f"VM {new._moId} 'db-03' added at /DC0/vm/Prod/DB/db-03",
+                     f"plan db gains {new._moId} 'db-03'"):
+            assert line in r.stderr, r.stderr
+        assert "does not match the inventory" in r.stderr
         assert (site / "mtvgen.lock").read_bytes() == before
         r = run(["lock", "sites/vc", "--ca-file", s.cert], tmp_path)
-        assert r.exit_code == 0 and "VM renamed" in r.stderr and "plan db: 1 -> 2 VM(s)" in r.stderr
+        assert r.exit_code == 0 and f"{who} is now" in r.stderr and "plan db: 1 -> 2 VM(s)" in r.stderr
 
 
 def test_init_edit_lock_build(tmp_path, monkeypatch):
