@@ -26,6 +26,7 @@ CHECKS: tuple[Check, ...] = (
     plans.overrides, plans.plans_and_target_names,
     mappings.network_mapping, mappings.storage_mapping,
     migration.migration_type,
+    migration.plan_admission,
     hooks.hooks,
     naming.names_and_templates,
     providers.provider_rules,

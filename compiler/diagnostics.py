@@ -111,6 +111,11 @@ CATALOG: dict[str, Check] = {c.code: c for c in (
           "the Provider then does not depend on operator settings)."),
     Check("MTV045", "ovirt-warm", WARNING, "Warm migration from oVirt needs the controller's feature flag",
           "MigrationTypeNotValid", "Enable feature_ovirt_warm_migration or migrate cold."),
+    Check("MTV046", "luks-source", ERROR, "luksSecret on a source other than vSphere or OVA",
+          "Plan webhook: encrypted disks from source provider of type X are not supported",
+          "Remove luksSecret; decrypt the disks before migrating."),
+    Check("MTV047", "scsi-reservation-without-rdm-lun", WARNING, "scsiReservation without rdmAsLun",
+          "Plan.spec.scsiReservation requires rdmAsLun", "Set rdmAsLun: true, or drop scsiReservation."),
     # hooks
     Check("MTV050", "hook-unused", WARNING, "A hook is defined but no VM uses it",
           "", "Reference it with preHook/postHook or remove it."),

@@ -23,16 +23,8 @@ from .lock import Lock
 from .plan_model import PlannedVM, match_vms, planned
 from .secretfiles import SecretFile
 from .spec import Credentials, MapSpec, PlanSpec, Site, object_name, split_ref
-from .tables import KINDS, MANAGED_BY, PLAN_LABEL, PLAN_TRUE_DEFAULTS, PROVIDER_TYPES, SITE_LABEL
-
-# Plan options that are plan-level fields in Forklift (copied as given).
-_PLAN_FIELDS = ("preserveClusterCpuModel", "skipGuestConversion", "serviceAccount", "virtV2vImage",
-                "targetLabels", "targetNodeSelector", "archived", "targetPowerState",
-                "pvcNameTemplate", "volumeNameTemplate", "networkNameTemplate")
-# VM-level fields an override may set (Forklift Plan.spec.vms[]).
-_VM_FIELDS = ("targetPowerState", "rootDisk", "instanceType", "nbdeClevis", "pvcNameTemplate",
-              "volumeNameTemplate", "networkNameTemplate", "deleteVmOnFailMigration", "migrateSharedDisks")
-_VM_ALWAYS = ("rootDisk", "instanceType", "nbdeClevis")  # exist only per VM in Forklift
+from .tables import (KINDS, MANAGED_BY, PLAN_LABEL, PLAN_SPEC_FIELDS, PLAN_TRUE_DEFAULTS, PLAN_VM_FIELDS,
+                     PLAN_VM_ONLY, PROVIDER_TYPES, SITE_LABEL)
 
 
 @dataclass(frozen=True)
@@ -214,8 +206,11 @@ class Renderer:
         per_vm_delete = _delete_on_fail(options["deleteVmOnFailMigration"], vms)
         if per_vm_delete:
             options["deleteVmOnFailMigration"] = False
-        options.update({k: o[k] for k in _PLAN_FIELDS if k in o})
-        options.update({k: plan.vm_options[k] for k in _PLAN_FIELDS if k in plan.vm_options})
+        options.update({k: o[k] for k in PLAN_SPEC_FIELDS if k in o})
+        options.update({k: plan.vm_options[k] for k in PLAN_SPEC_FIELDS if k in plan.vm_options})
+        if "customizationScripts" in options:      # a ConfigMap: <name> in the MTV namespace, or <ns>/<name>
+            ns, name = split_ref(options["customizationScripts"], self.ns)
+            options["customizationScripts"] = {"name": name, "namespace": ns}
         transfer = None
         if plan.transfer_network:
             ns, name = plan.transfer_network
@@ -227,8 +222,8 @@ class Renderer:
             fields = {}
             if p.explicit_target or p.target_name != p.vm.name:
                 fields["targetName"] = p.target_name
-            for key in _VM_FIELDS:
-                if key in p.options and (key in _VM_ALWAYS or (p.override and key in p.override.options)):
+            for key in PLAN_VM_FIELDS:
+                if key in p.options and (key in PLAN_VM_ONLY or (p.override and key in p.override.options)):
                     fields[key] = p.options[key]
             fields.pop("deleteVmOnFailMigration", None)
             if per_vm_delete and per_vm_delete[p.vm.id]:

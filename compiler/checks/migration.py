@@ -1,4 +1,5 @@
-"""Migration type and warm-migration prerequisites (catalog: migration type)."""
+"""Migration type, warm-migration prerequisites and the Plan webhook's source rules
+(catalog: migration type)."""
 
 from __future__ import annotations
 
@@ -33,3 +34,23 @@ def migration_type(ctx: Context):
                     yield vm_diag("MTV042", p, plan, f"disks without CBT: {', '.join(off)}", where=plan.where)
             if p.vm.has_snapshot:
                 yield vm_diag("MTV043", p, plan, "has snapshots", where=plan.where)
+
+
+# kubev2v/forklift pkg/forklift-api/webhooks/validating-webhook/admitters/plan-admitter.go
+# (validateLUKS): a Plan with any vms[].luks is refused unless the source is one of these.
+LUKS_SOURCES = ("vsphere", "ova")
+
+
+def plan_admission(ctx: Context):
+    src = ctx.site.source
+    for plan in ctx.site.plans:
+        if src.type not in LUKS_SOURCES:
+            for p in ctx.vms(plan):
+                if p.options.get("luksSecret"):
+                    yield vm_diag("MTV046", p, plan, f"luksSecret on a {src.type} source: the Plan webhook "
+                                  "refuses encrypted disks from any source but vSphere and OVA",
+                                  where=p.where)
+        scsi, rdm = plan.options.get("scsiReservation"), plan.options.get("rdmAsLun")
+        if scsi and not rdm:
+            yield Diagnostic("MTV047", f"plan '{plan.name}' sets scsiReservation without rdmAsLun, where it has "
+                             "no effect", plan.option_where("scsiReservation"), plan=plan.name)
