@@ -230,16 +230,23 @@ class Renderer:
                 fields["deleteVmOnFailMigration"] = True
             if self.site.source.type == "openshift":
                 fields["namespace"] = p.vm.namespace
-            hooks = [{"step": step, "name": self.site.hooks[p.options[key]].object_name}
+            # the order Jinja's dictsort gives the plan-level options: case-insensitive
+            row = {"id": p.vm.id, "name": p.vm.name, **dict(sorted(fields.items(), key=lambda kv: kv[0].lower()))}
+            hooks = [{"step": step, "hook": {"name": self.site.hooks[p.options[key]].object_name,
+                                             "namespace": self.ns}}
                      for key, step in (("preHook", "PreHook"), ("postHook", "PostHook")) if p.options.get(key)]
-            rows.append({"id": p.vm.id, "name": p.vm.name, "fields": fields, "hooks": hooks,
-                         "luks": p.options.get("luksSecret", "")})
+            if hooks:
+                row["hooks"] = hooks
+            if p.options.get("luksSecret"):
+                row["luks"] = {"name": p.options["luksSecret"], "namespace": self.ns}
+            rows.append(row)
             field_where[("spec", "vms", i)] = p.where
-        self._render("Plan", plan.where, plan=plan.name, field_where=field_where, name=plan.object_name,
-                     description=o.get("description", ""), source_provider=self.site.source.name,
-                     destination_provider=self.site.destination.name, network_map=plan.network_map.name,
-                     storage_map=plan.storage_map.name, target_namespace=plan.target_namespace,
-                     type=plan.type, transfer_network=transfer, options=options, vms=rows)
+        doc = self._render("Plan", plan.where, plan=plan.name, field_where=field_where, name=plan.object_name,
+                           description=o.get("description", ""), source_provider=self.site.source.name,
+                           destination_provider=self.site.destination.name, network_map=plan.network_map.name,
+                           storage_map=plan.storage_map.name, target_namespace=plan.target_namespace,
+                           type=plan.type, transfer_network=transfer, options=options)
+        doc.body["spec"]["vms"] = rows       # as data: see templates/plan.yaml.j2
 
     def _migration(self, plan: PlanSpec, vms: list[PlannedVM]) -> None:
         start = plan.start
