@@ -16,7 +16,7 @@ from .checks import cluster, concerns, cutover, hooks, lifecycle, mappings, migr
 from .checks.context import Context
 from .diagnostics import Diagnostic
 from .lock import Lock, staleness
-from .spec import Site
+from .sitemodel import Site
 
 Check = Callable[[Context], Iterable[Diagnostic]]
 

@@ -21,7 +21,8 @@ from dataclasses import replace
 from datetime import datetime, timedelta
 
 from . import yamlio
-from .spec import PlanSpec, Site, object_name
+from .sitemodel import PlanSpec, Site
+from .spec import object_name
 
 # What may still change on a done plan: marking it done, retired or archived, and its
 # `start` (a done plan never gets a Migration again, whatever `start` says).

@@ -23,7 +23,7 @@ from .diagnostics import Diagnostic
 from .errors import LockError, Location
 from .inventory.model import VM, Datastore, Disk, Host, Inventory, Network, Nic, ProviderInfo, TargetFacts
 from .resolve import Resolution
-from .spec import Site
+from .sitemodel import Site
 
 LOCK_VERSION = 1
 LOCK_FILE_NAME = "mtvgen.lock"

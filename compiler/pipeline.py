@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
-from . import check, delivery, emit, lifecycle, lock as lockmod, lockdiff, render, resolve, spec, validate
+from . import check, delivery, emit, lifecycle, lock as lockmod, lockdiff, render, resolve, sitemodel, spec, validate
 from .report import state as report_state, summary as report_summary
 from .diagnostics import Diagnostic, finalize, has_errors, summary
 from .errors import DiagnosticsFailed, Location, LockError, MtvgenError
@@ -41,7 +41,7 @@ def discover(sites_dir: Path) -> list[Path]:
             continue
         if (d / spec.SPEC_FILE).is_file():
             found.append(d)
-        elif (d / spec.LOCK_FILE).exists():
+        elif (d / sitemodel.LOCK_FILE).exists():
             raise MtvgenError(f"{d} has a lock but no {spec.SPEC_FILE}", where=Location(str(d / spec.SPEC_FILE)),
                               fix="restore site.yaml from Git, or delete the directory to retire the site")
     return found

@@ -11,7 +11,7 @@ from . import names
 from .diagnostics import Diagnostic
 from .errors import Location
 from .inventory.model import VM
-from .spec import Override, PlanSpec
+from .sitemodel import Override, PlanSpec
 
 
 @dataclass(frozen=True)

@@ -22,7 +22,8 @@ from .errors import Location, MtvgenError
 from .lock import Lock
 from .plan_model import PlannedVM, match_vms, planned
 from .secretfiles import SecretFile
-from .spec import Credentials, MapSpec, PlanSpec, Site, object_name, split_ref
+from .sitemodel import Credentials, MapSpec, PlanSpec, Site, split_ref
+from .spec import object_name
 from .tables import (KINDS, MANAGED_BY, PLAN_LABEL, PLAN_SPEC_FIELDS, PLAN_TRUE_DEFAULTS, PLAN_VM_FIELDS,
                      PLAN_VM_ONLY, PROVIDER_TYPES, SITE_LABEL)
 

@@ -15,7 +15,7 @@ import re2
 
 from .diagnostics import Diagnostic
 from .inventory.model import VM, Inventory
-from .spec import MapEntry, Selector, Site
+from .sitemodel import MapEntry, Selector, Site
 
 
 @dataclass

@@ -13,7 +13,7 @@ import jsonschema_rs
 from . import crdschema, resources
 from .diagnostics import Diagnostic
 from .documents import Document
-from .spec import Site
+from .sitemodel import Site
 from .tables import KINDS
 
 

@@ -173,7 +173,7 @@ def test_esxi_hosts_need_their_own_credentials_or_an_explicit_reuse(tmp_path):
     assert diags[0].location.line == 10  # the host
     ok = spec.load(sitekit.make(tmp_path / "b", _spec(creds=host + "      reuseProviderCredentials: true\n")))
     assert ok.source.hosts[0].credentials.mode == "reuseProvider"
-    from compiler.spec import _cross_references
+    from compiler.spec_rules import cross_references as _cross_references
     notes = [x for x in _cross_references(ok) if x.code == "MTV068"]
     assert [x.level for x in notes] == ["info"] and "reuses the vCenter credentials" in notes[0].message
 
@@ -187,5 +187,5 @@ def test_delivery_checks(tmp_path):
     assert [d.code for d in diags] == ["MTV112"]
     d = sitekit.make(tmp_path / "c", _spec(creds="    sops: secrets/vc.sops.yaml", delivery=ARGO), files=sops)
     site = spec.load(d)   # a warning, not an error
-    from compiler.spec import _cross_references
+    from compiler.spec_rules import cross_references as _cross_references
     assert [x.code for x in _cross_references(site)] == ["MTV110"]

@@ -200,7 +200,7 @@ def test_wave_checks(tmp_path):
     assert "MTV120" in str(exc.value)
     flux = "delivery:\n  repoURL: https://g/m.git\n  flux: {}\n"
     d = sitekit.make(tmp_path / "c", BASE_SPEC.replace("networks:\n", flux + WAVES + "networks:\n", 1), inventory(2))
-    from compiler.spec import _cross_references
+    from compiler.spec_rules import cross_references as _cross_references
     assert [x.code for x in _cross_references(spec.load(d))] == ["MTV123"]
     d = sitekit.make(tmp_path / "e", BASE_SPEC.replace("networks:\n", ARGO.replace("{}", "{createProject: false}")
                                                         + WAVES + "networks:\n", 1), inventory(2))

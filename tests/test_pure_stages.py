@@ -117,7 +117,7 @@ def test_durations(text, seconds):
 
 
 def test_window_bounds():
-    from compiler.spec import Wave
+    from compiler.sitemodel import Wave
     w = Wave(1, "2026-12-05T21:00:00+01:00", "8h", W)
     assert lifecycle.window_start(w).isoformat() == "2026-12-05T21:00:00+01:00"
     assert lifecycle.window_end(w).isoformat() == "2026-12-06T05:00:00+01:00"

@@ -9,7 +9,7 @@ from datetime import datetime, timezone
 from ..diagnostics import Diagnostic
 from ..lock import Lock
 from ..plan_model import PlannedVM, planned
-from ..spec import PlanSpec, Site
+from ..sitemodel import PlanSpec, Site
 
 
 @dataclass

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 
 from .. import lifecycle
 from ..documents import Document
-from ..spec import Site
+from ..sitemodel import Site
 from . import argocd, flux
 from .units import Unit, plan_dir, split
 

@@ -24,7 +24,7 @@ from datetime import timezone
 from .. import lifecycle
 from ..documents import Document
 from ..names import to_label
-from ..spec import Site
+from ..sitemodel import Site
 from ..tables import KINDS, MANAGED_BY, SITE_LABEL
 from .units import HOSTS, SHARED, Unit
 

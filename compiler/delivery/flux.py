@@ -20,7 +20,7 @@ import re
 
 from ..documents import Document
 from ..names import to_label
-from ..spec import Site
+from ..sitemodel import Site
 from ..tables import KINDS, MANAGED_BY, SITE_LABEL
 from .health import health_check_exprs
 from .units import Unit

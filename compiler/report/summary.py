@@ -16,7 +16,7 @@ from .. import lifecycle
 from ..diagnostics import INFO, Diagnostic
 from ..lock import Lock
 from ..plan_model import planned
-from ..spec import Site
+from ..sitemodel import Site
 from . import timeline
 from .state import PlanState
 

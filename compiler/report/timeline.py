@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import datetime, timezone
 
 from .. import lifecycle
-from ..spec import Site
+from ..sitemodel import Site
 
 
 def _utc(t: datetime) -> str:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Callable
 
-from ..spec import Site
+from ..sitemodel import Site
 from .model import SiteStatus, StatusReport, site_status
 
 Reader = Callable[[Site], tuple[str, list[dict], list[dict]]]   # site -> (context, plans, migrations)

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 
 from .. import lifecycle
-from ..spec import PlanSpec, Site
+from ..sitemodel import PlanSpec, Site
 from . import health
 
 

@@ -1,0 +1,331 @@
+"""The site spec as data: what spec.load returns and every later stage reads.
+
+Data in: nothing (definitions only). Each object keeps the spec positions
+(`where`) of what it came from, so any stage can point a diagnostic at a line.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from . import secretfiles, yamlio
+from .diagnostics import Diagnostic
+from .errors import Location
+
+SPEC_FILE = "site.yaml"
+LOCK_FILE = "mtvgen.lock"
+
+
+@dataclass(frozen=True)
+class Credentials:
+    mode: str                        # secret | externalSecret | sealedSecret | sops | plaintextFromEnv | reuseProvider
+    secret: str = ""
+    store: str = ""
+    store_kind: str = "ClusterSecretStore"
+    key: str = ""
+    refresh: str = "1h"
+    properties: dict = field(default_factory=dict)
+    env: dict = field(default_factory=dict)
+    data: dict = field(default_factory=dict)
+    where: Location | None = None
+    file: secretfiles.SecretFile | None = None   # sealedSecret / sops
+
+    @property
+    def emits_secret(self) -> bool:
+        """Does the build write something that creates the Secret (as opposed to naming one)?"""
+        return self.mode not in ("secret", "reuseProvider")
+
+
+@dataclass(frozen=True)
+class HostSpec:
+    name: str
+    ip: str
+    credentials: Credentials | None
+    where: Location
+
+
+@dataclass(frozen=True)
+class Source:
+    type: str
+    name: str
+    url: str
+    external: bool
+    credentials: Credentials | None
+    insecure: bool
+    vddk_image: str
+    sdk_endpoint: str
+    settings: dict
+    datacenters: tuple[str, ...]
+    hosts: tuple[HostSpec, ...]
+    where: Location
+
+
+@dataclass(frozen=True)
+class Destination:
+    name: str
+    external: bool
+    where: Location
+    url: str = ""
+    credentials: Credentials | None = None
+    insecure: bool = False
+
+
+@dataclass(frozen=True)
+class MapEntry:
+    kind: str                 # network | storage
+    source: str               # name ("" when given by id)
+    id: str
+    datacenter: str
+    where: Location
+    target: str = ""          # network: pod | ignored | ns/nad
+    storage_class: str = ""
+    volume_mode: str = ""
+    access_mode: str = ""
+    offload: dict | None = None
+
+    @property
+    def label(self) -> str:
+        return self.source or f"id {self.id}"
+
+    def key(self) -> list:
+        """What resolution depends on (goes into the lock fingerprint)."""
+        return [self.source, self.id, self.datacenter]
+
+
+@dataclass(frozen=True)
+class MapSpec:
+    kind: str                 # network | storage
+    name: str                 # Kubernetes object name
+    owner: str                # "" for the site map, else the plan name
+    namespace: str            # where a NAD named without a namespace lives (the owner's target namespace)
+    entries: tuple[MapEntry, ...]
+
+    def nads(self) -> list[tuple[MapEntry, str, str]]:
+        """(entry, namespace, name) of every multus target."""
+        return [(e, *split_ref(e.target, self.namespace)) for e in self.entries if e.target not in ("pod", "ignored")]
+
+
+def split_ref(text: str, default_namespace: str) -> tuple[str, str]:
+    """`namespace/name` or `name` (in default_namespace): NADs, transfer networks."""
+    namespace, _, name = text.rpartition("/")
+    return namespace or default_namespace, name
+
+
+@dataclass(frozen=True)
+class HookSpec:
+    name: str
+    object_name: str
+    image: str
+    playbook: str             # path relative to the site directory
+    playbook_text: bytes      # its content, read once when the spec is loaded
+    playbook_error: str       # why it could not be read ("" when fine)
+    service_account: str
+    deadline: int | None
+    where: Location
+    playbook_where: Location
+
+
+@dataclass(frozen=True)
+class Selector:
+    criteria: dict
+    where: Location
+
+    @property
+    def exact(self) -> bool:
+        """name/id/path selectors promise one VM each; patterns may match none."""
+        return bool({"name", "id", "path"} & set(self.criteria))
+
+
+@dataclass(frozen=True)
+class Override:
+    match: str
+    target_name: str | None
+    options: dict
+    where: Location
+    raw: Any
+
+
+@dataclass(frozen=True)
+class Start:
+    attempt: int
+    cutover: str
+    vm_cutover: tuple[tuple[str, str, Location], ...]
+    where: Location
+    cancel: tuple[tuple[str, Location], ...] = ()   # VMs to cancel (name, id or path)
+    cancel_all: bool = False
+    resume_conversion: bool = False
+    batches: tuple[int, ...] = ()                    # batches to start (empty: all)
+
+
+@dataclass(frozen=True)
+class Wave:
+    number: int
+    start: str                 # ISO 8601 with offset, as written
+    duration: str
+    where: Location
+
+
+@dataclass
+class PlanSpec:
+    name: str
+    object_name: str
+    options: dict              # plan-level options, defaults applied
+    vm_options: dict           # VM-level options set at plan or site level
+    select: tuple[Selector, ...]
+    exclude: tuple[Selector, ...]
+    overrides: tuple[Override, ...]
+    network_map: MapSpec
+    storage_map: MapSpec
+    start: Start | None
+    done: bool
+    where: Location
+    raw: Any
+    defaults_raw: Any
+    wave: int | None = None
+    batch_max: int | None = None          # batch: {maxVMs}
+    done_batches: tuple[int, ...] = ()    # done: [1, 2]
+    retired: bool = False
+    batch: int = 0                        # after lifecycle.expand: this batch's number (0 = not batched)
+    parent: str = ""                      # after lifecycle.expand: the spec plan a batch comes from
+
+    @property
+    def spec_name(self) -> str:
+        """The name of the plan in site.yaml (a batch's parent)."""
+        return self.parent or self.name
+
+    def option_where(self, key: str) -> Location:
+        """Where an option was set: the plan, the site defaults, else the plan itself."""
+        if isinstance(self.raw, dict) and key in self.raw:
+            return yamlio.locate(self.raw, [key])
+        if isinstance(self.defaults_raw, dict) and key in self.defaults_raw:
+            return yamlio.locate(self.defaults_raw, [key])
+        return self.where
+
+    @property
+    def type(self) -> str:
+        return self.options.get("type", "cold")
+
+    @property
+    def target_namespace(self) -> str:
+        return self.options["targetNamespace"]
+
+    @property
+    def transfer_network(self) -> tuple[str, str] | None:
+        """(namespace, name) of the transfer network NAD; None for the pod network."""
+        text = self.options.get("transferNetwork", "none")
+        return None if text == "none" else split_ref(text, self.target_namespace)
+
+
+@dataclass(frozen=True)
+class Suppression:
+    code: str
+    plan: str
+    vm: str
+    reason: str
+    where: Location
+
+    def matches(self, d: Diagnostic) -> bool:
+        return (d.code == self.code and (not self.plan or self.plan == d.plan)
+                and (not self.vm or self.vm == d.vm))
+
+
+@dataclass(frozen=True, kw_only=True)
+class ArgoCDDelivery:
+    namespace: str
+    project: str
+    create_project: bool
+    root_project: str
+    destination: dict          # {server: URL} or {name: cluster}
+    windows: tuple[dict, ...]
+    where: Location
+
+
+@dataclass(frozen=True, kw_only=True)
+class FluxDelivery:
+    namespace: str
+    source_ref: dict | None    # None: mtvgen emits a GitRepository
+    interval: str
+    timeout: str
+    kube_config_secret: str
+    service_account: str
+    sops_secret: str
+    where: Location
+
+
+@dataclass(frozen=True, kw_only=True)
+class Delivery:
+    repo_url: str
+    revision: str
+    path: str                  # where the build output lives in the repository
+    argocd: ArgoCDDelivery | None
+    flux: FluxDelivery | None
+    where: Location
+
+
+@dataclass
+class Site:
+    name: str
+    dir: Path
+    file: str                  # spec path as shown in messages
+    mtv_namespace: str
+    target_namespace: str
+    source: Source
+    destination: Destination
+    hooks: dict[str, HookSpec]
+    plans: list[PlanSpec]
+    maps: list[MapSpec]
+    suppressions: list[Suppression]
+    raw: Any
+    delivery: Delivery | None = None
+    secret_files: tuple[secretfiles.SecretFile, ...] = ()   # `secrets:` (LUKS, offload)
+    waves: dict[int, Wave] = field(default_factory=dict)
+    spec_plans: list[PlanSpec] = field(default_factory=list)  # as written; `plans` are the Forklift plans
+
+    def __post_init__(self):
+        if not self.spec_plans:
+            self.spec_plans = list(self.plans)
+
+    @property
+    def lock_path(self) -> Path:
+        return self.dir / LOCK_FILE
+
+    def credential_blocks(self) -> list[tuple[str, Credentials | None, str, Location]]:
+        """(label, credentials, provider type, where) of every Secret the site makes or names."""
+        src, dst = self.source, self.destination
+        blocks = []
+        if not src.external:
+            blocks.append(("source", src.credentials, src.type, src.where))
+            blocks += [(f"ESXi host {h.name}", h.credentials, src.type, h.where) for h in src.hosts]
+        if not dst.external:
+            blocks.append(("destination", dst.credentials, "openshift", dst.where))
+        return blocks
+
+    def resolution_inputs(self) -> dict:
+        """Everything resolution depends on, by section. The lock stores a digest
+        of each section, so a build can say exactly what changed since the lock."""
+        src = self.source
+        inputs = {"source": [src.type, src.url, list(src.datacenters), sorted(h.name for h in src.hosts)]}
+        for m in self.maps:
+            inputs[f"{m.kind}-map {m.name}"] = [e.key() for e in m.entries]
+        for p in self.spec_plans:
+            inputs[f"plan {p.name}"] = [[s.criteria for s in p.select], [s.criteria for s in p.exclude]]
+        return {k: _digest(v) for k, v in sorted(inputs.items())}
+
+    def section_where(self, section: str) -> Location:
+        kind, _, name = section.partition(" ")
+        if kind == "plan":
+            return next((p.where for p in self.spec_plans if p.name == name), Location(self.file))
+        if kind in ("network-map", "storage-map"):
+            key = "networks" if kind == "network-map" else "storage"
+            owner = next((m.owner for m in self.maps if m.name == name), "")
+            plan = next((p for p in self.spec_plans if p.name == owner), None)
+            return yamlio.locate(plan.raw if plan else self.raw, [key])
+        return yamlio.locate(self.raw, [section])
+
+
+def _digest(value) -> str:
+    return "sha256:" + hashlib.sha256(json.dumps(yamlio.plain(value), sort_keys=True).encode()).hexdigest()[:16]
