@@ -245,12 +245,12 @@ def lock(site, check_only, **params):
     def go():
         from . import lock as lockmod, spec
 
-        site_spec = spec.load(site)
+        s = spec.load(site)
         with contextlib.ExitStack() as stack:
-            source, target, cluster = _sources(site_spec.source.type, site_spec, params)
+            source, target, cluster = _sources(s.source.type, s, params)
             if cluster is not None:
                 stack.callback(cluster.close)
-            s, new, changes, diags = pipeline.lock_site(site, source, target)
+            new, changes, diags = pipeline.lock_site(s, source, target)
         _emit_diags(diags, "text", notes=False)
         if check_only:
             current = s.lock_path.exists() and lockmod.to_text(new) == s.lock_path.read_text(encoding="utf-8")

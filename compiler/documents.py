@@ -7,8 +7,14 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from .errors import Location
+from .tables import MANAGED_BY, PLAN_LABEL, SITE_LABEL
 
 HOST_CREDENTIALS = "host-credentials"   # Document.role of an ESXi host's Secret (delivered with the Hosts)
+
+
+def labels(site: str, plan: str = "") -> dict[str, str]:
+    """The labels on every object mtvgen writes: who manages it, its site, its plan."""
+    return {**MANAGED_BY, SITE_LABEL: site, **({PLAN_LABEL: plan} if plan else {})}
 
 
 @dataclass

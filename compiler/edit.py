@@ -24,6 +24,7 @@ from ruamel.yaml.comments import CommentedMap, CommentedSeq
 
 from . import emit, lifecycle, lock as lockmod, spec
 from .errors import Location, UsageError
+from .sitemodel import LOCK_FILE, SPEC_FILE
 
 
 @dataclass(frozen=True)
@@ -41,14 +42,37 @@ def _yaml() -> YAML:
     return y
 
 
+def _at(node, file: str, key: str | None = None) -> Location:
+    """Where `node` (or its `key`) is in the spec: ruamel keeps 0-based positions."""
+    try:
+        line, col = node.lc.key(key) if key is not None else (node.lc.line, node.lc.col)
+        return Location(file, line + 1, col + 1)
+    except (AttributeError, KeyError, TypeError):
+        return Location(file)
+
+
 def _plan(doc, name: str, file: str) -> CommentedMap:
     for p in doc.get("plans") or []:
         if isinstance(p, dict) and p.get("name") == name:
             return p
     names = [p.get("name") for p in doc.get("plans") or [] if isinstance(p, dict)]
     near = difflib.get_close_matches(name, names, n=1)
-    raise UsageError(f"{file} has no plan '{name}'", where=Location(file),
+    raise UsageError(f"{file} has no plan '{name}'", where=_at(doc, file, "plans"),
                      fix=f"did you mean '{near[0]}'?" if near else f"plans: {', '.join(names)}")
+
+
+def _comment_after(node: CommentedMap, key):
+    """The comment token ruamel keeps after `key`'s value (blank lines live there too)."""
+    tokens = node.ca.items.get(key)
+    return tokens[2] if tokens and len(tokens) > 2 else None
+
+
+def _last_leaf(mapping: CommentedMap) -> tuple[CommentedMap, object]:
+    """The innermost mapping and key that print last under `mapping`."""
+    target, last = mapping, list(mapping)[-1]
+    while isinstance(target[last], CommentedMap) and target[last]:
+        target, last = target[last], list(target[last])[-1]
+    return target, last
 
 
 def _tail(node):
@@ -59,8 +83,7 @@ def _tail(node):
         inner = _tail(node[last])
         if inner is not None:
             return inner
-        tokens = node.ca.items.get(last)
-        token = tokens[2] if tokens and len(tokens) > 2 else None
+        token = _comment_after(node, last)
         if token is not None:
             # the first line is the key's own end-of-line comment (or bare newline): it stays
             first, _, rest = token.value.partition("\n")
@@ -81,9 +104,7 @@ def _put(mapping: CommentedMap, key: str, value) -> None:
     token = _tail(mapping)
     mapping[key] = value
     if token is not None:
-        target, last = mapping, key
-        while isinstance(target[last], CommentedMap) and target[last]:
-            target, last = target[last], list(target[last])[-1]
+        target, last = _last_leaf(mapping)
         target.ca.items[last] = [None, None, token, None]
 
 
@@ -92,13 +113,10 @@ def _settle(node) -> None:
     would print between the key and its new contents: move it after the last of them."""
     if isinstance(node, CommentedMap):
         for key, value in node.items():
-            tokens = node.ca.items.get(key)
-            token = tokens[2] if tokens and len(tokens) > 2 else None
+            token = _comment_after(node, key)
             if token is not None and isinstance(value, CommentedMap) and value:
-                tokens[2] = None
-                target, last = value, list(value)[-1]
-                while isinstance(target[last], CommentedMap) and target[last]:
-                    target, last = target[last], list(target[last])[-1]
+                node.ca.items[key][2] = None
+                target, last = _last_leaf(value)
                 target.ca.items[last] = [None, None, token, None]
             _settle(value)
 
@@ -115,7 +133,7 @@ def _start_block(plan: CommentedMap) -> CommentedMap:
 def apply(site_dir: Path, plan_name: str, action: str, *, vms: tuple[str, ...] = (), cutover: str = "",
           batches: tuple[int, ...] = ()) -> Edit:
     site_dir = Path(site_dir)
-    path = site_dir / spec.SPEC_FILE
+    path = site_dir / SPEC_FILE
     if not path.exists():
         raise UsageError(f"no site spec in {site_dir}", where=Location(str(path)), fix="pass a site directory")
     before = path.read_text(encoding="utf-8")
@@ -142,8 +160,9 @@ def _check(site_dir: Path, text: str) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         rel = site_dir if not site_dir.is_absolute() else Path(site_dir.name)
         scratch = Path(tmp) / rel
-        shutil.copytree(site_dir, scratch, symlinks=True)
-        (scratch / spec.SPEC_FILE).write_text(text, encoding="utf-8")
+        # the lock (up to 512 MiB) is not part of loading a spec: leave it out of the copy
+        shutil.copytree(site_dir, scratch, symlinks=True, ignore=shutil.ignore_patterns(LOCK_FILE))
+        (scratch / SPEC_FILE).write_text(text, encoding="utf-8")
         spec.load(scratch, display_root=Path(tmp))
 
 
@@ -151,8 +170,7 @@ def _freeze(site: spec.Site, plan_name: str) -> None:
     """Record the done plan's digest (and its done batches') in the lock: offline."""
     lock = lockmod.read(site)
     plan = next(p for p in site.spec_plans if p.name == plan_name)
-    names = [plan_name] if plan.done else [b for b in lock.batches.get(plan_name, [])
-                                           if int(b.rsplit("-", 1)[1]) in plan.done_batches]
+    names = [plan_name] if plan.done else lifecycle.done_batches(plan, lock.batches.get(plan_name, []))
     for name in names:
         lock.frozen.setdefault(name, lifecycle.plan_digest(plan))
     lockmod.write(site, lock)
@@ -160,7 +178,7 @@ def _freeze(site: spec.Site, plan_name: str) -> None:
 
 def _start(plan, *, cutover, batches, file, **_):
     if plan.get("start") not in (None, False):
-        raise UsageError(f"plan '{plan['name']}' is already started", where=Location(file),
+        raise UsageError(f"plan '{plan['name']}' is already started", where=_at(plan, file, "start"),
                          fix=f"`mtvgen retry {plan['name']}` starts a new attempt")
     if not cutover and not batches:
         _put(plan, "start", True)
@@ -175,8 +193,8 @@ def _start(plan, *, cutover, batches, file, **_):
 
 def _retry(plan, *, cutover, file, **_):
     if plan.get("start") in (None, False):
-        raise UsageError(f"plan '{plan['name']}' was never started", where=Location(file),
-                         fix=f"`mtvgen start {plan['name']}`")
+        raise UsageError(f"plan '{plan['name']}' was never started", where=_at(plan, file),
+                         fix=f"`mtvgen start {plan['name']}` starts its first attempt")
     start = _start_block(plan)
     attempt = int(start.get("attempt", 1)) + 1
     _put(start, "attempt", attempt)
@@ -189,7 +207,8 @@ def _retry(plan, *, cutover, file, **_):
 
 def _cancel(plan, *, vms, file, **_):
     if plan.get("start") in (None, False):
-        raise UsageError(f"plan '{plan['name']}' is not started: nothing to cancel", where=Location(file))
+        raise UsageError(f"plan '{plan['name']}' is not started: nothing to cancel", where=_at(plan, file),
+                         fix=f"check the plan name; `mtvgen start {plan['name']}` starts it")
     start = _start_block(plan)
     if not vms:
         _put(start, "cancel", "all")

@@ -14,14 +14,11 @@ an error (the controller would ignore the edit).
 
 from __future__ import annotations
 
-import hashlib
-import json
 import re
 from dataclasses import replace
 from datetime import datetime, timedelta
 
-from . import yamlio
-from .sitemodel import PlanSpec, Site
+from .sitemodel import PlanSpec, Site, digest
 from .spec import object_name
 
 # What may still change on a done plan: marking it done, retired or archived, and its
@@ -31,20 +28,32 @@ FROZEN_EXEMPT = ("done", "retired", "archived", "start")
 
 def plan_digest(plan: PlanSpec) -> str:
     """What a done plan may no longer change: everything but FROZEN_EXEMPT."""
-    body = {k: v for k, v in yamlio.plain(plan.raw).items() if k not in FROZEN_EXEMPT}
-    return "sha256:" + hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()[:16]
+    return digest({k: v for k, v in plan.raw.items() if k not in FROZEN_EXEMPT})
 
 
-def fully_done(plan: PlanSpec, old_batches: list[str]) -> bool:
+def fully_done(plan: PlanSpec, batches: list[str]) -> bool:
     """Done as a whole: `done: true`, or every batch it has listed in `done:`."""
     if plan.done:
         return True
-    return bool(plan.done_batches) and bool(old_batches) and \
-        {int(b.rsplit("-", 1)[1]) for b in old_batches} <= set(plan.done_batches)
+    return bool(plan.done_batches) and bool(batches) and {batch_number(b) for b in batches} <= set(plan.done_batches)
+
+
+def done_batches(plan: PlanSpec, batches: list[str]) -> list[str]:
+    """The batches of `plan` (names from a lock) that `done:` lists."""
+    return [b for b in batches if batch_number(b) in plan.done_batches]
 
 
 def batch_name(plan: str, number: int) -> str:
     return f"{plan}-{number:02d}"
+
+
+def batch_number(name: str) -> int:
+    return int(name.rsplit("-", 1)[1])
+
+
+def batch_started(plan: PlanSpec, number: int) -> bool:
+    """`start:` starts every batch, or those its `batches:` lists."""
+    return plan.start is not None and (not plan.start.batches or number in plan.start.batches)
 
 
 def assign_batches(plan: PlanSpec, vm_ids: list[str], old_plans: dict, old_batches: list[str],
@@ -71,9 +80,8 @@ def closed_batches(plan: PlanSpec, names: list[str]) -> set[str]:
     """Batches that take no new VM: done, or started."""
     out = set()
     for name in names:
-        number = int(name.rsplit("-", 1)[1])
-        started = plan.start is not None and (not plan.start.batches or number in plan.start.batches)
-        if plan.done or number in plan.done_batches or started:
+        number = batch_number(name)
+        if plan.done or number in plan.done_batches or batch_started(plan, number):
             out.add(name)
     return out
 
@@ -89,8 +97,8 @@ def expand(site: Site, lock) -> Site:
         for name in lock.batches.get(p.name, []):
             if not lock.plans.get(name):
                 continue
-            number = int(name.rsplit("-", 1)[1])
-            start = p.start if p.start is not None and (not p.start.batches or number in p.start.batches) else None
+            number = batch_number(name)
+            start = p.start if batch_started(p, number) else None
             plans.append(replace(p, name=name, object_name=object_name(site.name, name), start=start,
                                  done=p.done or number in p.done_batches, batch=number, parent=p.name))
     return replace(site, plans=plans, spec_plans=site.spec_plans)

@@ -39,10 +39,11 @@ def discover(sites_dir: Path) -> list[Path]:
     for d in sorted(p for p in Path(sites_dir).iterdir() if p.is_dir() and not p.name.startswith(".")):
         if (d / EXCLUDE_MARKER).exists():
             continue
-        if (d / spec.SPEC_FILE).is_file():
+        if (d / sitemodel.SPEC_FILE).is_file():
             found.append(d)
         elif (d / sitemodel.LOCK_FILE).exists():
-            raise MtvgenError(f"{d} has a lock but no {spec.SPEC_FILE}", where=Location(str(d / spec.SPEC_FILE)),
+            raise MtvgenError(f"{d} has a lock but no {sitemodel.SPEC_FILE}",
+                              where=Location(str(d / sitemodel.SPEC_FILE)),
                               fix="restore site.yaml from Git, or delete the directory to retire the site")
     return found
 
@@ -84,7 +85,7 @@ def summarize(site_dir: Path, opts: Options, base_out: Path | None, base_sites: 
     head = report_state.from_documents([d.body for d in bundle.documents if d.verbatim is None])
     base = report_state.from_tree(base_out / site.name) if base_out is not None else None
     base_diags = None
-    if base_sites is not None and (base_sites / site.name / spec.SPEC_FILE).exists():
+    if base_sites is not None and (base_sites / site.name / sitemodel.SPEC_FILE).exists():
         try:
             base_diags = check_site(base_sites / site.name, opts)[2]
         except DiagnosticsFailed as exc:
@@ -110,12 +111,11 @@ def clashes(results: list[SiteResult]) -> list[Diagnostic]:
     return out
 
 
-def lock_site(site_dir: Path, source: InventorySource, target=None
-              ) -> tuple[spec.Site, lockmod.Lock, list[str], list[Diagnostic]]:
-    """Resolve against a live (or snapshot) inventory; returns the new lock and
-    what changed. `target(site)`, when given, reads the destination cluster's
-    facts. Writes nothing: the caller writes only when all is well."""
-    site = spec.load(site_dir)
+def lock_site(site: sitemodel.Site, source: InventorySource, target=None
+              ) -> tuple[lockmod.Lock, list[str], list[Diagnostic]]:
+    """Resolve a loaded site against a live (or snapshot) inventory; returns the new
+    lock and what changed. `target(site)`, when given, reads the destination
+    cluster's facts. Writes nothing: the caller writes only when all is well."""
     old, note = None, []
     if site.lock_path.exists():
         try:
@@ -127,14 +127,11 @@ def lock_site(site_dir: Path, source: InventorySource, target=None
         res = resolve.resolve(site, inv, frozen_plans(site, old))
         diags = finalize(res.diagnostics, site.suppressions)
         _fail(diags, f"site {site.name}: cannot lock")
-        # sources that read heavy facts lazily (vSphere) fetch them for the selected VMs only
-        details = getattr(source, "details", None)
-        if details is not None:
-            inv = details(inv, {i for ids in res.plans.values() for i in ids})
+        inv = source.details(inv, {i for ids in res.plans.values() for i in ids})
     finally:
         source.close()
     new = lockmod.build(site, inv, res, target(site) if target is not None else None, old)
-    return site, new, note + lockdiff.changes(old, new), diags
+    return new, note + lockdiff.changes(old, new), diags
 
 
 def selector_keys(site: spec.Site) -> frozenset[str]:

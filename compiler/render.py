@@ -17,15 +17,14 @@ from dataclasses import dataclass, field
 import jinja2
 
 from . import lifecycle, resources, yamlio
-from .documents import HOST_CREDENTIALS, Document
+from .documents import HOST_CREDENTIALS, Document, labels as object_labels
 from .errors import Location, MtvgenError
 from .lock import Lock
 from .plan_model import PlannedVM, match_vms, planned
 from .secretfiles import SecretFile
 from .sitemodel import Credentials, MapSpec, PlanSpec, Site, split_ref
 from .spec import object_name
-from .tables import (KINDS, MANAGED_BY, PLAN_LABEL, PLAN_SPEC_FIELDS, PLAN_TRUE_DEFAULTS, PLAN_VM_FIELDS,
-                     PLAN_VM_ONLY, PROVIDER_TYPES, SITE_LABEL)
+from .tables import KINDS, PLAN_SPEC_FIELDS, PLAN_TRUE_DEFAULTS, PLAN_VM_FIELDS, PLAN_VM_ONLY, PROVIDER_TYPES
 
 
 @dataclass(frozen=True)
@@ -54,11 +53,7 @@ class Renderer:
         text = self.env.get_template(spec.template).render(namespace=self.ns, **ctx)
         body = yamlio.load_plain(text)
         meta = body["metadata"]
-        labels = dict(MANAGED_BY)
-        labels[SITE_LABEL] = self.site.name
-        if plan:
-            labels[PLAN_LABEL] = plan
-        meta["labels"] = {**labels, **meta.get("labels", {})}
+        meta["labels"] = {**object_labels(self.site.name, plan), **meta.get("labels", {})}
         doc = Document(kind, meta["name"], meta["namespace"], body, where, field_where or {}, plan, role)
         self.docs.append(doc)
         return doc
@@ -66,8 +61,7 @@ class Renderer:
     # -- credentials
     def _passthrough(self, sf: SecretFile, role: str = "") -> str:
         """A sealed or SOPS-encrypted file, written byte for byte. Returns the Secret's name."""
-        kind = "SealedSecret" if sf.mode == "sealedSecret" else "Secret"
-        self.docs.append(Document(kind, sf.name, self.ns, {}, sf.where, role=role, verbatim=sf.text))
+        self.docs.append(Document(sf.kind, sf.name, self.ns, {}, sf.where, role=role, verbatim=sf.text))
         return sf.name
 
     def _secret(self, name: str, ptype: str, creds: Credentials | None, literals: dict, where: Location,

@@ -12,9 +12,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import yaml
-
-from .errors import Location
+from . import yamlio
+from .errors import Location, MtvgenError
 from .names import is_subdomain
 
 SEALED_API = "bitnami.com/v1alpha1"
@@ -54,11 +53,11 @@ def read(site_dir: Path, rel: str, mode: str, namespace: str, where: Location) -
     if path is None:
         return SecretFile(mode=mode, path=rel, where=where, problems=(f"{rel} {why}",))
     try:
-        text = path.read_text(encoding="utf-8")
-        body = yaml.safe_load(text)
+        text = yamlio.decode(path.read_bytes(), rel)
+        body = yamlio.load_fast(text, rel)     # bounded like the spec: no alias bombs, YAML 1.2 booleans
     except OSError as exc:
         return SecretFile(mode=mode, path=rel, where=where, problems=(f"cannot read {rel}: {exc.strerror}",))
-    except (UnicodeDecodeError, yaml.YAMLError):
+    except MtvgenError:
         return SecretFile(mode=mode, path=rel, where=where, problems=(f"{rel} is not a YAML document",))
     if not isinstance(body, dict):
         return SecretFile(mode=mode, path=rel, where=where, problems=(f"{rel} does not hold one Kubernetes object",))

@@ -293,6 +293,11 @@ class Site:
     def lock_path(self) -> Path:
         return self.dir / LOCK_FILE
 
+    @property
+    def lock_shown(self) -> str:
+        """The lock's path as messages show it (beside the spec file as shown)."""
+        return str(Path(self.file).parent / LOCK_FILE)
+
     def credential_blocks(self) -> list[tuple[str, Credentials | None, str, Location]]:
         """(label, credentials, provider type, where) of every Secret the site makes or names."""
         src, dst = self.source, self.destination
@@ -313,7 +318,7 @@ class Site:
             inputs[f"{m.kind}-map {m.name}"] = [e.key() for e in m.entries]
         for p in self.spec_plans:
             inputs[f"plan {p.name}"] = [[s.criteria for s in p.select], [s.criteria for s in p.exclude]]
-        return {k: _digest(v) for k, v in sorted(inputs.items())}
+        return {k: digest(v) for k, v in sorted(inputs.items())}
 
     def section_where(self, section: str) -> Location:
         kind, _, name = section.partition(" ")
@@ -327,5 +332,6 @@ class Site:
         return yamlio.locate(self.raw, [section])
 
 
-def _digest(value) -> str:
+def digest(value) -> str:
+    """A short, stable digest of spec data (key order and line marks do not count)."""
     return "sha256:" + hashlib.sha256(json.dumps(yamlio.plain(value), sort_keys=True).encode()).hexdigest()[:16]

@@ -260,11 +260,6 @@ def dump(data: Any) -> str:
                      allow_unicode=True, width=1 << 30)
 
 
-def dump_sorted(data: Any) -> str:
-    return yaml.dump(data, Dumper=_Dumper, sort_keys=True, default_flow_style=False,
-                     allow_unicode=True, width=1 << 30)
-
-
 def json_scalar(value) -> str:
     """A value as a JSON literal, which is also a valid, exact YAML flow scalar:
     the one way values enter templates and hand-written YAML."""

@@ -94,14 +94,12 @@ class _Handler(BaseHTTPRequestHandler):
             return self._inventory(st, path, query)
         for pattern, fn in ROUTES:
             m = re.fullmatch(pattern, path)
-            if m and fn is _forklift_objects:
-                return self._send(*fn(st, query=query, **m.groupdict()))
             if m:
                 verb, plural, ns = fn.__doc__.split()[0], fn.__doc__.split()[1], m.groupdict().get("ns", "")
                 if (verb, plural, ns) in st.deny or (verb, plural, "") in st.deny:
                     return self._send(403, _status(403, "Forbidden", f'{plural} is forbidden: User "test" cannot '
                                                    f'{verb} resource "{plural}" in namespace "{ns}"'))
-                code, body = fn(st, **m.groupdict())
+                code, body = fn(st, query=query, **m.groupdict())
                 return self._send(code, body)
         return self._send(404, _status(404, "NotFound", f"the server could not find {path}"))
 
@@ -128,7 +126,7 @@ def _version(st, **_):
     return 200, {"major": "1", "minor": "32", "gitVersion": "v1.32.4", "platform": "linux/amd64"}
 
 
-def _namespace(st, ns):
+def _namespace(st, ns, **_):
     """get namespaces"""
     if ns not in st.namespaces:
         return 404, _status(404, "NotFound", f'namespaces "{ns}" not found')
@@ -142,7 +140,7 @@ def _storage_classes(st, **_):
                                            for n, p in sorted(st.storage_classes.items())], "storage.k8s.io/v1")
 
 
-def _nads(st, ns):
+def _nads(st, ns, **_):
     """list network-attachment-definitions"""
     items = [{"apiVersion": "k8s.cni.cncf.io/v1", "kind": "NetworkAttachmentDefinition",
               "metadata": _meta(n, s, annotations=a), "spec": {"config": "{}"}}
@@ -150,14 +148,14 @@ def _nads(st, ns):
     return 200, _list("NetworkAttachmentDefinitionList", items, "k8s.cni.cncf.io/v1")
 
 
-def _service_account(st, ns, name):
+def _service_account(st, ns, name, **_):
     """get serviceaccounts"""
     if (ns, name) not in st.service_accounts:
         return 404, _status(404, "NotFound", f'serviceaccounts "{name}" not found')
     return 200, {"apiVersion": "v1", "kind": "ServiceAccount", "metadata": _meta(name, ns)}
 
 
-def _service(st, ns, name):
+def _service(st, ns, name, **_):
     """get services"""
     if (ns, name) not in st.services:
         return 404, _status(404, "NotFound", f'services "{name}" not found')
@@ -172,27 +170,27 @@ def _provider_obj(ns, name, p):
             "status": {"phase": "Ready"}}
 
 
-def _providers(st, ns):
+def _providers(st, ns, **_):
     """list providers"""
     return 200, _list("ProviderList", [_provider_obj(s, n, p) for (s, n), p in sorted(st.providers.items())
                                        if s == ns], "forklift.konveyor.io/v1beta1")
 
 
-def _provider(st, ns, name):
+def _provider(st, ns, name, **_):
     """get providers"""
     if (ns, name) not in st.providers:
         return 404, _status(404, "NotFound", f'providers.forklift.konveyor.io "{name}" not found')
     return 200, _provider_obj(ns, name, st.providers[(ns, name)])
 
 
-def _vms(st, ns):
+def _vms(st, ns, **_):
     """list virtualmachines"""
     return 200, _list("VirtualMachineList", [{"apiVersion": "kubevirt.io/v1", "kind": "VirtualMachine",
                                               "metadata": _meta(n, ns), "spec": {"running": False}}
                                              for n in st.vms.get(ns, [])], "kubevirt.io/v1")
 
 
-def _route(st, ns, name):
+def _route(st, ns, name, **_):
     """get routes"""
     if (ns, name) not in st.routes:
         return 404, _status(404, "NotFound", f'routes.route.openshift.io "{name}" not found')
@@ -201,12 +199,22 @@ def _route(st, ns, name):
 
 
 def _forklift_objects(st, plural, ns, query):
-    """list forklift objects (plans, migrations), filtered by labelSelector `key=value`"""
+    """Plans or Migrations with status, filtered by labelSelector `key=value`."""
     items = st.forklift.get((plural, ns), [])
     for sel in query.get("labelSelector", []):
         key, _, value = sel.partition("=")
         items = [o for o in items if (o.get("metadata", {}).get("labels") or {}).get(key) == value]
     return 200, _list(plural.capitalize()[:-1] + "List", items, "forklift.konveyor.io/v1beta1")
+
+
+def _plans(st, ns, query):
+    """list plans"""
+    return _forklift_objects(st, "plans", ns, query)
+
+
+def _migrations(st, ns, query):
+    """list migrations"""
+    return _forklift_objects(st, "migrations", ns, query)
 
 
 def _crds(st, **_):
@@ -223,7 +231,8 @@ ROUTES = [
     (r"/api/v1/namespaces/(?P<ns>[^/]+)/services/(?P<name>[^/]+)", _service),
     (r"/apis/forklift\.konveyor\.io/v1beta1/namespaces/(?P<ns>[^/]+)/providers", _providers),
     (r"/apis/forklift\.konveyor\.io/v1beta1/namespaces/(?P<ns>[^/]+)/providers/(?P<name>[^/]+)", _provider),
-    (r"/apis/forklift\.konveyor\.io/v1beta1/namespaces/(?P<ns>[^/]+)/(?P<plural>plans|migrations)", _forklift_objects),
+    (r"/apis/forklift\.konveyor\.io/v1beta1/namespaces/(?P<ns>[^/]+)/plans", _plans),
+    (r"/apis/forklift\.konveyor\.io/v1beta1/namespaces/(?P<ns>[^/]+)/migrations", _migrations),
     (r"/apis/kubevirt\.io/v1/namespaces/(?P<ns>[^/]+)/virtualmachines", _vms),
     (r"/apis/route\.openshift\.io/v1/namespaces/(?P<ns>[^/]+)/routes/(?P<name>[^/]+)", _route),
     (r"/apis/apiextensions\.k8s\.io/v1/customresourcedefinitions", _crds),

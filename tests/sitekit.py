@@ -85,6 +85,6 @@ def make(root: Path, spec_text: str = BASE_SPEC, inv: dict | None = None, name: 
 def lock(site_dir: Path):
     """Lock from the site's snapshot; returns (site, diagnostics) and writes the lock."""
     site = spec.load(site_dir)
-    s, new, _changes, diags = pipeline.lock_site(site_dir, SnapshotFile(site_dir / "inventory.yaml", site.source.type))
-    lockmod.write(s, new)
-    return s, diags
+    new, _changes, diags = pipeline.lock_site(site, SnapshotFile(site_dir / "inventory.yaml", site.source.type))
+    lockmod.write(site, new)
+    return site, diags

@@ -230,3 +230,19 @@ def test_edits_keep_comments_and_write_nothing_when_they_fail(tmp_path):
     assert r.exit_code == 2 and "has no plan 'nope'" in r.stderr
     r = run(["start", "sites/t", "wave1", "--cutover", "x"], tmp_path)   # already started: refused first
     assert (d / "site.yaml").read_text() == before
+
+
+def test_edit_errors_point_at_the_spec_line(tmp_path):
+    d = sitekit.make(tmp_path, BASE_SPEC, inventory(2))
+    relock(d)
+    lines = (d / "site.yaml").read_text().splitlines()
+    plans_line = lines.index("plans:") + 1
+    plan_line = lines.index("  - name: wave1") + 1
+    r = run(["cancel", "sites/t", "wave1"], tmp_path)
+    assert r.exit_code == 2 and f"sites/t/site.yaml:{plan_line}:5: error: plan 'wave1' is not started" in r.stderr
+    r = run(["retry", "sites/t", "nope"], tmp_path)
+    assert f"sites/t/site.yaml:{plans_line}:1: error:" in r.stderr
+    assert run(["start", "sites/t", "wave1"], tmp_path).exit_code == 0
+    start_line = (d / "site.yaml").read_text().splitlines().index("    start: true") + 1
+    r = run(["start", "sites/t", "wave1"], tmp_path)
+    assert f"sites/t/site.yaml:{start_line}:5: error: plan 'wave1' is already started" in r.stderr

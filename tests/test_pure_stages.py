@@ -228,3 +228,9 @@ def test_expanded_batches_carry_their_number_parent_and_state(tmp_path):
     assert lifecycle.runs(plans[1]) and not lifecycle.runs(plans[0]) and not lifecycle.runs(plans[2])
     assert lifecycle.closed_batches(site.spec_plans[0], ["web-farm-01", "web-farm-02", "web-farm-03"]) == \
         {"web-farm-01", "web-farm-02"}
+
+
+def test_an_alias_bomb_in_an_encrypted_file_is_refused_not_expanded(tmp_path):
+    rows = "".join(f"l{i}: &l{i} [{', '.join([f'*l{i - 1}'] * 10)}]\n" for i in range(1, 8))
+    bomb = "l0: &l0 [x, x, x, x, x, x, x, x, x, x]\n" + rows        # 10^8 values once expanded
+    assert read(tmp_path, bomb).problems == ("f.yaml is not a YAML document",)

@@ -5,7 +5,7 @@ sections these see done and retired plans too."""
 from __future__ import annotations
 
 from ..diagnostics import Diagnostic
-from ..lifecycle import plan_digest, window_end
+from ..lifecycle import batch_number, done_batches, fully_done, plan_digest, window_end
 from ..plan_model import match_vms
 from .context import Context
 from .cutover import parse_time
@@ -16,7 +16,7 @@ def frozen_plans(ctx: Context):
     lock = ctx.lock
     for p in ctx.site.spec_plans:
         batches = lock.batches.get(p.name, [])
-        done = [p.name] if p.done else [b for b in batches if int(b.rsplit("-", 1)[1]) in p.done_batches]
+        done = [p.name] if p.done else done_batches(p, batches)
         for name in done:
             frozen = lock.frozen.get(name)
             if frozen is None:
@@ -26,7 +26,7 @@ def frozen_plans(ctx: Context):
             elif frozen != plan_digest(p):
                 yield Diagnostic("MTV093", f"plan '{name}' is done and was edited since: Forklift never reconciles "
                                  "a Succeeded Plan again, so the edit would not reach its VMs", p.where, plan=name)
-        if p.retired and not (p.done or (batches and {int(b.rsplit("-", 1)[1]) for b in batches} <= set(p.done_batches))):
+        if p.retired and not fully_done(p, batches):
             yield Diagnostic("MTV121", f"plan '{p.name}' is retired but not done", p.where,
                              "mark it done first (a running plan must not leave the output)", plan=p.name)
 
@@ -35,7 +35,7 @@ def batch_numbers(ctx: Context):
     for p in ctx.site.spec_plans:
         if p.batch_max is None:
             continue
-        have = {int(b.rsplit("-", 1)[1]) for b in ctx.lock.batches.get(p.name, [])}
+        have = {batch_number(b) for b in ctx.lock.batches.get(p.name, [])}
         asked = [("start.batches", n) for n in (p.start.batches if p.start else ())]
         asked += [("done", n) for n in p.done_batches]
         for key, n in asked:

@@ -22,10 +22,10 @@ from __future__ import annotations
 from datetime import timezone
 
 from .. import lifecycle
-from ..documents import Document
+from ..documents import Document, labels
 from ..names import to_label
 from ..sitemodel import Site
-from ..tables import KINDS, MANAGED_BY, SITE_LABEL
+from ..tables import KINDS
 from .units import HOSTS, SHARED, Unit
 
 IN_CLUSTER = "https://kubernetes.default.svc"
@@ -53,10 +53,7 @@ def app_name(site: Site, unit: str) -> str:
 
 
 def _meta(site: Site, name: str, namespace: str, wave: int | None = None, plan: str = "") -> dict:
-    labels = {**MANAGED_BY, SITE_LABEL: site.name}
-    if plan:
-        labels["mtvgen.io/plan"] = plan
-    meta = {"name": name, "namespace": namespace, "labels": labels}
+    meta = {"name": name, "namespace": namespace, "labels": labels(site.name, plan)}
     if wave is not None:
         meta["annotations"] = {"argocd.argoproj.io/sync-wave": str(wave)}
     return meta

@@ -18,10 +18,10 @@ from __future__ import annotations
 
 import re
 
-from ..documents import Document
+from ..documents import Document, labels
 from ..names import to_label
 from ..sitemodel import Site
-from ..tables import KINDS, MANAGED_BY, SITE_LABEL
+from ..tables import KINDS
 from .health import health_check_exprs
 from .units import Unit
 
@@ -45,10 +45,7 @@ def _source_ref(site: Site) -> dict:
 
 
 def _meta(site: Site, name: str, plan: str = "") -> dict:
-    labels = {**MANAGED_BY, SITE_LABEL: site.name}
-    if plan:
-        labels["mtvgen.io/plan"] = plan
-    return {"name": name, "namespace": site.delivery.flux.namespace, "labels": labels}
+    return {"name": name, "namespace": site.delivery.flux.namespace, "labels": labels(site.name, plan)}
 
 
 def _kustomization(site: Site, name: str, path: str, *, depends_on=(), kinds=(), plan: str = "",

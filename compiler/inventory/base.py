@@ -14,6 +14,10 @@ class InventorySource(Protocol):
 
     def snapshot(self, selects: frozenset[str] | None = None) -> Inventory:
         """`selects`: the selector keys the site uses (None: all). A source may read
-        only what those need for every VM, and the rest in `details(inv, vm_ids)`."""
+        only what those need for every VM, and the rest in `details`."""
+
+    def details(self, inv: Inventory, vm_ids: set[str]) -> Inventory:
+        """Fill in what snapshot() left out for the selected VMs (a source that reads
+        everything up front returns `inv` as it is)."""
 
     def close(self) -> None: ...

@@ -123,5 +123,8 @@ class ForkliftSource:
                     and isinstance(v, (str, int))}
         return shapes.read(self.type, collections, ProviderInfo(self.type, identity, origin=f"forklift:{base}"))
 
+    def details(self, inv: Inventory, vm_ids: set[str]) -> Inventory:
+        return inv      # snapshot() read every field already
+
     def close(self) -> None:
         self.http.clear()

@@ -18,6 +18,7 @@ from kubernetes.client.exceptions import ApiException
 from kubernetes.config.config_exception import ConfigException
 
 from .model import TargetFacts
+from ..tables import SITE_LABEL
 from ..errors import AuthError, ConnectError, InventoryError, PermissionDenied, TimeoutError_, TLSError, UsageError
 
 
@@ -188,10 +189,10 @@ def forklift_crds(cluster: Cluster) -> list[dict]:
 
 
 def site_runs(cluster: Cluster, namespace: str, site: str) -> tuple[list[dict], list[dict]]:
-    """The Plans and Migrations mtvgen wrote for a site (label mtvgen.io/site), with status."""
-    selector = f"mtvgen.io/site={site}"
-    with cluster.call("list", "plans.forklift.konveyor.io", namespace):
-        plans = cluster.list_custom("forklift.konveyor.io", "v1beta1", "plans", namespace, selector)
-    with cluster.call("list", "migrations.forklift.konveyor.io", namespace):
-        migrations = cluster.list_custom("forklift.konveyor.io", "v1beta1", "migrations", namespace, selector)
-    return plans, migrations
+    """The Plans and Migrations mtvgen wrote for a site (its site label), with status."""
+    found = []
+    for plural in ("plans", "migrations"):
+        with cluster.call("list", f"{plural}.forklift.konveyor.io", namespace):
+            found.append(cluster.list_custom("forklift.konveyor.io", "v1beta1", plural, namespace,
+                                             f"{SITE_LABEL}={site}"))
+    return found[0], found[1]

@@ -58,5 +58,8 @@ class SnapshotFile:
             raise InventoryError(f"inventory snapshot has an object without a required field ({exc})", where=where,
                                  fix="every object needs at least `id` and `name` (OpenShift: `uid` and `name`)") from exc
 
+    def details(self, inv: Inventory, vm_ids: set[str]) -> Inventory:
+        return inv      # snapshot() read every field already
+
     def close(self) -> None:
         pass

@@ -11,9 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import yaml
-
-PLAN_LABEL = "mtvgen.io/plan"
+from .. import yamlio
+from ..tables import PLAN_LABEL
 
 
 @dataclass
@@ -60,7 +59,7 @@ def from_tree(site_out: Path) -> dict[str, PlanState]:
         for path in sorted(site_out.rglob("*.yaml")):
             if path.name == "kustomization.yaml":
                 continue
-            doc = yaml.safe_load(path.read_text(encoding="utf-8"))
+            doc = yamlio.load_plain(path.read_text(encoding="utf-8"))   # our own output
             if isinstance(doc, dict):
                 docs.append(doc)
     return from_documents(docs)
