@@ -113,11 +113,12 @@ _ALWAYS = {"name", "path"}
 
 
 def _record(obj) -> dict:
-    """A dataclass as a dict: camelCase keys, empty values left out."""
+    """A dataclass as a dict: camelCase keys, empty values left out (unless the default is
+    not empty: an image-backed disk's `volume: false` must survive)."""
     out = {}
     for f in dataclasses.fields(obj):
         value = getattr(obj, f.name)
-        if f.name == "id" or (not value and f.name not in _ALWAYS):
+        if f.name == "id" or (not value and f.name not in _ALWAYS and not f.default):
             continue
         if f.name in ("nics", "disks"):
             value = [_record(x) | ({"network": x.network} if isinstance(x, Nic) else {"key": x.key}) for x in value]
@@ -159,22 +160,35 @@ def to_text(lock: Lock) -> str:
 
 
 @lru_cache(maxsize=None)
-def _names(cls) -> dict[str, str]:
-    """camelCase lock key -> dataclass field name."""
-    return {_camel(f.name): f.name for f in dataclasses.fields(cls)}
+def _shape(cls) -> tuple[dict[str, str], dict, list[str]]:
+    """camelCase lock key -> dataclass field name, each field's default, the required fields."""
+    fields = dataclasses.fields(cls)
+    assert all(f.default_factory is dataclasses.MISSING for f in fields), cls   # see _fields
+    defaults = {f.name: f.default for f in fields if f.default is not dataclasses.MISSING}
+    return {_camel(f.name): f.name for f in fields}, defaults, [f.name for f in fields if f.name not in defaults]
 
 
 def _fields(cls, rec: dict, **extra):
-    names_ = _names(cls)
-    kwargs = dict(extra)
+    """A frozen record from its lock entry. The values go straight into the instance's
+    __dict__: a frozen dataclass's __init__ sets its 30 fields one object.__setattr__ at a
+    time, which was most of reading a 10k-VM lock. The result is the same object (the
+    records have no __post_init__ and no default factories, _shape checks the latter)."""
+    names_, defaults, required = _shape(cls)
+    record = object.__new__(cls)
+    values = record.__dict__
+    values.update(defaults)
     for key, value in rec.items():
         name = names_.get(key)
         if name is None:
             continue  # a newer mtvgen's extra fact: ignore
-        if isinstance(value, list):
-            value = tuple(tuple(v) if isinstance(v, list) else v for v in value)
-        kwargs[name] = value
-    return cls(**kwargs)
+        if type(value) is list:
+            value = tuple(tuple(v) if type(v) is list else v for v in value)
+        values[name] = value
+    values.update(extra)
+    missing = [name for name in required if name not in values]
+    if missing:
+        raise TypeError(f"{cls.__name__} record lacks {', '.join(missing)}")
+    return record
 
 
 def _vm(vm_id: str, rec: dict) -> VM:
