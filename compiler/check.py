@@ -16,6 +16,7 @@ from .checks import cluster, concerns, cutover, hooks, lifecycle, mappings, migr
 from .checks.context import Context
 from .diagnostics import Diagnostic
 from .lock import Lock, staleness
+from .plan_model import Planner
 from .sitemodel import Site
 
 Check = Callable[[Context], Iterable[Diagnostic]]
@@ -39,17 +40,19 @@ CHECKS: tuple[Check, ...] = (
 LIFECYCLE: tuple[Check, ...] = (lifecycle.frozen_plans, lifecycle.batch_numbers)
 
 
-def run(site: Site, lock: Lock, *, now: datetime | None = None, allow_plaintext: bool = False) -> list[Diagnostic]:
+def run(site: Site, lock: Lock, *, now: datetime | None = None, allow_plaintext: bool = False,
+        planner: Planner | None = None) -> list[Diagnostic]:
     stale = staleness(site, lock)
     if stale:  # everything else would be judged against the wrong data
         return stale
     now = now or datetime.now(timezone.utc)
     out: list[Diagnostic] = []
-    whole = Context(site, lock, now, allow_plaintext)
+    planner = planner or Planner(lock)
+    whole = Context(site, lock, now, allow_plaintext, planner)
     for fn in LIFECYCLE:
         out.extend(fn(whole))
     active = replace(site, plans=[p for p in site.plans if not p.done and not p.retired], spec_plans=site.spec_plans)
-    ctx = Context(active, lock, now, allow_plaintext)
+    ctx = Context(active, lock, now, allow_plaintext, planner)
     for fn in CHECKS:
         out.extend(fn(ctx))
     return out

@@ -12,6 +12,7 @@ from .report import state as report_state, summary as report_summary
 from .diagnostics import Diagnostic, finalize, has_errors, summary
 from .errors import DiagnosticsFailed, Location, LockError, MtvgenError
 from .inventory.base import InventorySource
+from .plan_model import Planner
 
 EXCLUDE_MARKER = ".mtvgen-exclude"   # a site directory holding this file is skipped by a plain `mtvgen build`
 
@@ -53,13 +54,16 @@ def _fail(diags: list[Diagnostic], what: str) -> None:
         raise DiagnosticsFailed(diags, f"{what}: {summary(diags)}")
 
 
-def check_site(site_dir: Path, opts: Options) -> tuple[spec.Site, lockmod.Lock, list[Diagnostic]]:
+def check_site(site_dir: Path, opts: Options) -> tuple[spec.Site, lockmod.Lock, list[Diagnostic], Planner]:
+    """spec + lock -> the expanded site, its lock, the diagnostics, and the plans as
+    the checks computed them (the renderer reuses them)."""
     site = spec.load(site_dir)
     lock = lockmod.read(site)
     site = lifecycle.expand(site, lock)
-    diags = finalize(check.run(site, lock, now=opts.now, allow_plaintext=opts.allow_plaintext),
+    planner = Planner(lock)
+    diags = finalize(check.run(site, lock, now=opts.now, allow_plaintext=opts.allow_plaintext, planner=planner),
                      site.suppressions, opts.strict)
-    return site, lock, diags
+    return site, lock, diags, planner
 
 
 def compile_site(site_dir: Path, opts: Options) -> SiteResult:
@@ -72,10 +76,10 @@ def compile_site(site_dir: Path, opts: Options) -> SiteResult:
 
 
 def _bundle(site_dir: Path, opts: Options):
-    site, lock, diags = check_site(site_dir, opts)
+    site, lock, diags, planner = check_site(site_dir, opts)
     _fail(diags, f"site {site.name}")
     environ = os.environ if opts.environ is None else opts.environ
-    docs = render.render(site, lock, render.RenderOptions(opts.allow_plaintext, dict(environ)))
+    docs = render.render(site, lock, render.RenderOptions(opts.allow_plaintext, dict(environ)), planner)
     return site, lock, diags, delivery.deliver(site, docs)
 
 

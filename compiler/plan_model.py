@@ -1,6 +1,7 @@
 """A plan's VMs as they will be migrated: lock facts + per-VM overrides merged.
 
-Shared by the checks and the renderer so both see the same names and options.
+Shared by the checks and the renderer so both see the same names and options;
+a Planner computes each plan once for both.
 """
 
 from __future__ import annotations
@@ -59,3 +60,17 @@ def planned(plan: PlanSpec, lock) -> tuple[list[PlannedVM], list[Diagnostic]]:
         target = o.target_name if explicit else names.target_vm_name(vm.name, vm.id)
         out.append(PlannedVM(vm, target, explicit, opts, o.where if o else plan.where, o))
     return out, diags
+
+
+class Planner:
+    """Each plan's VMs (and its override problems), computed once per build: the checks
+    and the renderer ask for the same plans."""
+
+    def __init__(self, lock):
+        self.lock = lock
+        self._done: dict[str, tuple[list[PlannedVM], list[Diagnostic]]] = {}
+
+    def planned(self, plan: PlanSpec) -> tuple[list[PlannedVM], list[Diagnostic]]:
+        if plan.name not in self._done:
+            self._done[plan.name] = planned(plan, self.lock)
+        return self._done[plan.name]

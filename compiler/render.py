@@ -20,7 +20,7 @@ from . import lifecycle, resources, yamlio
 from .documents import HOST_CREDENTIALS, Document, labels as object_labels
 from .errors import Location, MtvgenError
 from .lock import Lock
-from .plan_model import PlannedVM, match_vms, planned
+from .plan_model import PlannedVM, Planner, match_vms
 from .secretfiles import SecretFile
 from .sitemodel import Credentials, MapSpec, PlanSpec, Site, split_ref
 from .spec import object_name
@@ -41,8 +41,8 @@ def _env() -> jinja2.Environment:
 
 
 class Renderer:
-    def __init__(self, site: Site, lock: Lock, options: RenderOptions):
-        self.site, self.lock, self.opts = site, lock, options
+    def __init__(self, site: Site, lock: Lock, options: RenderOptions, planner: Planner):
+        self.site, self.lock, self.opts, self.planner = site, lock, options, planner
         self.env = _env()
         self.docs: list[Document] = []
         self.ns = site.mtv_namespace
@@ -188,7 +188,7 @@ class Renderer:
 
     def plans(self) -> None:
         for plan in lifecycle.live(self.site):
-            vms, _ = planned(plan, self.lock)
+            vms, _ = self.planner.planned(plan)
             self._plan(plan, vms)
             if lifecycle.runs(plan):
                 self._migration(plan, vms)
@@ -266,9 +266,10 @@ def _delete_on_fail(plan_value: bool, vms: list[PlannedVM]) -> dict[str, bool] |
     return values if len(set(values.values())) > 1 else None
 
 
-def render(site: Site, lock: Lock, options: RenderOptions | None = None) -> list[Document]:
+def render(site: Site, lock: Lock, options: RenderOptions | None = None,
+           planner: Planner | None = None) -> list[Document]:
     """All documents of a site, in apply order (sync wave, then kind, then name)."""
-    r = Renderer(site, lock, options or RenderOptions())
+    r = Renderer(site, lock, options or RenderOptions(), planner or Planner(lock))
     r.providers()
     r.secret_files()
     r.maps()

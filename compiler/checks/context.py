@@ -8,7 +8,7 @@ from datetime import datetime, timezone
 
 from ..diagnostics import Diagnostic
 from ..lock import Lock
-from ..plan_model import PlannedVM, planned
+from ..plan_model import PlannedVM, Planner
 from ..sitemodel import PlanSpec, Site
 
 
@@ -18,13 +18,14 @@ class Context:
     lock: Lock
     now: datetime = field(default_factory=lambda: datetime.now(timezone.utc))
     allow_plaintext: bool = False
-    _planned: dict = field(default_factory=dict)
+    planner: Planner | None = None
+
+    def __post_init__(self):
+        self.planner = self.planner or Planner(self.lock)
 
     def planned(self, plan: PlanSpec) -> tuple[list[PlannedVM], list[Diagnostic]]:
         """The plan's VMs with overrides applied (and the override problems), computed once."""
-        if plan.name not in self._planned:
-            self._planned[plan.name] = planned(plan, self.lock)
-        return self._planned[plan.name]
+        return self.planner.planned(plan)
 
     def vms(self, plan: PlanSpec) -> list[PlannedVM]:
         return self.planned(plan)[0]
