@@ -111,7 +111,15 @@ def decode(data: bytes, file: str) -> str:
 
 def _bounds(loader_class, text: str, file: str, max_nodes: int) -> None:
     """Walk the parser's events (iteratively: no recursion) and refuse deep nesting and
-    alias expansion past the bounds before anything is constructed."""
+    alias expansion past the bounds before anything is constructed. libyaml's parser
+    walks them when it can (half of reading a spec was this walk in Python); a text it
+    refuses is walked again by the loader's own parser, which reports YAML errors in
+    the words of the loader that reads it next."""
+    if loader_class is not _FastLoader:
+        try:
+            return _bounds(_FastLoader, text, file, max_nodes)
+        except yaml.YAMLError:
+            pass
     stack: list[list] = []        # [anchor, size] per open collection
     sizes: dict[str, int] = {}
     total = 0
