@@ -8,13 +8,13 @@ at the spec line.
 from __future__ import annotations
 
 import difflib
+from functools import lru_cache
 from pathlib import Path
-
-import jsonschema
 
 from . import names, resources, secretfiles, spec_rules, yamlio
 from .diagnostics import Diagnostic, finalize, has_errors, summary
 from .errors import DiagnosticsFailed, Location, MtvgenError, UsageError
+from .schemacheck import Schema
 from .sitemodel import (SPEC_FILE, ArgoCDDelivery, Credentials, Delivery, Destination, FluxDelivery,
                         HookSpec, HostSpec, MapEntry, MapSpec, Override, PlanSpec, Selector, Site, Source, Start,
                         Suppression, Wave)
@@ -80,14 +80,18 @@ def _allowed_keys(schema: dict, root: dict) -> set[str]:
     return keys
 
 
+@lru_cache(maxsize=None)
+def _site_schema() -> Schema:
+    return Schema(resources.schema("site.schema.json"), "2020-12", formats=True)
+
+
 def _schema_diagnostics(raw, file: str):
     schema = resources.schema("site.schema.json")
     if not isinstance(raw, dict):
         yield Diagnostic("MTV001", "a site spec must be a YAML mapping", Location(file, 1, 1),
                          help="start with `apiVersion: mtvgen/v1`")
         return
-    validator = jsonschema.Draft202012Validator(schema, format_checker=jsonschema.FormatChecker())
-    for err in validator.iter_errors(raw):
+    for err in _site_schema().iter_errors(raw):
         yield from _explain(err, raw, schema, file)
 
 
@@ -103,7 +107,8 @@ def _shown(path: list, value) -> str:
     return text if len(text) <= 80 else text[:77] + "..."
 
 
-def _explain(err: jsonschema.ValidationError, raw, root: dict, file: str):
+def _explain(err, raw, root: dict, file: str):
+    """One jsonschema.ValidationError as a located diagnostic."""
     path = list(err.absolute_path)
     where = yamlio.locate(raw, path, file)
     dotted = ".".join(str(p) for p in path) or "(top level)"

@@ -7,10 +7,8 @@ from __future__ import annotations
 
 from functools import lru_cache
 
-import jsonschema
-import jsonschema_rs
-
 from . import crdschema, resources
+from .schemacheck import Schema
 from .diagnostics import Diagnostic
 from .documents import Document
 from .sitemodel import Site
@@ -37,41 +35,17 @@ def _inline(node, doc: dict, docs: dict):
     return {k: _inline(v, doc, docs) for k, v in node.items()}
 
 
-class _Schema:
-    """jsonschema's words at jsonschema-rs's speed. The Rust validator only answers
-    "valid?" (a 10k-VM site's Plans: 0.004 s instead of 0.33 s); a document it rejects
-    is walked by jsonschema for the errors, so every message stays the same. Where
-    the two could differ (a regex `$` before a final newline), Rust is the stricter,
-    which costs only the slow walk. tests/test_validate.py holds them to agreement."""
-
-    def __init__(self, python: jsonschema.protocols.Validator, fast_class, formats: bool):
-        self.python = python
-        try:
-            self.fast = fast_class(python.schema, validate_formats=formats)
-        except (ValueError, jsonschema_rs.ValidationError):   # a pattern Rust cannot compile: stay exact
-            self.fast = None
-
-    def iter_errors(self, body):
-        if self.fast is not None and self.fast.is_valid(body):
-            return iter(())
-        return self.python.iter_errors(body)
-
-
 @lru_cache(maxsize=None)
-def _validators() -> dict[str, _Schema]:
+def _validators() -> dict[str, Schema]:
     folder = resources.schemas_dir() / "forklift"
     docs = {path.name: resources.schema(f"forklift/{path.name}") for path in sorted(folder.glob("*.json"))}
-    checker = jsonschema.FormatChecker()
-    return {kind: _Schema(jsonschema.Draft202012Validator(_inline(docs[k.schema], docs[k.schema], docs),
-                                                          format_checker=checker),
-                          jsonschema_rs.Draft202012Validator, formats=True)
+    return {kind: Schema(_inline(docs[k.schema], docs[k.schema], docs), "2020-12", formats=True)
             for kind, k in KINDS.items() if k.schema}
 
 
-def _site_validators(site_dir) -> dict[str, _Schema]:
+def _site_validators(site_dir) -> dict[str, Schema]:
     """Validators from the CRDs pulled for this site (`mtvgen schemas pull`), if any."""
-    return {kind: _Schema(jsonschema.Draft7Validator(schema), jsonschema_rs.Draft7Validator, formats=False)
-            for kind, schema in crdschema.load(site_dir).items()}
+    return {kind: Schema(schema, "7", formats=False) for kind, schema in crdschema.load(site_dir).items()}
 
 
 def schema_errors(doc: Document, extra: dict | None = None) -> list[Diagnostic]:
