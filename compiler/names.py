@@ -36,6 +36,10 @@ def to_label(text: str, limit: int = LABEL_MAX) -> str:
     return f"{head}-{suffix}" if head else f"x-{suffix}"
 
 
+_TO_DASH = re.compile(r"[_+* /\\]")
+_NOT_LABEL = re.compile(r"[^a-z0-9-]")
+
+
 def forklift_vm_name(source_name: str) -> str:
     """The target name Forklift gives a VM whose source name is not DNS-1123
     (pkg/controller/plan/util ChangeVmName): lowercase, split on dots, map
@@ -45,8 +49,8 @@ def forklift_vm_name(source_name: str) -> str:
     name = source_name.lower().strip(".-")
     parts = []
     for part in name.split("."):
-        part = re.sub(r"[_+* /\\]", "-", part)
-        part = re.sub(r"[^a-z0-9-]", "", part).strip("-.")
+        part = _TO_DASH.sub("-", part)
+        part = _NOT_LABEL.sub("", part).strip("-.")
         part = "-".join(p for p in part.split("-") if p)
         if len(part) > LABEL_MAX:
             part = part[:LABEL_MAX].strip("-")
