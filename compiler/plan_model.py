@@ -6,7 +6,9 @@ a Planner computes each plan once for both.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
+from types import MappingProxyType
 
 from . import names
 from .diagnostics import Diagnostic
@@ -20,7 +22,7 @@ class PlannedVM:
     vm: VM
     target_name: str
     explicit_target: bool      # set by the user (else computed from the source name)
-    options: dict              # VM options: site defaults < plan < override
+    options: Mapping           # VM options: site defaults < plan < override (read-only)
     where: Location            # the override that touched it, else the plan
     override: Override | None
 
@@ -51,11 +53,11 @@ def planned(plan: PlanSpec, lock) -> tuple[list[PlannedVM], list[Diagnostic]]:
             continue
         overrides[hits[0].id] = o
     out = []
+    # read-only, so the VMs without an override can share one (50k VMs: 50k dicts fewer)
+    plan_options = MappingProxyType(dict(plan.vm_options))
     for vm in vms:
         o = overrides.get(vm.id)
-        opts = dict(plan.vm_options)
-        if o is not None:
-            opts.update(o.options)
+        opts = plan_options if o is None else MappingProxyType({**plan.vm_options, **o.options})
         explicit = o is not None and o.target_name is not None
         target = o.target_name if explicit else names.target_vm_name(vm.name, vm.id)
         out.append(PlannedVM(vm, target, explicit, opts, o.where if o else plan.where, o))
