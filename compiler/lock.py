@@ -160,35 +160,22 @@ def to_text(lock: Lock) -> str:
 
 
 @lru_cache(maxsize=None)
-def _shape(cls) -> tuple[dict[str, str], dict, list[str]]:
-    """camelCase lock key -> dataclass field name, each field's default, the required fields."""
-    fields = dataclasses.fields(cls)
-    assert all(f.default_factory is dataclasses.MISSING for f in fields), cls   # see _fields
-    defaults = {f.name: f.default for f in fields if f.default is not dataclasses.MISSING}
-    return {_camel(f.name): f.name for f in fields}, defaults, [f.name for f in fields if f.name not in defaults]
+def _names(cls) -> dict[str, str]:
+    """camelCase lock key -> dataclass field name."""
+    return {_camel(f.name): f.name for f in dataclasses.fields(cls)}
 
 
 def _fields(cls, rec: dict, **extra):
-    """A frozen record from its lock entry. The values go straight into the instance's
-    __dict__: a frozen dataclass's __init__ sets its 30 fields one object.__setattr__ at a
-    time, which was most of reading a 10k-VM lock. The result is the same object (the
-    records have no __post_init__ and no default factories, _shape checks the latter)."""
-    names_, defaults, required = _shape(cls)
-    record = object.__new__(cls)
-    values = record.__dict__
-    values.update(defaults)
+    names_ = _names(cls)
+    kwargs = extra
     for key, value in rec.items():
         name = names_.get(key)
         if name is None:
             continue  # a newer mtvgen's extra fact: ignore
         if type(value) is list:
             value = tuple(tuple(v) if type(v) is list else v for v in value)
-        values[name] = value
-    values.update(extra)
-    missing = [name for name in required if name not in values]
-    if missing:
-        raise TypeError(f"{cls.__name__} record lacks {', '.join(missing)}")
-    return record
+        kwargs[name] = value
+    return cls(**kwargs)
 
 
 def _vm(vm_id: str, rec: dict) -> VM:

@@ -10,14 +10,14 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class ProviderInfo:
     type: str
     identity: dict = field(default_factory=dict)  # e.g. vCenter instanceUuid, product
     origin: str = ""                              # where it was read from (file, URL)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Network:
     id: str
     name: str
@@ -33,7 +33,7 @@ class Network:
         return self.variant != "DvSwitch"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Datastore:
     id: str
     name: str
@@ -41,7 +41,7 @@ class Datastore:
     datacenter: str = ""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Host:
     id: str
     name: str
@@ -52,13 +52,13 @@ class Host:
     in_maintenance: bool = False
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Nic:
     network: str = ""       # network id ("" = not connected / unknown)
     mac: str = ""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Disk:
     key: str
     datastore: str = ""     # storage id ("" = missing)
@@ -74,7 +74,7 @@ class Disk:
     volume: bool = True     # OpenStack: Cinder volume (False: image-backed)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class VM:
     id: str
     name: str

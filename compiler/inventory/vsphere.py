@@ -383,7 +383,7 @@ def _with_details(vm: VM, p: dict, by_key: dict) -> VM:
     for n in p.get("guest.net") or ():
         ips.update(a for a in n.ipAddress or () if ":" not in a)
     kinds = {_kind(d) for d in devices} & NOTABLE_DEVICES
-    return VM(**{**vm.__dict__, "nics": tuple(nics), "disks": tuple(disks), "change_tracking": cbt,
+    return dataclasses.replace(vm, **{"nics": tuple(nics), "disks": tuple(disks), "change_tracking": cbt,
                  "has_snapshot": p.get("snapshot") is not None, "uuid": p.get("config.uuid") or "",
                  "instance_uuid": p.get("config.instanceUuid") or "",
                  "cpu_hot_add": bool(p.get("config.cpuHotAddEnabled")),
