@@ -159,9 +159,8 @@ def main() -> None:
             kz_text = f"{kz_s:>12.3f} {total / kz_s:>10.2f}x" if kz_s else f"{'(no kubectl)':>12} {'':>11}"
             print(f"{n:>7} {n // 100:>6} {wall:>8.3f} {total:>10.3f} {rss:>8.1f} {fl:>8.3f} {wall / fl:>6.1f}x "
                   + kz_text)
-    if len(rows) > 1:
-        (n0, t0), (n1, t1) = rows[0], rows[-1]
-        print(f"growth: {n1 / n0:.1f}x VMs -> {t1 / t0:.1f}x time (linear = {n1 / n0:.1f}x)")
+    for (n0, t0), (n1, t1) in zip(rows, rows[1:]):
+        print(f"growth {n0} -> {n1}: {n1 / n0:.1f}x VMs -> {t1 / t0:.1f}x time (linear = {n1 / n0:.1f}x)")
     print("targets (issue 13): build <= 4x floor and <= kustomize (whole process), < 150 MB at 10k; "
           "50k within 5.5x of 10k")
 
