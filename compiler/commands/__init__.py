@@ -1,0 +1,1 @@
+"""The subcommands beyond build and check, grouped by what they touch (see compiler/cli.py)."""

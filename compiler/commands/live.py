@@ -1,0 +1,221 @@
+"""Commands that read a live source or cluster: lock, init, status, schemas pull.
+Network clients are imported inside the commands, so a build never loads them."""
+
+from __future__ import annotations
+
+import contextlib
+import sys
+from pathlib import Path
+
+import click
+
+from .. import pipeline
+from ..errors import LockError, UsageError
+from ..tables import PROVIDER_TYPES
+from .common import SITES_DIR, emit_diags, run, site_dirs
+
+LIVE = [
+    click.option("--inventory", "inventory_file", type=click.Path(path_type=Path),
+                 help="An inventory snapshot file instead of a live source."),
+    click.option("--via", type=click.Choice(["vcenter", "forklift"]), default="vcenter", show_default=True,
+                 help="vSphere sites: read vCenter directly, or through the Forklift inventory service."),
+    click.option("--ca-file", type=click.Path(path_type=Path, dir_okay=False),
+                 help="CA certificate(s) to trust for the vCenter TLS certificate."),
+    click.option("--insecure", is_flag=True, help="Do not verify the vCenter TLS certificate (warns)."),
+    click.option("--credentials-file", type=click.Path(path_type=Path, dir_okay=False),
+                 help="YAML with user and password (default: VSPHERE_USER / VSPHERE_PASSWORD)."),
+    click.option("--kubeconfig", type=click.Path(path_type=Path, dir_okay=False),
+                 help="Kubeconfig of the cluster running MTV (default: $KUBECONFIG or ~/.kube/config)."),
+    click.option("--context", "kube_context", help="Kubeconfig context (reads target-cluster facts into the lock)."),
+    click.option("--in-cluster", is_flag=True, help="Use the pod's service account."),
+    click.option("--inventory-url", help="Forklift inventory service URL (default: its Route, else its Service)."),
+    click.option("--inventory-ca-file", type=click.Path(path_type=Path, dir_okay=False),
+                 help="CA for the inventory service's TLS certificate (router or service CA)."),
+    click.option("--inventory-wait", type=float, default=120.0, show_default=True,
+                 help="Seconds to wait while the inventory is still loading (HTTP 206)."),
+    click.option("--timeout", type=float, default=30.0, show_default=True, help="Seconds per network operation."),
+]
+
+
+def live_options(fn):
+    for option in reversed(LIVE):
+        fn = option(fn)
+    return fn
+
+
+def _sources(ptype: str, site_spec, p: dict):
+    """Pick the inventory source and, with cluster access, the target-facts reader.
+    Returns (source, target_fn or None, cluster or None)."""
+    cluster = None
+    if p["kubeconfig"] or p["kube_context"] or p["in_cluster"]:
+        from ..inventory.kube import Cluster, ClusterOptions
+        cluster = Cluster(ClusterOptions(str(p["kubeconfig"]) if p["kubeconfig"] else None, p["kube_context"],
+                                         p["in_cluster"], p["timeout"]))
+    target = None
+    if cluster is not None and site_spec is not None:
+        from ..inventory.kube import target_facts
+        target = lambda s: target_facts(cluster, s)  # noqa: E731
+    if p["inventory_file"] is not None:
+        from ..inventory.snapshot import SnapshotFile
+        return SnapshotFile(p["inventory_file"], ptype), target, cluster
+    if ptype == "vsphere" and p["via"] == "vcenter":
+        from ..inventory import vsphere
+        if p["insecure"]:
+            click.echo("warning: --insecure: the vCenter TLS certificate is not verified", err=True)
+        creds = vsphere.credentials(p["credentials_file"])
+        url = p.get("url") or site_spec.source.url
+        return vsphere.VSphereSource(url, creds, ca_file=str(p["ca_file"]) if p["ca_file"] else None,
+                                     insecure=p["insecure"], timeout=p["timeout"]), target, cluster
+    if cluster is None or site_spec is None:
+        raise UsageError(f"{ptype} sources are read through the Forklift inventory service, which needs cluster "
+                         "access and the site's Provider", fix="pass --context (or --kubeconfig / --in-cluster) "
+                         "to `mtvgen lock`, or --inventory FILE")
+    from ..inventory.forklift import ForkliftSource
+    return ForkliftSource(cluster, site_spec.mtv_namespace, site_spec.source.name, ptype, url=p["inventory_url"],
+                          ca_file=str(p["inventory_ca_file"]) if p["inventory_ca_file"] else None,
+                          timeout=p["timeout"], load_wait=p["inventory_wait"]), target, cluster
+
+
+@click.command()
+@click.argument("site", type=click.Path(path_type=Path, file_okay=False))
+@live_options
+@click.option("--check", "check_only", is_flag=True, help="Write nothing; exit 1 if the lock is not current.")
+def lock(site, check_only, **params):
+    """Resolve SITE's names to ids and write SITE/mtvgen.lock.
+
+    vSphere: vCenter directly (VSPHERE_USER / VSPHERE_PASSWORD or --credentials-file), or --via forklift.
+    Other types: the Forklift inventory service (--context). With cluster access the lock also records
+    the target cluster's facts (namespaces, storage classes, NADs, service accounts, Providers, VMs)."""
+    def go():
+        from .. import lock as lockmod, spec
+
+        s = spec.load(site)
+        with contextlib.ExitStack() as stack:
+            source, target, cluster = _sources(s.source.type, s, params)
+            if cluster is not None:
+                stack.callback(cluster.close)
+            new, changes, diags = pipeline.lock_site(s, source, target)
+        emit_diags(diags, "text", notes=False)
+        if check_only:
+            current = s.lock_path.exists() and lockmod.to_text(new) == s.lock_path.read_text(encoding="utf-8")
+            if not current:
+                for line in changes:
+                    click.echo(f"  {line}", err=True)
+                raise LockError(f"{s.lock_path} does not match the inventory", fix=f"run `mtvgen lock {site}`")
+            click.echo(f"{s.lock_path} is current", err=True)
+            return
+        lockmod.write(s, new)
+        for line in changes or ["no changes"]:
+            click.echo(f"  {line}", err=True)
+        target_note = f", target facts from {new.target.context}" if new.target else ""
+        click.echo(f"wrote {s.lock_path} ({len(new.vms)} VMs, {len(new.plans)} plans{target_note})", err=True)
+    run(go)
+
+
+@click.command()
+@click.argument("site", type=click.Path(path_type=Path, file_okay=False))
+@click.option("--vsphere", "vsphere_url", help="vCenter URL (https://<vcenter>/sdk) to read the inventory from.")
+@click.option("--type", "ptype", type=click.Choice(sorted(PROVIDER_TYPES)),
+              default="vsphere", show_default=True, help="Source type (with --inventory).")
+@live_options
+def init(site, vsphere_url, ptype, **params):
+    """Write a starter SITE/site.yaml from a live vCenter or an inventory snapshot."""
+    def go():
+        from .. import emit, init as initmod, spec
+
+        target = Path(site) / spec.SPEC_FILE
+        if target.exists():
+            raise UsageError(f"{target} already exists", fix="pick a new site directory, or edit the spec")
+        if not vsphere_url and params["inventory_file"] is None:
+            raise UsageError("nothing to read", fix="pass --vsphere URL or --inventory FILE")
+        url = vsphere_url or ""
+        source, _target, _cluster = _sources("vsphere" if vsphere_url else ptype, None, {**params, "url": url})
+        try:
+            inv = source.snapshot()
+        finally:
+            source.close()
+        emit.atomic_write(target, initmod.starter_spec(Path(site).name, "vsphere" if vsphere_url else ptype, url, inv))
+        click.echo(f"wrote {target}: {len(inv.vms)} VMs, {len(inv.networks)} networks, "
+                   f"{len(inv.datastores)} datastores; replace the TODOs, then `mtvgen lock {site}`", err=True)
+    run(go)
+
+
+@click.command()
+@click.argument("sites", nargs=-1, type=click.Path(path_type=Path))
+@SITES_DIR
+@click.option("--kubeconfig", type=click.Path(path_type=Path, dir_okay=False))
+@click.option("--context", "contexts", multiple=True, help="Kubeconfig context; repeat for several clusters.")
+@click.option("--in-cluster", is_flag=True)
+@click.option("-o", "--output", type=click.Choice(["text", "json", "yaml"]), default="text", show_default=True)
+@click.option("--watch", is_flag=True, help="Redraw until no run is moving (text output).")
+@click.option("--interval", type=float, default=10.0, show_default=True, help="Seconds between reads with --watch.")
+@click.option("--timeout", type=float, default=30.0, show_default=True)
+def status(sites, sites_dir, kubeconfig, contexts, in_cluster, output, watch, interval, timeout):
+    """Show what the sites' Plans and Migrations are doing: per plan and VM the phase, the
+    pipeline step, disk copy progress, precopies, cutover and errors. Exit 1 when a plan is
+    blocked or a run failed."""
+    def go():
+        import time
+
+        from rich.console import Console
+        from rich.live import Live
+
+        from .. import lifecycle, lock as lockmod, spec, status as statusmod
+        from ..inventory.kube import Cluster, ClusterOptions, site_runs
+        from ..status import view
+
+        if watch and output != "text":
+            raise UsageError("--watch draws the live view", fix="use -o json or -o yaml without --watch")
+        loaded = []
+        for d in site_dirs(sites, sites_dir):
+            site = spec.load(d)
+            loaded.append(lifecycle.expand(site, lockmod.read(site)))
+        with contextlib.ExitStack() as stack:
+            readers = []
+            for ctx in contexts or (None,):
+                cluster = Cluster(ClusterOptions(str(kubeconfig) if kubeconfig else None, ctx, in_cluster, timeout))
+                stack.callback(cluster.close)
+                readers.append(lambda site, c=cluster: (c.context, *site_runs(c, site.mtv_namespace, site.name)))
+            report = statusmod.collect(loaded, readers)
+            if output != "text":
+                sys.stdout.write(view.FORMATS[output](report))
+            elif not watch:
+                Console().print(view.tree(report))
+            else:
+                with Live(view.tree(report), console=Console(), refresh_per_second=1) as live:
+                    while not statusmod.settled(report):
+                        time.sleep(interval)
+                        report = statusmod.collect(loaded, readers)
+                        live.update(view.tree(report))
+        if report.failed:
+            sys.exit(1)
+    run(go)
+
+
+@click.group()
+def schemas():
+    """Schemas of the Forklift kinds."""
+
+
+@schemas.command("pull")
+@click.argument("site", type=click.Path(path_type=Path, file_okay=False, exists=True))
+@click.option("--kubeconfig", type=click.Path(path_type=Path, dir_okay=False))
+@click.option("--context", "kube_context")
+@click.option("--in-cluster", is_flag=True)
+@click.option("--timeout", type=float, default=30.0, show_default=True)
+def schemas_pull(site, kubeconfig, kube_context, in_cluster, timeout):
+    """Store the cluster's Forklift CRDs as strict JSON Schemas in SITE/schemas/;
+    later builds of SITE validate against them too."""
+    def go():
+        from .. import crdschema
+        from ..inventory.kube import Cluster, ClusterOptions, forklift_crds
+
+        cluster = Cluster(ClusterOptions(str(kubeconfig) if kubeconfig else None, kube_context, in_cluster, timeout))
+        try:
+            crds = forklift_crds(cluster)
+        finally:
+            cluster.close()
+        record = crdschema.store(site, crds, cluster.context)
+        kinds = ", ".join(f"{k} {v['version']}" for k, v in record["kinds"].items())
+        click.echo(f"wrote {Path(site) / crdschema.SCHEMA_DIR}/ from {cluster.context}: {kinds}", err=True)
+    run(go)

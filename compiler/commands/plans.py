@@ -1,0 +1,78 @@
+"""The lifecycle edits: start, retry, cancel, done, archive, retire. Each edits
+site.yaml (and, for `done`, the lock) offline and prints the diff to review."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from .common import run
+
+
+def _edit(action: str, site, plan, **kw):
+    def go():
+        from .. import edit
+        result = edit.apply(site, plan, action, **kw)
+        sys.stdout.write(result.diff)
+        click.echo(f"{result.summary}; review and commit {result.path}, then `mtvgen build`", err=True)
+    run(go)
+
+
+SITE_ARG = click.argument("site", type=click.Path(path_type=Path, file_okay=False, exists=True))
+PLAN_ARG = click.argument("plan")
+
+
+@click.command()
+@SITE_ARG
+@PLAN_ARG
+@click.option("--cutover", default="", help="Warm plans: when to cut over (ISO 8601 with offset).")
+@click.option("--batch", "batches", type=int, multiple=True, help="Start only this batch (repeatable).")
+def start(site, plan, cutover, batches):
+    """Start PLAN: its Migration is built from then on. Edits site.yaml only."""
+    _edit("start", site, plan, cutover=cutover, batches=tuple(batches))
+
+
+@click.command()
+@SITE_ARG
+@PLAN_ARG
+@click.option("--cutover", default="", help="A new cutover time for the new attempt.")
+def retry(site, plan, cutover):
+    """Start a new attempt of PLAN: a new Migration that runs the VMs that did not succeed."""
+    _edit("retry", site, plan, cutover=cutover)
+
+
+@click.command()
+@SITE_ARG
+@PLAN_ARG
+@click.argument("vms", nargs=-1)
+def cancel(site, plan, vms):
+    """Cancel VMS (names, ids or paths) of PLAN's running attempt, or the whole run without VMS
+    (Migration spec.cancel; nothing is deleted)."""
+    _edit("cancel", site, plan, vms=tuple(vms))
+
+
+@click.command()
+@SITE_ARG
+@PLAN_ARG
+@click.option("--batch", "batches", type=int, multiple=True, help="Only this batch is done (repeatable).")
+def done(site, plan, batches):
+    """Mark PLAN done and freeze it in the lock (offline): it stays as it ran."""
+    _edit("done", site, plan, batches=tuple(batches))
+
+
+@click.command()
+@SITE_ARG
+@PLAN_ARG
+def archive(site, plan):
+    """Archive PLAN (Plan spec.archived: Forklift cleans up what it left)."""
+    _edit("archive", site, plan)
+
+
+@click.command()
+@SITE_ARG
+@PLAN_ARG
+def retire(site, plan):
+    """Take a done PLAN out of the output; its objects stay on the cluster."""
+    _edit("retire", site, plan)
