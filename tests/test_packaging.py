@@ -23,8 +23,11 @@ def test_wheel_builds_sites_outside_the_checkout(tmp_path):
     work = tmp_path / "elsewhere"
     shutil.copytree(ROOT / "sites", work / "sites")
     env = {**os.environ, "PYTHONPATH": str(target)}
-    probe = subprocess.run([sys.executable, "-c", "import compiler, compiler.resources as r;"
-                            "print(compiler.__file__); print(r.schemas_dir()); print(r.templates_dir())"],
+    # every module the command line loads, and the data, must come from the wheel: the
+    # checkout's editable install would otherwise stand in for a package the wheel lacks
+    probe = subprocess.run([sys.executable, "-c", "import sys, compiler.cli, compiler.resources as r;"
+                            "print(*[m.__file__ for n, m in sys.modules.items() if n.split('.')[0] == 'compiler'"
+                            " and getattr(m, '__file__', None)]); print(r.schemas_dir()); print(r.templates_dir())"],
                            cwd=work, env=env, capture_output=True, text=True)
     assert probe.returncode == 0, probe.stderr
     for line in probe.stdout.split():
