@@ -12,15 +12,16 @@ shows only real change. JSON rather than YAML because a 10,000-VM lock loads in
 from __future__ import annotations
 
 import dataclasses
-from dataclasses import dataclass, field
-from functools import lru_cache
-
 import json
+import re
+from dataclasses import dataclass, field
 
-from . import __version__, emit, lifecycle, names
+import msgspec
+
+from . import __version__, emit, lifecycle, names, yamlio
 from .diagnostics import Diagnostic
 from .errors import LockError, Location
-from .inventory.model import VM, Datastore, Disk, Host, Inventory, Network, Nic, ProviderInfo, TargetFacts
+from .inventory.model import VM, Datastore, Host, Inventory, Network, Nic, ProviderInfo, Record, TargetFacts
 from .resolve import Resolution
 from .sitemodel import Site
 
@@ -104,19 +105,14 @@ def build(site: Site, inv: Inventory, res: Resolution, target: TargetFacts | Non
 
 # ------------------------------------------------------------- serialising
 
-def _camel(name: str) -> str:
-    head, *rest = name.split("_")
-    return head + "".join(w.capitalize() for w in rest)
-
-
 _ALWAYS = {"name", "path"}
 
 
-def _record(obj) -> dict:
-    """A dataclass as a dict: camelCase keys, empty values left out (unless the default is
-    not empty: an image-backed disk's `volume: false` must survive)."""
+def _record(obj: Record) -> dict:
+    """A record as the lock writes it: camelCase keys, empty values left out (unless the
+    default is not empty: an image-backed disk's `volume: false` must survive)."""
     out = {}
-    for f in dataclasses.fields(obj):
+    for f in msgspec.structs.fields(obj):
         value = getattr(obj, f.name)
         if f.name == "id" or (not value and f.name not in _ALWAYS and not f.default):
             continue
@@ -126,7 +122,7 @@ def _record(obj) -> dict:
             value = [list(x) for x in value]
         elif isinstance(value, tuple):
             value = list(value)
-        out[_camel(f.name)] = value
+        out[f.encode_name] = value
     return out
 
 
@@ -159,32 +155,39 @@ def to_text(lock: Lock) -> str:
     return json.dumps(doc, indent=1, sort_keys=True, ensure_ascii=False) + "\n"
 
 
-@lru_cache(maxsize=None)
-def _names(cls) -> dict[str, str]:
-    """camelCase lock key -> dataclass field name."""
-    return {_camel(f.name): f.name for f in dataclasses.fields(cls)}
+class _Provider(msgspec.Struct):
+    type: str
+    identity: dict = {}
+    origin: str = ""
 
 
-def _fields(cls, rec: dict, **extra):
-    names_ = _names(cls)
-    kwargs = extra
-    for key, value in rec.items():
-        name = names_.get(key)
-        if name is None:
-            continue  # a newer mtvgen's extra fact: ignore
-        if type(value) is list:
-            value = tuple(tuple(v) if type(v) is list else v for v in value)
-        kwargs[name] = value
-    return cls(**kwargs)
+class _File(msgspec.Struct, rename="camel"):
+    """The lock file as to_text writes it, typed: msgspec decodes it straight into the
+    records (a 10k-VM lock: 0.03 s; json.loads plus building the records took 0.17 s)
+    and says which value is wrong. Keys it does not know (a newer mtvgen's extra
+    facts, a VM's targetName) are skipped."""
+    lock_version: int
+    site: str
+    provider: _Provider
+    inputs: dict[str, str]
+    mtvgen: str = ""
+    plans: dict[str, list[str]] = {}
+    maps: dict[str, list[list[str]]] = {}
+    esxi_hosts: dict[str, str] = {}
+    vms: dict[str, VM] = {}
+    networks: dict[str, Network] = {}
+    datastores: dict[str, Datastore] = {}
+    hosts: dict[str, Host] = {}
+    batches: dict[str, list[str]] = {}
+    frozen: dict[str, str] = {}
+    target: TargetFacts | None = None
 
 
-def _vm(vm_id: str, rec: dict) -> VM:
-    rec = dict(rec)
-    nics = tuple(_fields(Nic, n) for n in rec.pop("nics", []))
-    disks = tuple(_fields(Disk, d) for d in rec.pop("disks", []))
-    return _fields(VM, rec, id=vm_id, nics=nics, disks=disks)
+class _Version(msgspec.Struct, rename="camel"):
+    lock_version: object = None
 
 
+_DECODER = msgspec.json.Decoder(_File)
 MAX_LOCK_BYTES = 512 << 20    # README "Limits": a 50,000-VM lock is about 100 MB
 
 
@@ -197,43 +200,86 @@ def read(site: Site) -> Lock:
     if path.stat().st_size > MAX_LOCK_BYTES:
         raise LockError(f"the lock is {path.stat().st_size:,} bytes; the limit is {MAX_LOCK_BYTES:,}",
                         where=Location(shown), fix="split the site, or restore the lock from Git")
+    data = path.read_bytes()
+    text = yamlio.decode(data, shown)   # msgspec would let a bad byte inside a string through
     try:
-        text = path.read_text(encoding="utf-8")
-        doc = json.loads(text)
-        if not isinstance(doc, dict):
-            raise TypeError("the lock is not a JSON object")
-        if doc.get("lockVersion") != LOCK_VERSION:
-            raise LockError(f"lock format {doc.get('lockVersion')!r} is not {LOCK_VERSION}", where=Location(shown),
-                            fix=f"re-run `mtvgen lock {site.dir}` with this mtvgen")
-        p = doc["provider"]
-        lock = Lock(
-            site=doc["site"], provider=ProviderInfo(p["type"], p.get("identity") or {}, p.get("origin", "")),
-            inputs=doc["inputs"], version=doc.get("mtvgen", ""),
-            vms={i: _vm(i, r) for i, r in (doc.get("vms") or {}).items()},
-            networks={i: _fields(Network, r, id=i) for i, r in (doc.get("networks") or {}).items()},
-            datastores={i: _fields(Datastore, r, id=i) for i, r in (doc.get("datastores") or {}).items()},
-            hosts={i: _fields(Host, r, id=i) for i, r in (doc.get("hosts") or {}).items()},
-            plans=doc.get("plans") or {}, maps=doc.get("maps") or {}, host_ids=doc.get("esxiHosts") or {},
-            target=TargetFacts(**doc["target"]) if doc.get("target") else None,
-            batches=doc.get("batches") or {}, frozen=doc.get("frozen") or {})
-    except LockError:
-        raise
-    except (ValueError, KeyError, TypeError, AttributeError, RecursionError) as exc:
-        raise LockError(f"lock file is damaged ({type(exc).__name__}: {str(exc)[:200]})", where=Location(shown),
-                        fix=f"restore it from Git or re-run `mtvgen lock {site.dir}`") from exc
-    problem = _inconsistency(lock)
+        doc = _DECODER.decode(text)
+    except msgspec.DecodeError as exc:
+        version = _version(data)
+        if version not in (None, LOCK_VERSION):
+            raise _wrong_version(version, shown, site) from None
+        what, line = _damage(data, str(exc))
+        raise LockError(f"lock file is damaged ({what})", where=Location(shown, line),
+                        fix=f"restore it from Git or re-run `mtvgen lock {site.dir}`") from None
+    if doc.lock_version != LOCK_VERSION:
+        raise _wrong_version(doc.lock_version, shown, site)
+    for records in (doc.vms, doc.networks, doc.datastores, doc.hosts):
+        for record_id, record in records.items():
+            msgspec.structs.force_setattr(record, "id", record_id)   # ids are the keys, not in the records
+    lock = Lock(site=doc.site, provider=ProviderInfo(doc.provider.type, doc.provider.identity, doc.provider.origin),
+                inputs=doc.inputs, version=doc.mtvgen, vms=doc.vms, networks=doc.networks,
+                datastores=doc.datastores, hosts=doc.hosts, plans=doc.plans, maps=doc.maps, host_ids=doc.esxi_hosts,
+                target=doc.target, batches=doc.batches, frozen=doc.frozen)
+    problem = _inconsistency(lock, site)
     if problem:
         what, needle = problem
-        raise LockError(f"lock file is inconsistent: {what}", where=Location(shown, _line_of(text, needle)),
+        raise LockError(f"lock file is inconsistent: {what}",
+                        where=Location(shown, _line_of(text, needle)),
                         fix=f"restore it from Git (a hand edit or a bad merge?) or re-run `mtvgen lock {site.dir}`")
     return lock
 
 
-def _inconsistency(lock: Lock) -> tuple[str, str] | None:
-    """(what, text to find its line) of the first thing the lock names that it does not hold."""
-    for plan, ids in lock.plans.items():
-        if not isinstance(ids, list) or not all(isinstance(i, str) for i in ids):
-            return f"plan {plan!r} is not a list of VM ids", f'"{plan}"'
+def _version(data: bytes):
+    try:
+        return msgspec.json.decode(data, type=_Version).lock_version
+    except msgspec.DecodeError:
+        return None
+
+
+def _wrong_version(version, shown: str, site: Site) -> LockError:
+    return LockError(f"lock format {version!r} is not {LOCK_VERSION}", where=Location(shown),
+                     fix=f"re-run `mtvgen lock {site.dir}` with this mtvgen")
+
+
+_RECORDS = {"vms": ("VM", VM), "networks": ("network", Network), "datastores": ("datastore", Datastore),
+            "hosts": ("host", Host)}
+
+
+def _damage(data: bytes, message: str) -> tuple[str, int]:
+    """What is wrong and on which line. Malformed JSON: msgspec names the byte. A wrong
+    value in a record: msgspec's path hides the record's id (`$.vms[...]`), so the
+    records of that section are checked one by one to name the first bad one."""
+    at = re.search(r"\(byte (\d+)\)", message)
+    if at:
+        return message, data.count(b"\n", 0, int(at.group(1))) + 1
+    section = re.search(r"- at `\$\.(\w+)\[\.\.\.\]", message)
+    if section and section.group(1) in _RECORDS:
+        name = section.group(1)
+        label, record_type = _RECORDS[name]
+        try:    # msgspec stops at the first bad value; text after it may be broken too
+            records = json.loads(data)[name]
+        except (ValueError, KeyError, TypeError):
+            return message, 0
+        for record_id, record in records.items():
+            try:
+                msgspec.convert(record, type=record_type)
+            except msgspec.ValidationError as exc:
+                text = data.decode("utf-8")      # read() checked it
+                line = text.count("\n", 0, text.find(f'"{record_id}": {{', text.find(f'"{name}": {{'))) + 1
+                return f"{label} {record_id!r}: {exc}", line
+    return message, 0
+
+
+def _inconsistency(lock: Lock, site: Site) -> tuple[str, str] | None:
+    """(what, text to find its line) of the first thing the lock names that it does not
+    hold, or a mapping whose ids do not line up with the spec entries it was locked from."""
+    inputs = site.resolution_inputs()
+    for m in site.maps:
+        section, ids = f"{m.kind}-map {m.name}", lock.maps.get(m.name, [])
+        if lock.inputs.get(section) == inputs[section] and len(ids) != len(m.entries):   # else MTV004 says it
+            return (f"mapping {m.name!r} has {len(ids)} id list(s) for the spec's {len(m.entries)} entries",
+                    f'"{m.name}": [')
+    for plan, ids in lock.plans.items():      # the types are the decoder's business (_File)
         for vm_id in ids:
             if vm_id not in lock.vms:
                 return f"plan {plan!r} names VM {vm_id!r}, which the lock does not hold", f'"{vm_id}"'
@@ -241,9 +287,6 @@ def _inconsistency(lock: Lock) -> tuple[str, str] | None:
         for name in batch_names:
             if name not in lock.plans:
                 return f"plan {plan!r} has batch {name!r}, which the lock does not list", f'"{name}"'
-    for m, entries in lock.maps.items():
-        if not isinstance(entries, list) or not all(isinstance(e, list) for e in entries):
-            return f"mapping {m!r} is not a list of id lists", f'"{m}"'
     for vm in lock.vms.values():
         for n in vm.network_ids:
             if n not in lock.networks and n != "pod":

@@ -3,11 +3,11 @@ upstream structs), and mappings that mean what Forklift will do with them."""
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import shutil
 import typing
 
+import msgspec
 import pytest
 import yaml
 from hypothesis import given, settings, strategies as st
@@ -15,7 +15,8 @@ from hypothesis import given, settings, strategies as st
 import sitekit
 from compiler import check, lifecycle, lock as lockmod, spec
 from compiler.inventory import shapes
-from compiler.inventory.model import VM, Disk, Nic, ProviderInfo
+from compiler.inventory.model import VM, Datastore, Disk, Network, Nic, ProviderInfo
+from compiler.errors import LockError
 from conftest import NOW, ROOT, run
 from sitekit import BASE_SPEC
 
@@ -172,19 +173,35 @@ def every_field(cls, **given_):
     """Values for every field (st.builds alone leaves fields with defaults at their default)."""
     hints = typing.get_type_hints(cls)
     return st.builds(cls, **{f.name: given_[f.name] if f.name in given_ else st.from_type(hints[f.name])
-                             for f in dataclasses.fields(cls)})
+                             for f in msgspec.structs.fields(cls)})
 
 
 @settings(max_examples=150, deadline=None)
 @given(every_field(VM, nics=st.lists(every_field(Nic), max_size=3).map(tuple),
                    disks=st.lists(every_field(Disk), max_size=3).map(tuple)))
-def test_a_vm_survives_the_lock_exactly(vm):
+def test_a_vm_survives_the_lock_exactly(tmp_path_factory, vm):
     """Whatever a reader records, `build` reads back the same: a record written without its
     empty values (and a disk's `volume: false`, whose default is true) comes back equal."""
-    text = json.dumps(lockmod._vm_record(vm), sort_keys=True)
-    assert lockmod._vm(vm.id, json.loads(text)) == vm
+    d = tmp_path_factory.mktemp("lock")
+    (d / "site.yaml").write_text(BASE_SPEC)
+    site = spec.load(d)
+    lock = lockmod.Lock(site.name, ProviderInfo("vsphere"), {}, vms={vm.id: vm}, plans={"wave1": [vm.id]},
+                        networks={n: Network(n, "net") for n in vm.network_ids},
+                        datastores={d: Datastore(d, "ds") for d in vm.datastore_ids})
+    lockmod.write(site, lock)
+    assert lockmod.read(site).vms == {vm.id: vm}
 
 
-def test_a_record_without_its_name_is_a_damaged_lock():
-    with pytest.raises(TypeError, match="name"):
-        lockmod._vm("vm-1", {"path": "/DC/vm/x"})
+def test_a_lock_with_a_wrong_type_names_the_record_and_its_line(tmp_path):
+    d = sitekit.make(tmp_path)
+    sitekit.lock(d)
+    text = (d / "mtvgen.lock").read_text()
+    at = text.index('"capacity": ') + len('"capacity": ')
+    (d / "mtvgen.lock").write_text(text[:at] + '"ten",' + text[text.index("\n", at):])
+    s = spec.load(d)
+    with pytest.raises(LockError) as err:
+        lockmod.read(s)
+    vm_id = next(iter(json.loads(text)["vms"]))
+    line = text[:text.index(f'"{vm_id}": {{', text.index('"vms": {'))].count("\n") + 1
+    assert err.value.where.line == line
+    assert f"VM '{vm_id}': Expected `int`, got `str` - at `$.disks[0].capacity`" in str(err.value)

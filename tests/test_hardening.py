@@ -44,6 +44,21 @@ def test_a_lock_naming_a_vm_it_does_not_hold_is_an_error_at_its_line(tmp_path):
     assert not (tmp_path / "out").exists()
 
 
+def test_a_mapping_whose_ids_do_not_line_up_with_its_entries_is_an_error(tmp_path):
+    """The fuzzer's find: a lock with one id list fewer than the spec's (unchanged) mapping
+    entries crashed the mapping check (exit 3) instead of naming the damage."""
+    d = site(tmp_path)
+    lock = json.loads((d / "mtvgen.lock").read_text())
+    lock["maps"]["t-network"].pop()
+    text = json.dumps(lock, indent=1, sort_keys=True)
+    (d / "mtvgen.lock").write_text(text)
+    r = build(tmp_path)
+    line = text[: text.index('"t-network": [')].count("\n") + 1
+    assert r.exit_code == 1, r.output
+    assert (f"sites/t/mtvgen.lock:{line}: error: lock file is inconsistent: mapping 't-network' has 1 id list(s) "
+            "for the spec's 2 entries") in r.stderr
+
+
 def test_the_lock_of_another_site_says_so_once(tmp_path):
     site(tmp_path)
     other = sitekit.make(tmp_path, BASE_SPEC.replace("wave1", "wave9"), name="copy")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import dataclasses
+import msgspec
 
 from compiler.inventory.model import VM, Disk, Nic, ProviderInfo
 from compiler.lock import Lock
@@ -26,7 +26,7 @@ def test_nothing_changed_says_nothing():
 
 
 def test_every_vm_fact_in_words():
-    moved = dataclasses.replace(
+    moved = msgspec.structs.replace(
         APP, name="app-01-old", path="/DC/vm/New/app-01-old", folder="/DC/vm/New", power_state="poweredOff",
         has_snapshot=True, change_tracking=False,
         nics=(Nic("network-2", "00:50:56:00:00:01"), Nic("network-1", "00:50:56:00:00:02")),
@@ -46,7 +46,7 @@ def test_every_vm_fact_in_words():
 
 
 def test_disk_changes_other_than_size_and_storage_are_named_by_field():
-    shared = dataclasses.replace(APP, disks=(Disk("2000", "datastore-1", 10 * GIB, shared=True), APP.disks[1]))
+    shared = msgspec.structs.replace(APP, disks=(Disk("2000", "datastore-1", 10 * GIB, shared=True), APP.disks[1]))
     assert changes(_lock(APP), _lock(shared)) == ["VM vm-149 'app-01': disk 2000 changed (shared)"]
 
 

@@ -3,24 +3,35 @@
 IDs are opaque strings everywhere (vSphere moRefs, oVirt/OpenStack UUIDs,
 Kubernetes UIDs, even vcsim's path-like datastore ids): never parsed, never
 used as file names.
+
+The records (VM, Nic, Disk, Network, Datastore, Host) are msgspec Structs: frozen
+values whose camelCase names are the lock file's keys, so `mtvgen build` decodes
+and type-checks a lock straight into them (lock.py). Every field has a default
+because the lock keeps ids as keys, outside the records.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+import msgspec
 
-@dataclass(frozen=True, slots=True)
+
+class Record(msgspec.Struct, frozen=True, rename="camel", gc=False):
+    """An immutable inventory fact. gc=False: a record holds only strings, numbers and
+    other records, so it can never be part of a reference cycle."""
+
+
+@dataclass(frozen=True)
 class ProviderInfo:
     type: str
     identity: dict = field(default_factory=dict)  # e.g. vCenter instanceUuid, product
     origin: str = ""                              # where it was read from (file, URL)
 
 
-@dataclass(frozen=True, slots=True)
-class Network:
-    id: str
-    name: str
+class Network(Record):
+    id: str = ""
+    name: str = ""
     path: str = ""
     datacenter: str = ""
     variant: str = ""        # vSphere: Standard, DvPortGroup, OpaqueNetwork, DvSwitch
@@ -33,18 +44,16 @@ class Network:
         return self.variant != "DvSwitch"
 
 
-@dataclass(frozen=True, slots=True)
-class Datastore:
-    id: str
-    name: str
+class Datastore(Record):
+    id: str = ""
+    name: str = ""
     path: str = ""
     datacenter: str = ""
 
 
-@dataclass(frozen=True, slots=True)
-class Host:
-    id: str
-    name: str
+class Host(Record):
+    id: str = ""
+    name: str = ""
     path: str = ""
     datacenter: str = ""
     cluster: str = ""
@@ -52,15 +61,13 @@ class Host:
     in_maintenance: bool = False
 
 
-@dataclass(frozen=True, slots=True)
-class Nic:
+class Nic(Record):
     network: str = ""       # network id ("" = not connected / unknown)
     mac: str = ""
 
 
-@dataclass(frozen=True, slots=True)
-class Disk:
-    key: str
+class Disk(Record):
+    key: str = ""
     datastore: str = ""     # storage id ("" = missing)
     capacity: int = 0       # bytes
     file: str = ""
@@ -74,10 +81,9 @@ class Disk:
     volume: bool = True     # OpenStack: Cinder volume (False: image-backed)
 
 
-@dataclass(frozen=True, slots=True)
-class VM:
-    id: str
-    name: str
+class VM(Record):
+    id: str = ""
+    name: str = ""
     path: str = ""
     folder: str = ""        # path of the containing folder
     datacenter: str = ""

@@ -19,7 +19,6 @@ exceptions never leave this module.
 from __future__ import annotations
 
 import contextlib
-import dataclasses
 import http.client
 import os
 import socket
@@ -30,6 +29,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlparse
 
+import msgspec
 import yaml
 from pyVim.connect import SmartStubAdapter
 from pyVmomi import SoapStubAdapter, vim, vmodl
@@ -269,7 +269,7 @@ class VSphereSource:
             vm = inv.vms.get(oc.obj._moId)
             if vm is not None:
                 props = {p.name: p.val for p in oc.propSet}
-                vm = dataclasses.replace(vm, **_vm_facts(props, inv, self._paths, self._fields))
+                vm = msgspec.structs.replace(vm, **_vm_facts(props, inv, self._paths, self._fields))
                 inv.vms[vm.id] = _with_details(vm, props, by_key)
         return inv
 
@@ -383,7 +383,7 @@ def _with_details(vm: VM, p: dict, by_key: dict) -> VM:
     for n in p.get("guest.net") or ():
         ips.update(a for a in n.ipAddress or () if ":" not in a)
     kinds = {_kind(d) for d in devices} & NOTABLE_DEVICES
-    return dataclasses.replace(vm, **{"nics": tuple(nics), "disks": tuple(disks), "change_tracking": cbt,
+    return msgspec.structs.replace(vm, **{"nics": tuple(nics), "disks": tuple(disks), "change_tracking": cbt,
                  "has_snapshot": p.get("snapshot") is not None, "uuid": p.get("config.uuid") or "",
                  "instance_uuid": p.get("config.instanceUuid") or "",
                  "cpu_hot_add": bool(p.get("config.cpuHotAddEnabled")),
