@@ -19,7 +19,7 @@ import shutil
 import tempfile
 from pathlib import Path
 
-from . import yamlio
+from . import yamlout
 from .delivery import Bundle
 from .errors import EmitError
 
@@ -32,7 +32,7 @@ def files(site_name: str, bundle: Bundle) -> dict[str, str]:
     header = HEADER.format(site=site_name)
     out = {}
     for directory, doc in bundle.placed:
-        text = doc.verbatim if doc.verbatim is not None else header + yamlio.dump(doc.body)
+        text = doc.verbatim if doc.verbatim is not None else header + yamlout.dump(doc.body)
         out[_join(directory, doc.filename)] = text
     for directory, resources in bundle.indexes.items():
         kustomization = {
@@ -42,7 +42,7 @@ def files(site_name: str, bundle: Bundle) -> dict[str, str]:
             "sortOptions": {"order": "fifo"},
             "resources": resources,
         }
-        out[_join(directory, "kustomization.yaml")] = header + yamlio.dump(kustomization)
+        out[_join(directory, "kustomization.yaml")] = header + yamlout.dump(kustomization)
     return dict(sorted(out.items()))
 
 

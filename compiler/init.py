@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 
 from . import names
-from .yamlio import json_scalar
+from .yamlout import json_scalar
 from .inventory.model import Inventory
 
 

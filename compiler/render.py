@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 
 import jinja2
 
-from . import lifecycle, resources, yamlio
+from . import lifecycle, resources, yamlio, yamlout
 from .documents import HOST_CREDENTIALS, Document, labels as object_labels
 from .errors import Location, MtvgenError
 from .lock import Lock
@@ -36,7 +36,7 @@ class RenderOptions:
 def _env() -> jinja2.Environment:
     env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(resources.templates_dir())),
                              undefined=jinja2.StrictUndefined, autoescape=False, keep_trailing_newline=True)
-    env.filters["q"] = yamlio.json_scalar
+    env.filters["q"] = yamlout.json_scalar
     return env
 
 

@@ -1,19 +1,14 @@
-"""YAML in (with line marks) and YAML out (canonical, safe for YAML 1.1 readers).
+"""YAML in: with line marks (specs), fast and plain (snapshots), bounded always.
+(YAML out is yamlout.py.)
 
-Reading: site specs are read with YAML 1.2 core semantics for booleans (only
-true/false) and without timestamps, so `targetPowerState: on` stays the string
-"on" and a cutover time stays the text the user wrote. Every mapping and list
-remembers where its keys and items are, so any later stage can point at a line.
-
-Writing: kubectl, Argo CD and Flux read YAML through go-yaml v2 (YAML 1.1),
-where `on`, `off`, `yes`, `y`, `n` are booleans. Every string that any YAML 1.1
-or 1.2 reader could take for something else is single-quoted.
+Site specs are read with YAML 1.2 core semantics for booleans (only true/false)
+and without timestamps, so `targetPowerState: on` stays the string "on" and a
+cutover time stays the text the user wrote. Every mapping and list remembers
+where its keys and items are, so any later stage can point at a line.
 """
 
 from __future__ import annotations
 
-import functools
-import json
 import re
 from typing import Any
 
@@ -186,7 +181,94 @@ def load_fast(text: str, file: str, max_nodes: int = MAX_NODES) -> Any:
     """Parse YAML text into plain dicts and lists, bounded like load_marked."""
     # libyaml itself refuses nesting past 1,000 levels, and without an anchor (`&`)
     # there can be no alias to expand: the event scan is needed only then.
+    if "&" not in text:
+        try:
+            return _from_events(text)
+        except (_Composed, yaml.YAMLError):
+            pass        # the loader below gives the same data, or the error in its words
     return _load(_FastLoader, text, file, max_nodes, scan="&" in text)
+
+
+# Building the data straight from libyaml's events. PyYAML's loader first composes
+# a node (with two marks) per value, then constructs the data in Python: 2.2 s of
+# a 10k-VM YAML snapshot's 2.9 s lock (benchmarks/lock_scale.py). Plain documents
+# (no anchors, tags, merge keys, complex keys; one document) are built here with the
+# loader's own resolver and constructors, so every value is what the loader gives;
+# anything else is left to the loader. tests/test_yamlio.py holds the two equal.
+
+class _Composed(Exception):
+    """The text needs the full loader."""
+
+
+_CONSTRUCTOR = yaml.constructor.SafeConstructor()
+_SCALARS = {
+    "tag:yaml.org,2002:str": None,
+    "tag:yaml.org,2002:null": lambda node: None,
+    "tag:yaml.org,2002:bool": lambda node: _CONSTRUCTOR.construct_yaml_bool(node),
+    "tag:yaml.org,2002:int": lambda node: _CONSTRUCTOR.construct_yaml_int(node),
+    "tag:yaml.org,2002:float": lambda node: _CONSTRUCTOR.construct_yaml_float(node),
+}
+
+
+_WILDCARD = _FastLoader.yaml_implicit_resolvers.get(None, [])
+_RESOLVERS = {first: rules + _WILDCARD for first, rules in _FastLoader.yaml_implicit_resolvers.items()
+              if first is not None}
+
+
+def _plain(value: str) -> Any:
+    """A plain scalar as the loader resolves and constructs it."""
+    for tag, regexp in _RESOLVERS.get(value[:1], _WILDCARD):
+        if regexp.match(value):
+            if tag not in _SCALARS:
+                raise _Composed         # merge keys, `=`: the loader's business
+            make = _SCALARS[tag]
+            return value if make is None else make(yaml.ScalarNode(tag, value))
+    return value
+
+
+def _from_events(text: str) -> Any:
+    root, stack, documents = None, [], 0
+    no_key = stack                  # a marker: the open mapping waits for a key
+    for event in yaml.parse(text, Loader=_FastLoader):
+        kind = type(event)
+        if kind is yaml.ScalarEvent:
+            if event.anchor or event.tag not in (None, "!"):
+                raise _Composed
+            value = _plain(event.value) if event.implicit[0] and event.tag is None else event.value
+        elif kind is yaml.MappingStartEvent or kind is yaml.SequenceStartEvent:
+            if event.anchor or event.tag not in (None, "!"):
+                raise _Composed
+            value = {} if kind is yaml.MappingStartEvent else []
+        elif kind is yaml.MappingEndEvent or kind is yaml.SequenceEndEvent:
+            stack.pop()
+            continue
+        elif kind is yaml.DocumentStartEvent:
+            documents += 1
+            if documents > 1:
+                raise _Composed         # the loader says "expected a single document"
+            continue
+        elif kind is yaml.AliasEvent:
+            raise _Composed
+        else:
+            continue
+        if not stack:
+            root = value
+        else:
+            top = stack[-1]
+            if type(top[0]) is list:
+                top[0].append(value)
+            elif top[1] is no_key:
+                if type(value) in (dict, list):
+                    raise _Composed     # a complex key
+                top[1] = value
+            else:
+                top[0][top[1]] = value
+                top[1] = no_key
+        if type(value) in (dict, list):
+            stack.append([value, no_key])
+    return root
+
+
 
 
 def load_marked(text: str, file: str, max_nodes: int = MAX_NODES) -> Any:
@@ -223,152 +305,6 @@ def plain(data: Any) -> Any:
     if isinstance(data, list):
         return [plain(v) for v in data]
     return data
-
-
-# ---------------------------------------------------------------- writing
-
-# go-yaml v2 (YAML 1.1) booleans and nulls, plus anything number-like in 1.1 or 1.2
-# (sexagesimal 1:20, 0o17, 0x1F, 1_000, .inf, 1e3), plus ISO dates.
-_AMBIGUOUS = re.compile(
-    r"""^(?:y|Y|yes|Yes|YES|n|N|no|No|NO|true|True|TRUE|false|False|FALSE|on|On|ON|off|Off|OFF
-    |~|null|Null|NULL|
-    [-+]?(?:\.[0-9_]+|[0-9][0-9_]*(?:\.[0-9_]*)?)(?:[eE][-+]?[0-9]+)?
-    |[-+]?0[xX][0-9a-fA-F_]+|[-+]?0[oO]?[0-7_]+|[-+]?0[bB][01_]+
-    |[-+]?[0-9][0-9_]*(?::[0-5]?[0-9])+(?:\.[0-9_]*)?
-    |[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN)
-    |[0-9]{4}-[0-9]{1,2}-[0-9]{1,2}.*
-    )$""",
-    re.X,
-)
-
-
-# libyaml's emitter when present: same output rules, several times faster on big plans.
-class _Dumper(getattr(yaml, "CSafeDumper", yaml.SafeDumper)):
-    def ignore_aliases(self, data):  # never emit &anchors / *aliases
-        return True
-
-
-def _represent_str(dumper: _Dumper, value: str):
-    if _AMBIGUOUS.match(value):
-        return dumper.represent_scalar("tag:yaml.org,2002:str", value, style="'")
-    if "\n" in value:
-        # literal block when the emitter can keep it exact, else it falls back to quotes
-        return dumper.represent_scalar("tag:yaml.org,2002:str", value, style="|")
-    return dumper.represent_scalar("tag:yaml.org,2002:str", value)
-
-
-_Dumper.add_representer(str, _represent_str)
-_Dumper.add_representer(Marked, _Dumper.represent_dict)
-_Dumper.add_representer(MarkedList, _Dumper.represent_list)
-
-
-def dump(data: Any) -> str:
-    """Canonical YAML: key order as given (templates and writers fix it), block style,
-    no line folding, UTF-8 text, '\\n' line endings. Byte for byte what libyaml's
-    emitter writes; most documents take the direct path below."""
-    text = _direct(data)
-    return text if text is not None else _libyaml(data)
-
-
-def _libyaml(data: Any) -> str:
-    return yaml.dump(data, Dumper=_Dumper, sort_keys=False, default_flow_style=False,
-                     allow_unicode=True, width=1 << 30)
-
-
-# The direct writer. PyYAML's representer builds a node per value and costs more than
-# everything else in a 10k-VM build (benchmarks/build_scale.py). Documents are mappings,
-# lists and one-line scalars, whose block layout is fixed; only how a string is
-# written takes judgement, and that is libyaml's own answer, asked once per distinct
-# string. A value it writes over several lines (a playbook) or of a type it would
-# refuse sends the whole document to libyaml. tests/test_yamlio.py holds the two
-# writers equal on hostile and generated documents.
-
-class _Indirect(Exception):
-    """The document needs libyaml's emitter."""
-
-
-# Strings libyaml writes as they are: a letter first, no indicator, no ': ' or ' #',
-# single inner spaces; minus the words and numbers _AMBIGUOUS quotes.
-_PLAIN = re.compile(r"[A-Za-z_][A-Za-z0-9_./-]*(?: [A-Za-z0-9_./-]+)*\Z")
-_MAPS, _SEQS = (dict, Marked), (list, MarkedList)
-
-
-@functools.lru_cache(maxsize=1 << 16)
-def _string(value: str) -> str:
-    if _PLAIN.match(value) and not _AMBIGUOUS.match(value):
-        return value
-    line = _libyaml({"k": value})          # "k: <value as libyaml writes it>\n"
-    # several lines (libyaml also breaks at NEL, LS and PS) are indented by context
-    if len(line.splitlines()) != 1:
-        raise _Indirect
-    return line[3:-1]
-
-
-def _scalar(value: Any) -> str:
-    kind = type(value)
-    if kind is str:
-        return _string(value)
-    if kind is bool:
-        return "true" if value else "false"
-    if kind is int:
-        return str(value)
-    if value is None:
-        return "null"
-    raise _Indirect                         # floats, dates, tuples...: libyaml decides
-
-
-def _mapping(data: dict, indent: str, out: list[str]) -> None:
-    for key, value in data.items():
-        # libyaml writes keys over 128 characters as `? key`
-        if type(key) is not str or len(key) > 100 or _string(key) != key:
-            raise _Indirect
-        kind = type(value)
-        if kind in _MAPS and value:
-            out.append(f"{indent}{key}:\n")
-            _mapping(value, indent + "  ", out)
-        elif kind in _SEQS and value:
-            out.append(f"{indent}{key}:\n")
-            _sequence(value, indent, out)     # block lists under a key are not indented
-        elif kind in _MAPS:
-            out.append(f"{indent}{key}: {{}}\n")
-        elif kind in _SEQS:
-            out.append(f"{indent}{key}: []\n")
-        else:
-            out.append(f"{indent}{key}: {_scalar(value)}\n")
-
-
-def _sequence(items: list, indent: str, out: list[str]) -> None:
-    inner = indent + "  "
-    for value in items:
-        kind = type(value)
-        if (kind in _MAPS or kind in _SEQS) and value:
-            # the item's first line goes on the dash: "- key: v" or "- - v"
-            start = len(out)
-            (_mapping if kind in _MAPS else _sequence)(value, inner, out)
-            out[start] = indent + "- " + out[start][len(inner):]
-        elif kind in _MAPS:
-            out.append(f"{indent}- {{}}\n")
-        elif kind in _SEQS:
-            out.append(f"{indent}- []\n")
-        else:
-            out.append(f"{indent}- {_scalar(value)}\n")
-
-
-def _direct(data: Any) -> str | None:
-    if type(data) not in _MAPS or not data:
-        return None
-    out: list[str] = []
-    try:
-        _mapping(data, "", out)
-    except _Indirect:
-        return None
-    return "".join(out)
-
-
-def json_scalar(value) -> str:
-    """A value as a JSON literal, which is also a valid, exact YAML flow scalar:
-    the one way values enter templates and hand-written YAML."""
-    return json.dumps(value, ensure_ascii=False)
 
 
 def load_plain(text: str) -> Any:

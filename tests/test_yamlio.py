@@ -1,11 +1,13 @@
-"""The direct YAML writer (yamlio._direct) against libyaml's emitter: the build
-promises byte-identical output, so any difference is a bug in the fast path."""
+"""The fast paths of YAML in and out against PyYAML's own: the direct writer
+(yamlout._direct) against libyaml's emitter (the build promises byte-identical
+output), and the event reader (yamlio._from_events) against the loader."""
 
 from __future__ import annotations
 
+import yaml
 from hypothesis import given, settings, strategies as st
 
-from compiler import yamlio
+from compiler import yamlio, yamlout
 from test_quoting import HOSTILE
 
 AWKWARD = HOSTILE + [
@@ -34,13 +36,13 @@ def documents(keys):
 @settings(max_examples=400, deadline=None)
 @given(documents(plain_keys))
 def test_direct_writer_is_libyaml_byte_for_byte(doc):
-    assert _outcome(yamlio.dump, doc) == _outcome(yamlio._libyaml, doc)
+    assert _outcome(yamlout.dump, doc) == _outcome(yamlout._libyaml, doc)
 
 
 @settings(max_examples=200, deadline=None)
 @given(documents(st.one_of(plain_keys, odd_keys)))
 def test_odd_keys_too(doc):
-    assert _outcome(yamlio.dump, doc) == _outcome(yamlio._libyaml, doc)
+    assert _outcome(yamlout.dump, doc) == _outcome(yamlout._libyaml, doc)
 
 
 def _outcome(write, doc):
@@ -56,12 +58,64 @@ def test_direct_writer_takes_the_common_documents():
            "metadata": {"name": "wave1", "labels": {"app.kubernetes.io/managed-by": "mtvgen"}},
            "spec": {"warm": False, "vms": [{"id": "vm-1", "name": "App 1"}, {"id": "vm-2", "name": "on"}],
                     "map": {"network": {}}, "hooks": []}}
-    text = yamlio._direct(doc)
-    assert text == yamlio._libyaml(doc)
+    text = yamlout._direct(doc)
+    assert text == yamlout._libyaml(doc)
     assert "  - id: vm-1\n    name: App 1\n  - id: vm-2\n    name: 'on'\n" in text
 
 
 def test_many_line_strings_go_to_libyaml():
     doc = {"data": {"playbook": "- hosts: all\n  tasks: []\n"}}
-    assert yamlio._direct(doc) is None
-    assert yamlio.dump(doc) == yamlio._libyaml(doc)
+    assert yamlout._direct(doc) is None
+    assert yamlout.dump(doc) == yamlout._libyaml(doc)
+
+
+# ------------------------------------------------------------------ reading from events
+
+def _loader(text):
+    return _outcome(lambda t: yamlio._load(yamlio._FastLoader, t, "x", yamlio.MAX_NODES, scan=False), text)
+
+
+def _events(text):
+    """The event reader's data, or "composed" when it hands the text to the loader
+    (load_fast does so on _Composed and on a YAML error, which the loader words)."""
+    try:
+        return yamlio._from_events(text)
+    except (yamlio._Composed, yaml.YAMLError):
+        return "composed"
+
+
+SCALAR_TEXTS = AWKWARD + ["0o17", "0x1F", "1_000", "1:20", "-.inf", ".NaN", "+12", "0777", "1e3", "true", "True",
+                          "yes", "on", "~", "null", "Null", "", "2026-01-01", "<<", "=", "!!str 5", "!tag x", "'q'",
+                          '"d"', "[1, 2]", "{a: 1}", "&a x", "*a", "- x", "? x"]
+
+
+@settings(max_examples=400, deadline=None)
+@given(documents(st.one_of(plain_keys, odd_keys)), st.sampled_from([False, None, True]))
+def test_reading_from_events_is_the_loader(doc, flow):
+    """Whatever the text, the event reader gives the loader's data or hands the text over."""
+    text = yaml.dump(doc, Dumper=yaml.CSafeDumper, default_flow_style=flow, allow_unicode=True)
+    result = _events(text)
+    if result != "composed":
+        assert result == _loader(text)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.tuples(st.sampled_from(SCALAR_TEXTS), st.sampled_from(SCALAR_TEXTS)), min_size=1, max_size=6))
+def test_hand_written_yaml_reads_alike(pairs):
+    """Plain scalars written by hand (not quoted by a dumper) resolve as the loader resolves them."""
+    text = "".join(f"k{i}: {v}\nl{i}:\n  - {w}\n" for i, (v, w) in enumerate(pairs))
+    result = _events(text)
+    if result != "composed":
+        assert result == _loader(text)
+
+
+def test_anchors_tags_and_merge_keys_go_to_the_loader():
+    for text in ("a: &x 1\nb: *x\n", "a: !!str 5\n", "a: {<<: {b: 1}}\n", "a: 1\n---\nb: 2\n", "? [1]\n: x\n"):
+        assert _events(text) == "composed", text
+    assert yamlio.load_fast("a: !!str 5\nb: 0x1F\nc: on\n", "x") == {"a": "5", "b": 31, "c": "on"}
+
+
+def test_the_event_reader_takes_ordinary_snapshots():
+    text = "vms:\n- id: vm-1\n  name: '0777'\n  capacity: 1_000\n  on: off\n  ip: null\n"
+    assert yamlio._from_events(text) == {"vms": [{"id": "vm-1", "name": "0777", "capacity": 1000, "on": "off",
+                                                  "ip": None}]}

@@ -19,7 +19,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 
-from .. import resources, yamlio
+from .. import resources, yamlout
 from ..tables import API, FORKLIFT_KINDS, KINDS
 
 GROUP = "forklift.konveyor.io"
@@ -44,7 +44,7 @@ def _group(kind: str) -> str:
 def argocd_cm() -> str:
     """A patch for the argocd-cm ConfigMap (upstream Argo CD): `kubectl patch cm argocd-cm -n argocd --patch-file`."""
     data = {f"resource.customizations.health.{_group(kind)}_{kind}": text for kind, text in scripts().items()}
-    return yamlio.dump({"data": data})
+    return yamlout.dump({"data": data})
 
 
 def openshift_gitops() -> str:

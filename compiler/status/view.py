@@ -14,7 +14,7 @@ from rich.table import Table
 from rich.text import Text
 from rich.tree import Tree
 
-from .. import yamlio
+from .. import yamlout
 from .model import PlanStatus, StatusReport
 
 STYLE = {"Healthy": "green", "Progressing": "cyan", "Suspended": "yellow", "Degraded": "bold red",
@@ -59,7 +59,7 @@ def as_json(report: StatusReport) -> str:
 
 
 def as_yaml(report: StatusReport) -> str:
-    return yamlio.dump(report.as_dict())
+    return yamlout.dump(report.as_dict())
 
 
 FORMATS = {"json": as_json, "yaml": as_yaml}
