@@ -19,6 +19,7 @@ import argparse
 import compileall
 import itertools
 import json
+import os
 import shutil
 import statistics
 import subprocess
@@ -84,7 +85,10 @@ finally:
 
 
 def measure(root: Path) -> tuple[float, float, float]:
-    """(in-process build seconds, whole-process seconds, peak RSS MB) of one build."""
+    """(in-process build seconds, whole-process seconds, peak RSS MB) of one build into a
+    fresh out/, as the floor writes a fresh tree (the previous tree is removed untimed;
+    a rebuild over it would also pay for deleting it)."""
+    shutil.rmtree(root / "out", ignore_errors=True)
     t = time.perf_counter()
     p = subprocess.run([sys.executable, "-c", CHILD, str(root / "out")], cwd=root, capture_output=True, text=True)
     total = time.perf_counter() - t
@@ -146,10 +150,15 @@ def main() -> None:
             if lock.returncode != 0:
                 sys.exit(lock.stderr)
             # interleaved, so a slow spell of the machine hits the build and its references alike
+            # os.sync() between them (untimed): the dirty pages one run leaves behind are
+            # flushed before the next starts, instead of slowing whichever comes next
             runs, floors, kz = [], [], []
             for _ in range(args.repeat):
+                os.sync()
                 runs.append(measure(root))
+                os.sync()
                 floors.append(floor(root))
+                os.sync()
                 kz.append(kustomize(root))
             wall = statistics.median(r[0] for r in runs)
             total = statistics.median(r[1] for r in runs)
