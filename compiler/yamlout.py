@@ -106,6 +106,12 @@ def _scalar(value: Any) -> str:
     raise _Indirect                         # floats, dates, tuples...: libyaml decides
 
 
+def _inline(value: Any) -> str:
+    """What follows `key: ` or `- ` on the same line: a scalar or an empty collection."""
+    kind = type(value)
+    return "{}" if kind in _MAPS else "[]" if kind in _SEQS else _scalar(value)
+
+
 def _mapping(data: dict, indent: str, out: list[str]) -> None:
     for key, value in data.items():
         # libyaml writes keys over 128 characters as `? key`
@@ -118,12 +124,8 @@ def _mapping(data: dict, indent: str, out: list[str]) -> None:
         elif kind in _SEQS and value:
             out.append(f"{indent}{key}:\n")
             _sequence(value, indent, out)     # block lists under a key are not indented
-        elif kind in _MAPS:
-            out.append(f"{indent}{key}: {{}}\n")
-        elif kind in _SEQS:
-            out.append(f"{indent}{key}: []\n")
         else:
-            out.append(f"{indent}{key}: {_scalar(value)}\n")
+            out.append(f"{indent}{key}: {_inline(value)}\n")
 
 
 def _sequence(items: list, indent: str, out: list[str]) -> None:
@@ -135,12 +137,8 @@ def _sequence(items: list, indent: str, out: list[str]) -> None:
             start = len(out)
             (_mapping if kind in _MAPS else _sequence)(value, inner, out)
             out[start] = indent + "- " + out[start][len(inner):]
-        elif kind in _MAPS:
-            out.append(f"{indent}- {{}}\n")
-        elif kind in _SEQS:
-            out.append(f"{indent}- []\n")
         else:
-            out.append(f"{indent}- {_scalar(value)}\n")
+            out.append(f"{indent}- {_inline(value)}\n")
 
 
 def _direct(data: Any) -> str | None:
