@@ -53,3 +53,17 @@ def test_deep_nesting_in_a_snapshot_is_an_error_not_a_crash(tmp_path, text):
     f.write_text(text)
     with pytest.raises(InventoryError, match="not valid JSON/YAML"):
         SnapshotFile(f, "vsphere").snapshot()
+
+
+def test_a_value_yaml_reads_as_a_number_is_refused_at_lock_time(tmp_path):
+    """An unquoted MAC like 10:20:30:40:50:59 is a base-60 number to YAML 1.1: locked, it would
+    make a lock that `mtvgen build` refuses. The snapshot reader says so and names the VM."""
+    src = REPO / "sites" / "dc1" / "inventory.yaml"
+    text = src.read_text()
+    nic = next(line for line in text.splitlines() if "network: {kind:" in line and "mac:" in line)
+    mac = nic.split("mac:")[1].split(",")[0].strip()
+    bad = tmp_path / "inventory.yaml"
+    bad.write_text(text.replace(nic, nic.replace(mac, "10:20:30:40:50:59"), 1))
+    with pytest.raises(InventoryError, match=r"VM '[^']+' has a value of the wrong type: Expected `str`, got `int` "
+                                             r"- at `\$\.nics\[\d+\]\.mac`"):
+        SnapshotFile(bad, "vsphere").snapshot()

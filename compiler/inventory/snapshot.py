@@ -11,6 +11,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import msgspec
+
 from .. import yamlio
 from ..errors import InventoryError, Location, MtvgenError
 from . import shapes
@@ -53,13 +55,29 @@ class SnapshotFile:
         identity = {k: v for k, v in data["provider"].items() if k not in ("type",) and isinstance(v, (str, int))}
         info = ProviderInfo(ptype, identity, origin=f"snapshot:{self.path.name}")
         try:
-            return shapes.read(ptype, data, info)
+            inv = shapes.read(ptype, data, info)
         except (KeyError, TypeError, ValueError) as exc:
             raise InventoryError(f"inventory snapshot has an object without a required field ({exc})", where=where,
                                  fix="every object needs at least `id` and `name` (OpenShift: `uid` and `name`)") from exc
+        _check_types(inv, where)
+        return inv
 
     def details(self, inv: Inventory, vm_ids: set[str]) -> Inventory:
         return inv      # snapshot() read every field already
 
     def close(self) -> None:
         pass
+
+
+def _check_types(inv: Inventory, where: Location) -> None:
+    """Every fact of the declared type. A snapshot is written by hand or by tools, and YAML
+    reads some unquoted text as numbers (the MAC 10:20:30:40:50:59 is a base-60 number in
+    YAML 1.1): such a value would be locked, and the lock then refused by `mtvgen build`."""
+    for label, records in (("VM", inv.vms), ("network", inv.networks), ("datastore", inv.datastores),
+                           ("host", inv.hosts)):
+        for record_id, record in records.items():
+            try:
+                msgspec.convert(msgspec.to_builtins(record), type(record))
+            except msgspec.ValidationError as exc:
+                raise InventoryError(f"inventory snapshot: {label} {record_id!r} has a value of the wrong type: {exc}",
+                                     where=where, fix="quote the value (YAML reads 10:20:30 or 1_000 as a number)") from None
