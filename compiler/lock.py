@@ -211,7 +211,7 @@ def read(site: Site) -> Lock:
     text = yamlio.decode(data, shown)   # msgspec would let a bad byte inside a string through
     try:
         doc = _DECODER.decode(text)
-    except msgspec.DecodeError as exc:
+    except (msgspec.DecodeError, RecursionError) as exc:    # msgspec stops at 1,000 levels of nesting
         version = _version(data)
         if version not in (None, LOCK_VERSION):
             raise _wrong_version(version, shown, site) from None
@@ -239,7 +239,7 @@ def read(site: Site) -> Lock:
 def _version(data: bytes):
     try:
         return msgspec.json.decode(data, type=_Version).lock_version
-    except msgspec.DecodeError:
+    except (msgspec.DecodeError, RecursionError):
         return None
 
 
@@ -265,7 +265,7 @@ def _damage(data: bytes, message: str) -> tuple[str, int]:
         label, record_type = _RECORDS[name]
         try:    # msgspec stops at the first bad value; text after it may be broken too
             records = json.loads(data)[name]
-        except (ValueError, KeyError, TypeError):
+        except (ValueError, KeyError, TypeError, RecursionError):
             return message, 0
         for record_id, record in records.items():
             try:

@@ -316,3 +316,15 @@ def test_fuzzed_locks_never_crash(tmp_path_factory, data):
     assert r.exit_code in (0, 1), r.output
     if r.exit_code == 1:
         assert "sites/t/mtvgen.lock" in r.output or "sites/t/site.yaml" in r.output, r.output
+
+
+def test_a_deeply_nested_lock_is_damaged_not_a_crash(tmp_path):
+    """msgspec refuses nesting past 1,000 levels with RecursionError, even inside a key it
+    skips: that is a damaged lock (exit 1), not an internal error (exit 3)."""
+    d = site(tmp_path)
+    lock = json.loads((d / "mtvgen.lock").read_text())
+    text = json.dumps(lock)[:-1] + ', "extra": ' + "[" * 5000 + "]" * 5000 + "}"
+    (d / "mtvgen.lock").write_text(text)
+    r = build(tmp_path)
+    assert r.exit_code == 1, r.output
+    assert "sites/t/mtvgen.lock: error: lock file is damaged (maximum recursion depth exceeded" in r.stderr
