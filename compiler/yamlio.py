@@ -227,8 +227,10 @@ def _plain(value: str) -> Any:
 
 
 def _from_events(text: str) -> Any:
+    """The document's data, or _Composed. `stack` holds [collection, key] for every open
+    collection; a mapping's key is `no_key` until its key scalar has been read."""
     root, stack, documents = None, [], 0
-    no_key = stack                  # a marker: the open mapping waits for a key
+    no_key = stack                  # any object that can never be a key
     for event in yaml.parse(text, Loader=_FastLoader):
         kind = type(event)
         if kind is yaml.ScalarEvent:
@@ -267,8 +269,6 @@ def _from_events(text: str) -> Any:
         if type(value) in (dict, list):
             stack.append([value, no_key])
     return root
-
-
 
 
 def load_marked(text: str, file: str, max_nodes: int = MAX_NODES) -> Any:
