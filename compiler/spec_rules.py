@@ -77,8 +77,7 @@ def _url_rules(site: Site):
                 yield Diagnostic("MTV001", f"{'.'.join(path)}: {url!r} is not an NFS export (server:/path)", where,
                                  f"e.g. {PROVIDER_TYPES['ova'].url_hint}")
             continue
-        parsed = urlparse(url)
-        if parsed.scheme not in ("https", "http") or not parsed.hostname:
+        if not is_http_url(url):
             yield Diagnostic("MTV001", f"{'.'.join(path)}: {url!r} is not an http(s) URL with a host", where,
                              f"e.g. {PROVIDER_TYPES[ptype].url_hint}")
 
@@ -162,3 +161,13 @@ def _file_rules(label: str, creds: Credentials, ptype):
     if missing:
         yield Diagnostic("MTV005", f"{sf.path} lacks {', '.join(missing)} for the {label} ({ptype.name})", sf.where,
                          "add the keys and encrypt the file again")
+
+
+def is_http_url(url: str) -> bool:
+    """An http(s) URL with a host and, if any, a valid port. urlparse raises ValueError on
+    some malformed URLs (`https://[x/sdk`, a port of 99999), which is a "no" here."""
+    try:
+        parsed = urlparse(url)
+        return parsed.scheme in ("https", "http") and bool(parsed.hostname) and (parsed.port or 0) >= 0
+    except ValueError:
+        return False

@@ -46,6 +46,16 @@ def test_bad_enum_value(tmp_path):
     assert "'hot' is not one of cold, warm, live, conversion" in err
 
 
+@pytest.mark.parametrize("url", ["https://[vc.example.com/sdk", "https://vc.example.com:99999/sdk",
+                                 "https://vc.example.com:port/sdk", "vc.example.com/sdk"])
+def test_a_malformed_source_url_is_an_error_at_its_line(tmp_path, url):
+    """urlparse raises on some of these (the fuzzer found `https://[`): an error, not a crash."""
+    spec = sitekit.BASE_SPEC.replace("url: https://vc.example.com/sdk", f"url: '{url}'")
+    err = _build_fails(tmp_path, spec)
+    assert f"site.yaml:{_line_of(spec, url)}:" in err
+    assert f"error[MTV001]: source.url: {url!r} is not an http(s) URL with a host" in err
+
+
 def test_bad_hook_reference(tmp_path):
     spec = sitekit.BASE_SPEC.replace("preHook: prep", "preHook: prepp")
     err = _build_fails(tmp_path, spec)

@@ -128,11 +128,15 @@ class _Progress:
 class VSphereSource:
     def __init__(self, url: str, creds: Credentials, *, ca_file: str | None = None, insecure: bool = False,
                  timeout: float = 30.0, page_size: int = 1000, progress: bool | None = None):
-        parsed = urlparse(url)
-        if parsed.scheme not in ("https", "http") or not parsed.hostname:
+        try:
+            parsed = urlparse(url)
+            port = parsed.port                       # raises on a port that is not a number in range
+        except ValueError:
+            parsed, port = None, None
+        if parsed is None or parsed.scheme not in ("https", "http") or not parsed.hostname:
             raise UsageError(f"not a vCenter URL: {url!r}", fix="use https://<vcenter>/sdk")
         self.url, self.creds, self.timeout, self.page_size = url, creds, timeout, page_size
-        self.host, self.port = parsed.hostname, parsed.port or (443 if parsed.scheme == "https" else 80)
+        self.host, self.port = parsed.hostname, port or (443 if parsed.scheme == "https" else 80)
         self.path = parsed.path or "/sdk"
         self.tls = parsed.scheme == "https"
         self.ca_file, self.insecure = ca_file, insecure
