@@ -214,27 +214,7 @@ class Renderer:
         for key in options:
             field_where[("spec", key)] = plan.option_where(key)
         for i, p in enumerate(vms):
-            fields = {}
-            if p.explicit_target or p.target_name != p.vm.name:
-                fields["targetName"] = p.target_name
-            for key in PLAN_VM_FIELDS:
-                if key in p.options and (key in PLAN_VM_ONLY or (p.override and key in p.override.options)):
-                    fields[key] = p.options[key]
-            fields.pop("deleteVmOnFailMigration", None)
-            if per_vm_delete and per_vm_delete[p.vm.id]:
-                fields["deleteVmOnFailMigration"] = True
-            if self.site.source.type == "openshift":
-                fields["namespace"] = p.vm.namespace
-            # the order Jinja's dictsort gives the plan-level options: case-insensitive
-            row = {"id": p.vm.id, "name": p.vm.name, **dict(sorted(fields.items(), key=lambda kv: kv[0].lower()))}
-            hooks = [{"step": step, "hook": {"name": self.site.hooks[p.options[key]].object_name,
-                                             "namespace": self.ns}}
-                     for key, step in (("preHook", "PreHook"), ("postHook", "PostHook")) if p.options.get(key)]
-            if hooks:
-                row["hooks"] = hooks
-            if p.options.get("luksSecret"):
-                row["luks"] = {"name": p.options["luksSecret"], "namespace": self.ns}
-            rows.append(row)
+            rows.append(self._vm_row(p, bool(per_vm_delete and per_vm_delete[p.vm.id])))
             field_where[("spec", "vms", i)] = p.where
         doc = self._render("Plan", plan.where, plan=plan.name, field_where=field_where, name=plan.object_name,
                            description=o.get("description", ""), source_provider=self.site.source.name,
@@ -242,6 +222,31 @@ class Renderer:
                            storage_map=plan.storage_map.name, target_namespace=plan.target_namespace,
                            type=plan.type, transfer_network=transfer, options=options)
         doc.body["spec"]["vms"] = rows       # as data: see templates/plan.yaml.j2
+
+    def _vm_row(self, p: PlannedVM, delete_on_fail: bool) -> dict:
+        """One entry of the Plan's spec.vms: id and name, then what this VM has beyond the
+        plan (its target name, VM-only fields, what its override sets), hooks, LUKS."""
+        fields = {}
+        if p.explicit_target or p.target_name != p.vm.name:
+            fields["targetName"] = p.target_name
+        # without an override only the VM-only fields can be set: the rest are plan-wide
+        for key in PLAN_VM_FIELDS if p.override else PLAN_VM_ONLY:
+            if key in p.options and (key in PLAN_VM_ONLY or key in p.override.options):
+                fields[key] = p.options[key]
+        fields.pop("deleteVmOnFailMigration", None)
+        if delete_on_fail:
+            fields["deleteVmOnFailMigration"] = True
+        if self.site.source.type == "openshift":
+            fields["namespace"] = p.vm.namespace
+        # the order Jinja's dictsort gives the plan-level options: case-insensitive
+        row = {"id": p.vm.id, "name": p.vm.name, **dict(sorted(fields.items(), key=lambda kv: kv[0].lower()))}
+        hooks = [{"step": step, "hook": {"name": self.site.hooks[p.options[key]].object_name, "namespace": self.ns}}
+                 for key, step in (("preHook", "PreHook"), ("postHook", "PostHook")) if p.options.get(key)]
+        if hooks:
+            row["hooks"] = hooks
+        if p.options.get("luksSecret"):
+            row["luks"] = {"name": p.options["luksSecret"], "namespace": self.ns}
+        return row
 
     def _migration(self, plan: PlanSpec, vms: list[PlannedVM]) -> None:
         start = plan.start
