@@ -136,6 +136,9 @@ def apply(site_dir: Path, plan_name: str, action: str, *, vms: tuple[str, ...] =
     path = site_dir / SPEC_FILE
     if not path.exists():
         raise UsageError(f"no site spec in {site_dir}", where=Location(str(path)), fix="pass a site directory")
+    # the spec as it stands must load (located errors, exit 1): the edit walks a valid
+    # document, not a plan list that is a number or a plan name that is a list
+    spec.load(site_dir)
     before = path.read_text(encoding="utf-8")
     y = _yaml()
     doc = y.load(before)

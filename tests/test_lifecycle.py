@@ -246,3 +246,16 @@ def test_edit_errors_point_at_the_spec_line(tmp_path):
     start_line = (d / "site.yaml").read_text().splitlines().index("    start: true") + 1
     r = run(["start", "sites/t", "wave1"], tmp_path)
     assert f"sites/t/site.yaml:{start_line}:5: error: plan 'wave1' is already started" in r.stderr
+
+
+@pytest.mark.parametrize("action", ["start", "retry", "cancel", "done", "archive", "retire"])
+def test_an_edit_of_an_invalid_spec_reports_the_spec_first(tmp_path, action):
+    """The edits walked the raw document: `plans: 1.5` or a plan named `true` crashed them
+    (exit 3; a fuzzer found it). The spec as it stands is loaded first."""
+    d = sitekit.make(tmp_path, BASE_SPEC.replace("  - name: wave1\n", "  - name: true\n"), inventory(2))
+    before = (d / "site.yaml").read_text()
+    r = run([action, "sites/t", "True"], tmp_path)
+    assert r.exit_code == 1, r.output
+    line = before.splitlines().index("  - name: true") + 1
+    assert f"sites/t/site.yaml:{line}:" in r.stderr and "error[MTV001]" in r.stderr
+    assert (d / "site.yaml").read_text() == before
