@@ -56,8 +56,9 @@ class StatusReport:
 
     @property
     def failed(self) -> bool:
-        """Something needs a person: a blocked plan or a failed or blocked run."""
-        return any("Degraded" in (p.health, p.run_health) for s in self.sites for p in s.plans)
+        """Something needs a person: a blocked plan, a failed or blocked run, or objects
+        of a shape mtvgen cannot judge."""
+        return any({"Degraded", "Unknown"} & {p.health, p.run_health} for s in self.sites for p in s.plans)
 
     def as_dict(self) -> dict:
         return {"sites": [asdict(s) for s in self.sites], "failed": self.failed}
@@ -128,6 +129,24 @@ def plan_status(plan: PlanSpec, plans: dict[str, dict], migrations: list[dict]) 
 
 
 def site_status(site: Site, context: str, plans: list[dict], migrations: list[dict]) -> SiteStatus:
-    by_name = {p["metadata"]["name"]: p for p in plans}
+    by_name = {_name(p): p for p in plans}
     return SiteStatus(site=site.name, context=context,
-                      plans=tuple(plan_status(p, by_name, migrations) for p in lifecycle.live(site)))
+                      plans=tuple(_judged(p, by_name, migrations) for p in lifecycle.live(site)))
+
+
+def _name(obj) -> str:
+    meta = obj.get("metadata") if isinstance(obj, dict) else None
+    name = meta.get("name") if isinstance(meta, dict) else None
+    return name if isinstance(name, str) else ""
+
+
+def _judged(plan: PlanSpec, plans: dict[str, dict], migrations: list[dict]) -> PlanStatus:
+    """plan_status, or Unknown when the cluster's objects are not the shape Forklift writes
+    (what Argo CD shows when its health script fails): one odd object must not stop the
+    report. Unknown needs a person, like Degraded (StatusReport.failed)."""
+    try:
+        return plan_status(plan, plans, migrations)
+    except (AttributeError, KeyError, TypeError, ValueError) as exc:
+        return PlanStatus(plan=plan.name, object=plan.object_name, found=plan.object_name in plans, health="Unknown",
+                          message=f"the Plan or its Migration has an unexpected shape ({type(exc).__name__}: {exc})",
+                          migration="", run_health="", run_message="", counts={"total": 0}, vms=())

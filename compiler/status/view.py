@@ -18,7 +18,7 @@ from .. import yamlout
 from .model import PlanStatus, StatusReport
 
 STYLE = {"Healthy": "green", "Progressing": "cyan", "Suspended": "yellow", "Degraded": "bold red",
-         "Missing": "magenta", "": "dim"}
+         "Missing": "magenta", "Unknown": "bold magenta", "": "dim"}
 OUTCOME = {"Succeeded": "green", "Failed": "bold red", "Canceled": "yellow", "Running": "cyan", "Queued": "dim"}
 
 

@@ -86,6 +86,22 @@ def test_status_of_a_site_in_json(repo, cluster):
     assert yaml.safe_load(status(repo, cluster, "-o", "yaml").stdout) == report
 
 
+def test_an_object_of_an_unexpected_shape_is_unknown_not_a_crash(repo, cluster):
+    """A Plan whose status is not the shape Forklift writes (here conditions is a number)
+    is shown Unknown with the reason, the other plans as usual, and exit 1: as Argo CD
+    shows a resource whose health script fails. Before, it was an internal error (exit 3)."""
+    odd = _as("plan-ready", "factory-finance", "factory", "finance")
+    odd["status"]["conditions"] = 1.5
+    cluster.state.forklift[("plans", NS)] = [odd, _as("plan-ready", "factory-web-01", "factory", "web-01")]
+    cluster.state.forklift[("migrations", NS)] = []
+    r = status(repo, cluster, "-o", "json")
+    assert r.exit_code == 1, r.output
+    plans = {p["plan"]: p for p in json.loads(r.stdout)["sites"][0]["plans"]}
+    assert plans["finance"]["health"] == "Unknown"
+    assert plans["finance"]["message"].startswith("the Plan or its Migration has an unexpected shape (TypeError")
+    assert plans["web-01"]["health"] == "Healthy"
+
+
 def test_status_text_view(repo, cluster, monkeypatch):
     monkeypatch.setenv("COLUMNS", "160")
     cluster.state.forklift[("plans", NS)] = [_as("plan-executing", "factory-finance", "factory", "finance")]
