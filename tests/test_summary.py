@@ -113,3 +113,18 @@ def test_new_plans_are_named(tmp_path):
     (d / "site.yaml").write_text(spec + "  - name: second\n    select:\n      - name: beta\n")
     sitekit.lock(d)
     assert "- plan `second`: new, 1 VMs, cold" in summary(tmp_path, "--base", str(tmp_path))
+
+
+@pytest.mark.parametrize("damage,words", [
+    ("<<<<<<< HEAD\nkind: Plan\n=======\n", "cannot be read (ScannerError)"),           # a merge conflict
+    ("kind: Plan\nmetadata: {name: x}\nspec: {vms: [1, 2]}\n", "is not the shape mtvgen writes (AttributeError"),
+])
+def test_a_base_that_cannot_be_read_is_an_error_naming_it(repo, damage, words):
+    """The base is any committed tree: one that holds a merge conflict or a hand edit is an
+    error naming the file or the site's directory (exit 1), not a crash (exit 3)."""
+    shutil.copytree(repo / "out", repo / "base" / "out")
+    plan = next((repo / "base" / "out" / "factory").rglob("plan-*.yaml"))
+    plan.write_text(damage)
+    r = run(["summary", "sites/factory", "--base", str(repo / "base"), "--now", NOW], repo)
+    assert r.exit_code == 1, r.output
+    assert words in r.stderr and "base" in r.stderr

@@ -11,7 +11,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import yaml
+
 from .. import yamlio
+from ..errors import Location, MtvgenError
 from ..tables import PLAN_LABEL
 
 
@@ -53,13 +56,24 @@ def from_documents(docs: list[dict]) -> dict[str, PlanState]:
 
 
 def from_tree(site_out: Path) -> dict[str, PlanState]:
-    """The plans of a committed out/<site>/ directory ({} when there is none)."""
+    """The plans of a committed out/<site>/ directory ({} when there is none). The base of a
+    comparison may hold anything (a hand edit, a merge conflict): what cannot be read is an
+    error naming the file, not a crash."""
     docs = []
     if site_out.is_dir():
         for path in sorted(site_out.rglob("*.yaml")):
             if path.name == "kustomization.yaml":
                 continue
-            doc = yamlio.load_plain(path.read_text(encoding="utf-8"))   # our own output
+            try:
+                doc = yamlio.load_plain(path.read_text(encoding="utf-8"))   # our own output, normally
+            except (yaml.YAMLError, UnicodeDecodeError) as exc:
+                raise MtvgenError(f"the base's {path.name} cannot be read ({type(exc).__name__})",
+                                  where=Location(str(path)), fix="fix the base tree, or compare with another --base") from None
             if isinstance(doc, dict):
                 docs.append(doc)
-    return from_documents(docs)
+    try:
+        return from_documents(docs)
+    except (AttributeError, KeyError, TypeError, ValueError, IndexError) as exc:
+        raise MtvgenError(f"a Plan or Migration in the base is not the shape mtvgen writes ({type(exc).__name__}: "
+                          f"{exc})", where=Location(str(site_out)),
+                          fix="rebuild the base with `mtvgen build`, or compare with another --base") from None
