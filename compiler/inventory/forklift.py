@@ -106,6 +106,9 @@ class ForkliftSource:
         items, offset = [], 0
         while True:
             page = self._get(base, path, detail="all", limit=str(self.page), offset=str(offset))
+            if not isinstance(page, list):
+                raise InventoryError(f"inventory service sent a JSON {type(page).__name__} for {path}, not a list",
+                                     fix="check that --inventory-url points at the Forklift inventory service")
             items.extend(page)
             if len(page) < self.page:
                 return items
@@ -116,12 +119,21 @@ class ForkliftSource:
         uid = self._provider_uid()
         root = f"/providers/{self.type}/{uid}"
         summary = self._get(base, root)
+        if not isinstance(summary, dict):
+            raise InventoryError(f"inventory service sent a JSON {type(summary).__name__} for {root}, not an object",
+                                 fix="check that --inventory-url points at the Forklift inventory service")
         collections = {name: self._list(base, f"{root}/{name}") for name in shapes.COLLECTIONS[self.type]}
         identity = {k: v for k, v in summary.items()
                     # not `version`: the Provider CR's resourceVersion changes with any write to it
                     if k in ("uid", "name", "namespace", "product", "instanceUuid", "apiVersion")
                     and isinstance(v, (str, int))}
-        return shapes.read(self.type, collections, ProviderInfo(self.type, identity, origin=f"forklift:{base}"))
+        try:
+            return shapes.read(self.type, collections, ProviderInfo(self.type, identity, origin=f"forklift:{base}"))
+        except (KeyError, TypeError, ValueError, AttributeError) as exc:   # another Forklift's shapes
+            raise InventoryError(f"the inventory service's {self.type} objects are not the shape mtvgen reads "
+                                 f"({type(exc).__name__}: {exc})",
+                                 fix="mtvgen reads the shapes of kubev2v/forklift d42511b; report the Forklift "
+                                     "version, or lock from an exported snapshot") from exc
 
     def details(self, inv: Inventory, vm_ids: set[str]) -> Inventory:
         return inv      # snapshot() read every field already

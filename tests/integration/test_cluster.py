@@ -117,6 +117,8 @@ def test_inventory_still_loading_is_retried_then_given_up(repo, cluster):
     ("inventory token", [], "inventory service rejected the token"),
     ("provider not in inventory", [], "provider openshift-mtv/rhv-lab is not in the inventory service"),
     ("no provider CR", [], "Provider openshift-mtv/rhv-lab does not exist on cluster"),
+    ("another shape", [], "the inventory service's ovirt objects are not the shape mtvgen reads (AttributeError"),
+    ("an object, not a list", [], "inventory service sent a JSON dict for /providers/ovirt/"),
 ])
 def test_failures_give_one_message_and_keep_the_lock(repo, cluster, case, args, words):
     site = _satisfy(cluster, repo / "sites/rhv-lab")
@@ -133,6 +135,10 @@ def test_failures_give_one_message_and_keep_the_lock(repo, cluster, case, args, 
         del st.inventory[uid]
     elif case == "no provider CR":
         del st.providers[("openshift-mtv", "rhv-lab")]
+    elif case == "another shape":            # a Forklift whose VMs list their NICs differently
+        st.inventory[uid]["collections"]["vms"][0]["nics"] = "nic-1"
+    elif case == "an object, not a list":
+        st.inventory[uid]["collections"]["vms"] = {"error": "not implemented"}
     before = (repo / "sites/rhv-lab/mtvgen.lock").read_bytes()
     base = ["lock", "sites/rhv-lab", "--kubeconfig", cluster.kubeconfig, "--inventory-ca-file", cluster.cert]
     r = run(base + (args or ["--context", "test"]), repo)
