@@ -11,6 +11,7 @@ import json
 from pathlib import Path
 
 from . import emit
+from .errors import Location, MtvgenError
 
 SCHEMA_DIR = "schemas"     # inside a site directory
 VERSION_FILE = "VERSION.json"
@@ -63,9 +64,32 @@ def store(site_dir: Path, crds: list[dict], source: str) -> dict:
 
 
 def load(site_dir: Path) -> dict[str, dict]:
-    """Kind -> schema pulled for this site ({} when none was pulled)."""
+    """Kind -> schema pulled for this site ({} when none was pulled). The files are committed
+    with the site, so a bad merge or a hand edit is possible: each must be a valid draft-7
+    schema, else the error names the file."""
     folder = Path(site_dir) / SCHEMA_DIR
     if not (folder / VERSION_FILE).exists():
         return {}
-    kinds = json.loads((folder / VERSION_FILE).read_text())["kinds"]
-    return {kind: json.loads((folder / f"{kind.lower()}.json").read_text()) for kind in kinds}
+    path = folder / VERSION_FILE
+    try:
+        kinds = list(json.loads(path.read_text(encoding="utf-8"))["kinds"])
+        schemas = {}
+        for kind in kinds:
+            path = folder / f"{kind.lower()}.json"
+            schemas[kind] = json.loads(path.read_text(encoding="utf-8"))
+            _check(schemas[kind])
+    except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
+        raise MtvgenError(f"the pulled schemas cannot be used ({type(exc).__name__}: {str(exc)[:200]})",
+                          where=Location(str(path)),
+                          fix=f"re-run `mtvgen schemas pull {site_dir}`, or delete {folder} to build without them") \
+            from None
+    return schemas
+
+
+def _check(schema) -> None:
+    import jsonschema      # only for sites with pulled schemas: about 40 ms of imports
+
+    try:
+        jsonschema.Draft7Validator.check_schema(schema)
+    except jsonschema.SchemaError as exc:
+        raise ValueError(f"not a draft-7 schema: {exc.message}") from None

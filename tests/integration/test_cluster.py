@@ -242,3 +242,10 @@ def test_schemas_pull_then_builds_validate_against_the_cluster_crds(repo, cluste
     r = run(["build", "sites/dc1", "--now", NOW], repo)
     assert r.exit_code == 1
     assert "error[MTV099]: Plan dc1-databases (cluster CRD): spec/vms/0: Additional properties" in r.stderr
+    # a pulled schema broken by a bad merge or an edit: an error naming the file, not a crash
+    for damage, words in (("{", "JSONDecodeError"), ('{"type": 5}', "not a draft-7 schema: 5 is not valid")):
+        plan.write_text(damage)
+        r = run(["build", "sites/dc1", "--now", NOW], repo)
+        assert r.exit_code == 1, r.output
+        assert "sites/dc1/schemas/plan.json: error: the pulled schemas cannot be used" in r.stderr
+        assert words in r.stderr and "mtvgen schemas pull sites/dc1" in r.stderr
