@@ -104,6 +104,11 @@ def decode(data: bytes, file: str) -> str:
                           fix="save the file as UTF-8") from None
 
 
+def _too_deep(file: str, mark) -> MtvgenError:
+    return MtvgenError(f"nests deeper than {MAX_DEPTH} levels", where=Location(file, *_pos(mark)),
+                       fix="specs and inventories are a few levels deep; check the indentation")
+
+
 def _bounds(loader_class, text: str, file: str, max_nodes: int) -> None:
     """Walk the parser's events (iteratively: no recursion) and refuse deep nesting and
     alias expansion past the bounds before anything is constructed. libyaml's parser
@@ -121,8 +126,7 @@ def _bounds(loader_class, text: str, file: str, max_nodes: int) -> None:
     for ev in yaml.parse(text, Loader=loader_class):
         if isinstance(ev, (yaml.MappingStartEvent, yaml.SequenceStartEvent)):
             if len(stack) >= MAX_DEPTH:
-                raise MtvgenError(f"nests deeper than {MAX_DEPTH} levels", where=Location(file, *_pos(ev.start_mark)),
-                                  fix="a site spec is a few levels deep; check the indentation")
+                raise _too_deep(file, ev.start_mark)
             stack.append([ev.anchor, 1])
             continue
         if isinstance(ev, (yaml.MappingEndEvent, yaml.SequenceEndEvent)):
@@ -179,14 +183,14 @@ _FastLoader.yaml_implicit_resolvers = _Loader.yaml_implicit_resolvers
 
 def load_fast(text: str, file: str, max_nodes: int = MAX_NODES) -> Any:
     """Parse YAML text into plain dicts and lists, bounded like load_marked."""
-    # libyaml itself refuses nesting past 1,000 levels, and without an anchor (`&`)
-    # there can be no alias to expand: the event scan is needed only then.
+    # Without an anchor (`&`) there is no alias to expand, so the event reader checks
+    # only the depth; the loader's path scans for both.
     if "&" not in text:
         try:
-            return _from_events(text)
+            return _from_events(text, file)
         except (_Composed, yaml.YAMLError):
             pass        # the loader below gives the same data, or the error in its words
-    return _load(_FastLoader, text, file, max_nodes, scan="&" in text)
+    return _load(_FastLoader, text, file, max_nodes)
 
 
 # Building the data straight from libyaml's events. PyYAML's loader first composes
@@ -226,9 +230,10 @@ def _plain(value: str) -> Any:
     return value
 
 
-def _from_events(text: str) -> Any:
+def _from_events(text: str, file: str = "") -> Any:
     """The document's data, or _Composed. `stack` holds [collection, key] for every open
-    collection; a mapping's key is `no_key` until its key scalar has been read."""
+    collection; a mapping's key is `no_key` until its key scalar has been read. Nesting
+    is bounded as _bounds bounds it."""
     root, stack, documents = None, [], 0
     no_key = stack                  # any object that can never be a key
     for event in yaml.parse(text, Loader=_FastLoader):
@@ -267,6 +272,8 @@ def _from_events(text: str) -> Any:
                 top[0][top[1]] = value
                 top[1] = no_key
         if type(value) in (dict, list):
+            if len(stack) >= MAX_DEPTH:
+                raise _too_deep(file, event.start_mark)
             stack.append([value, no_key])
     return root
 

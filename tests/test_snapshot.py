@@ -101,3 +101,13 @@ def test_a_snapshot_of_the_wrong_shape_is_an_error_not_a_crash(tmp_path, site):
             SnapshotFile(target, ptype).snapshot()
         except InventoryError as exc:
             assert exc.where.file == str(target), exc
+
+
+def test_nesting_past_50_levels_is_refused_with_or_without_anchors(tmp_path):
+    """README "Limits": 50 levels for snapshots too. The fast path (no anchors) let libyaml go
+    to its own 1,000 before."""
+    f = tmp_path / "inventory.yaml"
+    for anchor in ("", "&a "):
+        f.write_text("provider: {type: vsphere}\nvms: " + anchor + "[" * 60 + "]" * 60 + "\n")
+        with pytest.raises(InventoryError, match="nests deeper than 50 levels"):
+            SnapshotFile(f, "vsphere").snapshot()
