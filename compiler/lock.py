@@ -294,13 +294,15 @@ def _inconsistency(lock: Lock, site: Site) -> tuple[str, str] | None:
         for name in batch_names:
             if name not in lock.plans:
                 return f"plan {plan!r} has batch {name!r}, which the lock does not list", f'"{name}"'
-    for vm in lock.vms.values():
-        for n in vm.network_ids:
-            if n not in lock.networks and n != "pod":
-                return f"VM {vm.id!r} uses network {n!r}, which the lock does not hold", f'"{n}"'
-        for d in vm.datastore_ids:
-            if d not in lock.datastores:
-                return f"VM {vm.id!r} has a disk on {d!r}, which the lock does not hold", f'"{d}"'
+    for vm in lock.vms.values():    # (the first missing id in sorted order, as network_ids gives them)
+        missing = {n.network for n in vm.nics if n.network and n.network != "pod" and n.network not in lock.networks}
+        if missing:
+            n = min(missing)
+            return f"VM {vm.id!r} uses network {n!r}, which the lock does not hold", f'"{n}"'
+        missing = {d.datastore for d in vm.disks if d.datastore and d.datastore not in lock.datastores}
+        if missing:
+            d = min(missing)
+            return f"VM {vm.id!r} has a disk on {d!r}, which the lock does not hold", f'"{d}"'
     return None
 
 
