@@ -208,7 +208,8 @@ def read(site: Site) -> Lock:
         raise LockError(f"the lock is {path.stat().st_size:,} bytes; the limit is {MAX_LOCK_BYTES:,}",
                         where=Location(shown), fix="split the site, or restore the lock from Git")
     data = path.read_bytes()
-    text = yamlio.decode(data, shown)   # msgspec would let a bad byte inside a string through
+    # msgspec would let a bad byte inside a string through
+    text = yamlio.decode(data, shown, fix=f"restore it from Git or re-run `mtvgen lock {site.dir}`")
     try:
         doc = _DECODER.decode(text)
     except (msgspec.DecodeError, RecursionError) as exc:    # msgspec stops at 1,000 levels of nesting

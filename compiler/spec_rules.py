@@ -7,13 +7,13 @@ from __future__ import annotations
 
 import difflib
 import re
-from urllib.parse import urlparse
 
 from . import yamlio
 from .diagnostics import INFO, Diagnostic
 from .errors import Location
 from .sitemodel import Credentials, Site, Source
 from .tables import PROVIDER_TYPES
+from .urls import http_url
 
 
 def cross_references(site: Site):
@@ -77,7 +77,7 @@ def _url_rules(site: Site):
                 yield Diagnostic("MTV001", f"{'.'.join(path)}: {url!r} is not an NFS export (server:/path)", where,
                                  f"e.g. {PROVIDER_TYPES['ova'].url_hint}")
             continue
-        if not is_http_url(url):
+        if http_url(url) is None:
             yield Diagnostic("MTV001", f"{'.'.join(path)}: {url!r} is not an http(s) URL with a host", where,
                              f"e.g. {PROVIDER_TYPES[ptype].url_hint}")
 
@@ -161,13 +161,3 @@ def _file_rules(label: str, creds: Credentials, ptype):
     if missing:
         yield Diagnostic("MTV005", f"{sf.path} lacks {', '.join(missing)} for the {label} ({ptype.name})", sf.where,
                          "add the keys and encrypt the file again")
-
-
-def is_http_url(url: str) -> bool:
-    """An http(s) URL with a host and, if any, a valid port. urlparse raises ValueError on
-    some malformed URLs (`https://[x/sdk`, a port of 99999), which is a "no" here."""
-    try:
-        parsed = urlparse(url)
-        return parsed.scheme in ("https", "http") and bool(parsed.hostname) and (parsed.port or 0) >= 0
-    except ValueError:
-        return False

@@ -92,7 +92,7 @@ MAX_DEPTH = 50
 MAX_NODES = 1_000_000     # values after aliases are expanded
 
 
-def decode(data: bytes, file: str) -> str:
+def decode(data: bytes, file: str, fix: str = "save the file as UTF-8") -> str:
     """UTF-8 text, or an error at the line and column of the first bad byte."""
     try:
         return data.decode("utf-8")
@@ -101,7 +101,7 @@ def decode(data: bytes, file: str) -> str:
         line = head.count(b"\n") + 1
         col = len(head) - (head.rfind(b"\n") + 1) + 1
         raise MtvgenError(f"not UTF-8 text (byte 0x{data[exc.start]:02x})", where=Location(file, line, col),
-                          fix="save the file as UTF-8") from None
+                          fix=fix) from None
 
 
 def _too_deep(file: str, mark) -> MtvgenError:

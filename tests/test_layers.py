@@ -11,7 +11,7 @@ from conftest import NOW, ROOT
 
 NETWORK = ("pyVmomi", "pyVim", "kubernetes", "urllib3", "requests", "http.client", "socket", "ssl")
 OFFLINE = ["spec", "resolve", "lock", "check", "plan_model", "render", "validate", "emit", "diagnostics",
-           "names", "tables", "yamlio", "yamlout", "schemacheck", "crdschema", "pipeline", "init", "documents", "secretfiles",
+           "names", "tables", "yamlio", "yamlout", "schemacheck", "urls", "crdschema", "pipeline", "init", "documents", "secretfiles",
            "delivery/__init__", "delivery/units", "delivery/argocd", "delivery/flux", "delivery/health",
            "sitemodel", "spec_rules", "lockdiff", "lifecycle"]
 

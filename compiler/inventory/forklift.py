@@ -106,7 +106,7 @@ class ForkliftSource:
         items, offset = [], 0
         while True:
             page = self._get(base, path, detail="all", limit=str(self.page), offset=str(offset))
-            if not isinstance(page, list):
+            if not isinstance(page, list):      # a paging loop cannot go on; shapes.read says the rest
                 raise InventoryError(f"inventory service sent a JSON {type(page).__name__} for {path}, not a list",
                                      fix="check that --inventory-url points at the Forklift inventory service")
             items.extend(page)
@@ -129,9 +129,8 @@ class ForkliftSource:
                     and isinstance(v, (str, int))}
         try:
             return shapes.read(self.type, collections, ProviderInfo(self.type, identity, origin=f"forklift:{base}"))
-        except (KeyError, TypeError, ValueError, AttributeError) as exc:   # another Forklift's shapes
-            raise InventoryError(f"the inventory service's {self.type} objects are not the shape mtvgen reads "
-                                 f"({type(exc).__name__}: {exc})",
+        except shapes.ShapeError as exc:        # another Forklift's shapes
+            raise InventoryError(f"the inventory service's {self.type} objects are not the shape mtvgen reads ({exc})",
                                  fix="mtvgen reads the shapes of kubev2v/forklift d42511b; report the Forklift "
                                      "version, or lock from an exported snapshot") from exc
 

@@ -300,5 +300,25 @@ COLLECTIONS: dict[str, tuple[str, ...]] = {
 }
 
 
+class ShapeError(ValueError):
+    """The collections are not the shape these readers follow; the source says where."""
+
+
 def read(provider_type: str, collections: dict, info: ProviderInfo) -> Inventory:
-    return READERS[provider_type](collections, info)
+    """The Inventory, or ShapeError: an object without its `id` or `name`, a list where an
+    object belongs, a number where text belongs... (both sources, file or service, reach
+    this; each names itself in the message)."""
+    for name in COLLECTIONS[provider_type]:
+        items = collections.get(name) or []
+        if not isinstance(items, list):
+            raise ShapeError(f"collection '{name}' is a {type(items).__name__}, not a list")
+        for i, item in enumerate(items):
+            if not isinstance(item, dict):
+                raise ShapeError(f"collection '{name}' item {i} is a {type(item).__name__}, not an object")
+    try:
+        return READERS[provider_type](collections, info)
+    except KeyError as exc:
+        raise ShapeError(f"an object lacks its required field {exc} (every object needs `id` and `name`; "
+                         "OpenShift's `uid` and `name`)") from exc
+    except (TypeError, ValueError, AttributeError) as exc:
+        raise ShapeError(f"{type(exc).__name__}: {exc}") from exc      # a list where an object belongs...

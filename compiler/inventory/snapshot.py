@@ -49,22 +49,12 @@ class SnapshotFile:
             raise InventoryError(f"inventory snapshot is for provider type '{ptype}', the site's source is "
                                  f"'{self.expected_type}'", where=where,
                                  fix="point --inventory at the export of this site's source provider")
-        for name in shapes.COLLECTIONS[ptype]:
-            if not isinstance(data.get(name) or [], list):
-                raise InventoryError(f"collection '{name}' must be a list", where=where, fix="re-export the inventory")
-            for i, item in enumerate(data.get(name) or []):
-                if not isinstance(item, dict):
-                    raise InventoryError(f"collection '{name}' item {i} is a {type(item).__name__}, not an object",
-                                         where=where, fix="re-export the inventory")
         identity = {k: v for k, v in data["provider"].items() if k not in ("type",) and isinstance(v, (str, int))}
         info = ProviderInfo(ptype, identity, origin=f"snapshot:{self.path.name}")
         try:
             inv = shapes.read(ptype, data, info)
-        except KeyError as exc:
-            raise InventoryError(f"inventory snapshot has an object without a required field ({exc})", where=where,
-                                 fix="every object needs at least `id` and `name` (OpenShift: `uid` and `name`)") from exc
-        except (TypeError, ValueError, AttributeError) as exc:   # a list where an object belongs, and the like
-            raise InventoryError(f"inventory snapshot has a value of the wrong shape ({exc})", where=where,
+        except shapes.ShapeError as exc:
+            raise InventoryError(f"inventory snapshot is not the shape of the Forklift inventory API ({exc})", where=where,
                                  fix="compare the file with what the Forklift inventory API returns for this "
                                      "provider type, or re-export it") from exc
         _check_types(inv, where)

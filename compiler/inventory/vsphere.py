@@ -27,7 +27,6 @@ import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from urllib.parse import urlparse
 
 import msgspec
 import yaml
@@ -36,6 +35,7 @@ from pyVmomi import SoapStubAdapter, vim, vmodl
 
 from ..errors import (AuthError, ConnectError, InventoryError, Location, PermissionDenied, TimeoutError_,
                       TLSError, UsageError)
+from ..urls import http_url
 from .model import VM, Datastore, Disk, Host, Inventory, Network, Nic, ProviderInfo
 from .shapes import datacenter_of, folder_of
 
@@ -128,13 +128,10 @@ class _Progress:
 class VSphereSource:
     def __init__(self, url: str, creds: Credentials, *, ca_file: str | None = None, insecure: bool = False,
                  timeout: float = 30.0, page_size: int = 1000, progress: bool | None = None):
-        try:
-            parsed = urlparse(url)
-            port = parsed.port                       # raises on a port that is not a number in range
-        except ValueError:
-            parsed, port = None, None
-        if parsed is None or parsed.scheme not in ("https", "http") or not parsed.hostname:
+        checked = http_url(url)
+        if checked is None:
             raise UsageError(f"not a vCenter URL: {url!r}", fix="use https://<vcenter>/sdk")
+        parsed, port = checked
         self.url, self.creds, self.timeout, self.page_size = url, creds, timeout, page_size
         self.host, self.port = parsed.hostname, port or (443 if parsed.scheme == "https" else 80)
         self.path = parsed.path or "/sdk"
