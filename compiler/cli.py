@@ -72,7 +72,7 @@ def build(sites, sites_dir, out_dir, check_only, strict, allow_plaintext_secrets
         for r in results:
             objects = sum(1 for path in r.files if not path.endswith("kustomization.yaml"))
             click.echo(f"built {out_dir}/{r.name}/ ({objects} objects)", err=True)
-    run(go)
+    run(go, offline=True)
 
 
 @main.command("check")
@@ -96,7 +96,7 @@ def check_cmd(sites, sites_dir, strict, allow_plaintext_secrets, fmt, notes, now
         sys.stdout.write(format_diags(diags, fmt, notes))
         if diagnostics.has_errors(diags):
             sys.exit(1)
-    run(go)
+    run(go, offline=True)
 
 
 @main.command()
@@ -118,7 +118,7 @@ def summary(sites, sites_dir, base, now):
                 base_out, base_sites = stack.enter_context(basemod.opened(base, Path.cwd()))
             parts = [pipeline.summarize(d, opts, base_out, base_sites) for d in dirs]
         sys.stdout.write("\n".join(parts))
-    run(go)
+    run(go, offline=True)
 
 
 @main.command("health-checks")
