@@ -8,9 +8,10 @@ one list of them, in order. All run every time, so one run reports every problem
 
 from __future__ import annotations
 
-from dataclasses import replace
 from datetime import datetime, timezone
 from typing import Callable, Iterable
+
+import msgspec
 
 from .checks import cluster, concerns, cutover, hooks, lifecycle, mappings, migration, naming, plans, providers
 from .checks.context import Context
@@ -51,7 +52,8 @@ def run(site: Site, lock: Lock, *, now: datetime | None = None, allow_plaintext:
     whole = Context(site, lock, now, allow_plaintext, planner)
     for fn in LIFECYCLE:
         out.extend(fn(whole))
-    active = replace(site, plans=[p for p in site.plans if not p.done and not p.retired], spec_plans=site.spec_plans)
+    active = msgspec.structs.replace(site, plans=[p for p in site.plans if not p.done and not p.retired],
+                                     spec_plans=site.spec_plans)
     ctx = Context(active, lock, now, allow_plaintext, planner)
     for fn in CHECKS:
         out.extend(fn(ctx))

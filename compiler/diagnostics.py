@@ -9,7 +9,6 @@ README's check catalog is generated from CATALOG (`mtvgen checks --markdown`).
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
 
 import msgspec
 
@@ -19,8 +18,7 @@ from .errors import Location
 ERROR, WARNING, INFO = "error", "warning", "info"
 
 
-@dataclass(frozen=True)
-class Check:
+class Check(msgspec.Struct, frozen=True):
     code: str
     slug: str
     severity: str

@@ -4,7 +4,8 @@ import another just for the type."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+
+import msgspec
 
 from .errors import Location
 from .tables import MANAGED_BY, PLAN_LABEL, SITE_LABEL
@@ -17,14 +18,13 @@ def labels(site: str, plan: str = "") -> dict[str, str]:
     return {**MANAGED_BY, SITE_LABEL: site, **({PLAN_LABEL: plan} if plan else {})}
 
 
-@dataclass
-class Document:
+class Document(msgspec.Struct):
     kind: str
     name: str
     namespace: str
     body: dict
     where: Location                                   # the spec line behind the object
-    field_where: dict = field(default_factory=dict)   # path prefix (tuple) -> spec location
+    field_where: dict = msgspec.field(default_factory=dict)   # path prefix (tuple) -> spec location
     plan: str = ""                                    # the plan it belongs to ("" = shared by the site)
     role: str = ""                                    # what it is for, when the kind alone does not say (host credentials)
     verbatim: str | None = None                       # text to write as is (sealed or SOPS-encrypted files)

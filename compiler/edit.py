@@ -16,19 +16,19 @@ import difflib
 import io
 import shutil
 import tempfile
-from dataclasses import dataclass
 from pathlib import Path
 
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
+
+import msgspec
 
 from . import emit, lifecycle, lock as lockmod, spec
 from .errors import Location, UsageError
 from .sitemodel import LOCK_FILE, SPEC_FILE
 
 
-@dataclass(frozen=True)
-class Edit:
+class Edit(msgspec.Struct, frozen=True):
     path: Path
     diff: str
     summary: str

@@ -7,11 +7,10 @@ calls sys.exit. Anything that is not an MtvgenError is a bug and keeps its trace
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import msgspec
 
 
-@dataclass(frozen=True, order=True)
-class Location:
+class Location(msgspec.Struct, frozen=True, order=True):
     file: str
     line: int = 0  # 1-based; 0 = whole file
     col: int = 0

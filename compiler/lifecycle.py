@@ -15,8 +15,9 @@ an error (the controller would ignore the edit).
 from __future__ import annotations
 
 import re
-from dataclasses import replace
 from datetime import datetime, timedelta
+
+import msgspec
 
 from .sitemodel import PlanSpec, Site, digest
 from .spec import object_name
@@ -99,9 +100,10 @@ def expand(site: Site, lock) -> Site:
                 continue
             number = batch_number(name)
             start = p.start if batch_started(p, number) else None
-            plans.append(replace(p, name=name, object_name=object_name(site.name, name), start=start,
-                                 done=p.done or number in p.done_batches, batch=number, parent=p.name))
-    return replace(site, plans=plans, spec_plans=site.spec_plans)
+            plans.append(msgspec.structs.replace(p, name=name, object_name=object_name(site.name, name), start=start,
+                                                 done=p.done or number in p.done_batches, batch=number,
+                                                 parent=p.name))
+    return msgspec.structs.replace(site, plans=plans, spec_plans=site.spec_plans)
 
 
 def live(site: Site) -> list[PlanSpec]:

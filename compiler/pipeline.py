@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
+
+import msgspec
 
 from . import check, delivery, emit, lifecycle, lock as lockmod, lockdiff, render, resolve, sitemodel, spec, validate
 from .report import state as report_state, summary as report_summary
@@ -17,20 +18,18 @@ from .plan_model import Planner
 EXCLUDE_MARKER = ".mtvgen-exclude"   # a site directory holding this file is skipped by a plain `mtvgen build`
 
 
-@dataclass(frozen=True)
-class Options:
+class Options(msgspec.Struct, frozen=True):
     strict: bool = False
     allow_plaintext: bool = False
     now: datetime | None = None
     environ: dict | None = None
 
 
-@dataclass
-class SiteResult:
+class SiteResult(msgspec.Struct):
     name: str
-    files: dict[str, str] = field(default_factory=dict)
-    diagnostics: list[Diagnostic] = field(default_factory=list)
-    objects: list[tuple[str, str, str, Location]] = field(default_factory=list)   # kind, namespace, name, where
+    files: dict[str, str] = msgspec.field(default_factory=dict)
+    diagnostics: list[Diagnostic] = msgspec.field(default_factory=list)
+    objects: list[tuple[str, str, str, Location]] = msgspec.field(default_factory=list)   # kind, namespace, name, where
 
 
 def discover(sites_dir: Path) -> list[Path]:

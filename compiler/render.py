@@ -12,9 +12,10 @@ from __future__ import annotations
 
 import base64
 import os
-from dataclasses import dataclass, field
 
 import jinja2
+
+import msgspec
 
 from . import lifecycle, resources, yamlio, yamlout
 from .documents import HOST_CREDENTIALS, Document, labels as object_labels
@@ -27,10 +28,9 @@ from .spec import object_name
 from .tables import KINDS, PLAN_SPEC_FIELDS, PLAN_TRUE_DEFAULTS, PLAN_VM_FIELDS, PLAN_VM_ONLY, PROVIDER_TYPES
 
 
-@dataclass(frozen=True)
-class RenderOptions:
+class RenderOptions(msgspec.Struct, frozen=True):
     allow_plaintext: bool = False
-    environ: dict = field(default_factory=lambda: dict(os.environ))
+    environ: dict = msgspec.field(default_factory=lambda: dict(os.environ))
 
 
 def _env() -> jinja2.Environment:

@@ -8,23 +8,23 @@ write a lock while any of them is an error.
 from __future__ import annotations
 
 import difflib
-from dataclasses import dataclass, field
 from fnmatch import fnmatchcase
 
 import re2
+
+import msgspec
 
 from .diagnostics import Diagnostic
 from .inventory.model import VM, Inventory
 from .sitemodel import MapEntry, Selector, Site
 
 
-@dataclass
-class Resolution:
-    plans: dict[str, list[str]] = field(default_factory=dict)        # plan -> VM ids
-    maps: dict[str, list[list[str]]] = field(default_factory=dict)   # map name -> ids per entry
-    hosts: dict[str, str] = field(default_factory=dict)              # host name -> id
-    frozen: set[str] = field(default_factory=set)                    # done plans taken from the previous lock
-    diagnostics: list[Diagnostic] = field(default_factory=list)
+class Resolution(msgspec.Struct):
+    plans: dict[str, list[str]] = msgspec.field(default_factory=dict)        # plan -> VM ids
+    maps: dict[str, list[list[str]]] = msgspec.field(default_factory=dict)   # map name -> ids per entry
+    hosts: dict[str, str] = msgspec.field(default_factory=dict)              # host name -> id
+    frozen: set[str] = msgspec.field(default_factory=set)                    # done plans taken from the previous lock
+    diagnostics: list[Diagnostic] = msgspec.field(default_factory=list)
 
 
 def _closest(word: str, candidates) -> str:

@@ -9,8 +9,9 @@ whose `problems` say, without ever quoting a value, why it cannot be used.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from pathlib import Path
+
+import msgspec
 
 from . import yamlio
 from .errors import Location, MtvgenError
@@ -21,15 +22,14 @@ SEALED_API = "bitnami.com/v1alpha1"
 _WIDER_SCOPES = ("sealedsecrets.bitnami.com/cluster-wide", "sealedsecrets.bitnami.com/namespace-wide")
 
 
-@dataclass(frozen=True, kw_only=True)
-class SecretFile:
+class SecretFile(msgspec.Struct, frozen=True, kw_only=True):
     mode: str                      # sealedSecret | sops
     path: str                      # as written in the spec (relative to the site directory)
     where: Location
     text: str = ""
     name: str = ""
     keys: tuple[str, ...] = ()     # the data keys the resulting Secret will have
-    labels: dict = field(default_factory=dict)
+    labels: dict = msgspec.field(default_factory=dict)
     problems: tuple[str, ...] = ()
 
     @property

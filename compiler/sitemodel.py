@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+import msgspec
 
 from . import secretfiles, yamlio
 from .diagnostics import Diagnostic
@@ -20,17 +21,16 @@ SPEC_FILE = "site.yaml"
 LOCK_FILE = "mtvgen.lock"
 
 
-@dataclass(frozen=True)
-class Credentials:
+class Credentials(msgspec.Struct, frozen=True):
     mode: str                        # secret | externalSecret | sealedSecret | sops | plaintextFromEnv | reuseProvider
     secret: str = ""
     store: str = ""
     store_kind: str = "ClusterSecretStore"
     key: str = ""
     refresh: str = "1h"
-    properties: dict = field(default_factory=dict)
-    env: dict = field(default_factory=dict)
-    data: dict = field(default_factory=dict)
+    properties: dict = msgspec.field(default_factory=dict)
+    env: dict = msgspec.field(default_factory=dict)
+    data: dict = msgspec.field(default_factory=dict)
     where: Location | None = None
     file: secretfiles.SecretFile | None = None   # sealedSecret / sops
 
@@ -40,16 +40,14 @@ class Credentials:
         return self.mode not in ("secret", "reuseProvider")
 
 
-@dataclass(frozen=True)
-class HostSpec:
+class HostSpec(msgspec.Struct, frozen=True):
     name: str
     ip: str
     credentials: Credentials | None
     where: Location
 
 
-@dataclass(frozen=True)
-class Source:
+class Source(msgspec.Struct, frozen=True):
     type: str
     name: str
     url: str
@@ -64,8 +62,7 @@ class Source:
     where: Location
 
 
-@dataclass(frozen=True)
-class Destination:
+class Destination(msgspec.Struct, frozen=True):
     name: str
     external: bool
     where: Location
@@ -74,8 +71,7 @@ class Destination:
     insecure: bool = False
 
 
-@dataclass(frozen=True)
-class MapEntry:
+class MapEntry(msgspec.Struct, frozen=True):
     kind: str                 # network | storage
     source: str               # name ("" when given by id)
     id: str
@@ -96,8 +92,7 @@ class MapEntry:
         return [self.source, self.id, self.datacenter]
 
 
-@dataclass(frozen=True)
-class MapSpec:
+class MapSpec(msgspec.Struct, frozen=True):
     kind: str                 # network | storage
     name: str                 # Kubernetes object name
     owner: str                # "" for the site map, else the plan name
@@ -115,8 +110,7 @@ def split_ref(text: str, default_namespace: str) -> tuple[str, str]:
     return namespace or default_namespace, name
 
 
-@dataclass(frozen=True)
-class HookSpec:
+class HookSpec(msgspec.Struct, frozen=True):
     name: str
     object_name: str
     image: str
@@ -129,8 +123,7 @@ class HookSpec:
     playbook_where: Location
 
 
-@dataclass(frozen=True)
-class Selector:
+class Selector(msgspec.Struct, frozen=True):
     criteria: dict
     where: Location
 
@@ -140,8 +133,7 @@ class Selector:
         return bool({"name", "id", "path"} & set(self.criteria))
 
 
-@dataclass(frozen=True)
-class Override:
+class Override(msgspec.Struct, frozen=True):
     match: str
     target_name: str | None
     options: dict
@@ -149,8 +141,7 @@ class Override:
     raw: Any
 
 
-@dataclass(frozen=True)
-class Start:
+class Start(msgspec.Struct, frozen=True):
     attempt: int
     cutover: str
     vm_cutover: tuple[tuple[str, str, Location], ...]
@@ -161,16 +152,14 @@ class Start:
     batches: tuple[int, ...] = ()                    # batches to start (empty: all)
 
 
-@dataclass(frozen=True)
-class Wave:
+class Wave(msgspec.Struct, frozen=True):
     number: int
     start: str                 # ISO 8601 with offset, as written
     duration: str
     where: Location
 
 
-@dataclass
-class PlanSpec:
+class PlanSpec(msgspec.Struct):
     name: str
     object_name: str
     options: dict              # plan-level options, defaults applied
@@ -220,8 +209,7 @@ class PlanSpec:
         return None if text == "none" else split_ref(text, self.target_namespace)
 
 
-@dataclass(frozen=True)
-class Suppression:
+class Suppression(msgspec.Struct, frozen=True):
     code: str
     plan: str
     vm: str
@@ -233,8 +221,7 @@ class Suppression:
                 and (not self.vm or self.vm == d.vm))
 
 
-@dataclass(frozen=True, kw_only=True)
-class ArgoCDDelivery:
+class ArgoCDDelivery(msgspec.Struct, frozen=True, kw_only=True):
     namespace: str
     project: str
     create_project: bool
@@ -244,8 +231,7 @@ class ArgoCDDelivery:
     where: Location
 
 
-@dataclass(frozen=True, kw_only=True)
-class FluxDelivery:
+class FluxDelivery(msgspec.Struct, frozen=True, kw_only=True):
     namespace: str
     source_ref: dict | None    # None: mtvgen emits a GitRepository
     interval: str
@@ -256,8 +242,7 @@ class FluxDelivery:
     where: Location
 
 
-@dataclass(frozen=True, kw_only=True)
-class Delivery:
+class Delivery(msgspec.Struct, frozen=True, kw_only=True):
     repo_url: str
     revision: str
     path: str                  # where the build output lives in the repository
@@ -266,8 +251,7 @@ class Delivery:
     where: Location
 
 
-@dataclass
-class Site:
+class Site(msgspec.Struct):
     name: str
     dir: Path
     file: str                  # spec path as shown in messages
@@ -282,8 +266,8 @@ class Site:
     raw: Any
     delivery: Delivery | None = None
     secret_files: tuple[secretfiles.SecretFile, ...] = ()   # `secrets:` (LUKS, offload)
-    waves: dict[int, Wave] = field(default_factory=dict)
-    spec_plans: list[PlanSpec] = field(default_factory=list)  # as written; `plans` are the Forklift plans
+    waves: dict[int, Wave] = msgspec.field(default_factory=dict)
+    spec_plans: list[PlanSpec] = msgspec.field(default_factory=list)  # as written; `plans` are the Forklift plans
 
     def __post_init__(self):
         if not self.spec_plans:

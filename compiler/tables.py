@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import msgspec
+
+
 
 API = "forklift.konveyor.io/v1beta1"
 
 
-@dataclass(frozen=True)
-class Kind:
+class Kind(msgspec.Struct, frozen=True):
     kind: str
     api_version: str
     wave: int                  # Argo CD sync wave inside its unit: a lower wave is applied (and must be healthy) first
@@ -39,8 +40,7 @@ KINDS: dict[str, Kind] = {k.kind: k for k in (
 FORKLIFT_KINDS = tuple(k.kind for k in KINDS.values() if k.api_version == API)
 
 
-@dataclass(frozen=True)
-class ProviderType:
+class ProviderType(msgspec.Struct, frozen=True):
     name: str
     secret_keys: tuple[str, ...]      # credential keys: never in Git in plaintext
     needs_ca: bool                    # `ca.crt` required unless insecureSkipVerify

@@ -3,8 +3,9 @@ with overrides applied (computed once). In: Site + Lock. Out: nothing but helper
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from datetime import datetime, timezone
+
+import msgspec
 
 from ..diagnostics import Diagnostic
 from ..lock import Lock
@@ -12,11 +13,10 @@ from ..plan_model import PlannedVM, Planner
 from ..sitemodel import PlanSpec, Site
 
 
-@dataclass
-class Context:
+class Context(msgspec.Struct):
     site: Site                 # its `plans` are the plans to judge (done and retired ones left out)
     lock: Lock
-    now: datetime = field(default_factory=lambda: datetime.now(timezone.utc))
+    now: datetime = msgspec.field(default_factory=lambda: datetime.now(timezone.utc))
     allow_plaintext: bool = False
     planner: Planner | None = None
 

@@ -17,7 +17,8 @@ in a directory under out/<site>/, and each directory's kustomization.yaml.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+
+import msgspec
 
 from .. import lifecycle
 from ..documents import Document
@@ -26,8 +27,7 @@ from . import argocd, flux
 from .units import Unit, plan_dir, split
 
 
-@dataclass(frozen=True, kw_only=True)
-class Bundle:
+class Bundle(msgspec.Struct, frozen=True, kw_only=True):
     units: tuple[Unit, ...]
     placed: tuple[tuple[str, Document], ...]          # (directory, document), each directory in apply order
     indexes: dict                                     # directory -> resources of its kustomization.yaml

@@ -17,7 +17,8 @@ the Lua (gopher-lua, as Argo CD runs it) and the CEL (a real evaluator).
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+
+import msgspec
 
 from .. import resources, yamlout
 from ..tables import API, FORKLIFT_KINDS, KINDS
@@ -96,8 +97,7 @@ def health_check_exprs(kinds) -> list[dict]:
 
 # ------------------------------------------------------------------ semantics
 
-@dataclass(frozen=True)
-class Case:
+class Case(msgspec.Struct, frozen=True):
     kind: str
     situation: str
     fixture: str        # tests/status_fixtures.py FIXTURES key

@@ -15,7 +15,8 @@ apply order, the units it depends on).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+
+import msgspec
 
 from ..documents import HOST_CREDENTIALS, Document
 from ..tables import KINDS
@@ -23,8 +24,7 @@ from ..tables import KINDS
 SHARED, HOSTS = "shared", "hosts"
 
 
-@dataclass(frozen=True, kw_only=True)
-class Unit:
+class Unit(msgspec.Struct, frozen=True, kw_only=True):
     key: str                         # shared | hosts | plan:<plan> | run:<plan>
     path: str                        # directory under out/<site>/
     docs: tuple[Document, ...]

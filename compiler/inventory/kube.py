@@ -10,20 +10,20 @@ from __future__ import annotations
 
 import contextlib
 import ssl
-from dataclasses import dataclass
 
 import urllib3
 from kubernetes import client, config
 from kubernetes.client.exceptions import ApiException
 from kubernetes.config.config_exception import ConfigException
 
+import msgspec
+
 from .model import TargetFacts
 from ..tables import SITE_LABEL
 from ..errors import AuthError, ConnectError, InventoryError, PermissionDenied, TimeoutError_, TLSError, UsageError
 
 
-@dataclass(frozen=True)
-class ClusterOptions:
+class ClusterOptions(msgspec.Struct, frozen=True):
     kubeconfig: str | None = None
     context: str | None = None
     in_cluster: bool = False

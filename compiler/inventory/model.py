@@ -12,7 +12,6 @@ because the lock keeps ids as keys, outside the records.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 
 import msgspec
 
@@ -22,10 +21,9 @@ class Record(msgspec.Struct, frozen=True, rename="camel", gc=False):
     other records, so it can never be part of a reference cycle."""
 
 
-@dataclass(frozen=True)
-class ProviderInfo:
+class ProviderInfo(msgspec.Struct, frozen=True):
     type: str
-    identity: dict = field(default_factory=dict)  # e.g. vCenter instanceUuid, product
+    identity: dict = msgspec.field(default_factory=dict)  # e.g. vCenter instanceUuid, product
     origin: str = ""                              # where it was read from (file, URL)
 
 
@@ -122,22 +120,20 @@ class VM(Record):
         return tuple(sorted({d.datastore for d in self.disks if d.datastore}))
 
 
-@dataclass
-class Inventory:
+class Inventory(msgspec.Struct):
     provider: ProviderInfo
-    vms: dict[str, VM] = field(default_factory=dict)
-    networks: dict[str, Network] = field(default_factory=dict)
-    datastores: dict[str, Datastore] = field(default_factory=dict)
-    hosts: dict[str, Host] = field(default_factory=dict)
+    vms: dict[str, VM] = msgspec.field(default_factory=dict)
+    networks: dict[str, Network] = msgspec.field(default_factory=dict)
+    datastores: dict[str, Datastore] = msgspec.field(default_factory=dict)
+    hosts: dict[str, Host] = msgspec.field(default_factory=dict)
 
 
-@dataclass
-class TargetFacts:
+class TargetFacts(msgspec.Struct):
     """What the destination cluster had when the lock was made."""
     context: str
-    namespaces: dict[str, bool] = field(default_factory=dict)          # name -> exists
-    storage_classes: dict[str, str] = field(default_factory=dict)      # name -> provisioner
-    nads: dict[str, str] = field(default_factory=dict)                 # ns/name -> route annotation
-    service_accounts: list[str] = field(default_factory=list)          # ns/name that exist
-    providers: dict[str, dict] = field(default_factory=dict)           # name -> {type, url}
-    vms: dict[str, list[str]] = field(default_factory=dict)            # ns -> VM names
+    namespaces: dict[str, bool] = msgspec.field(default_factory=dict)          # name -> exists
+    storage_classes: dict[str, str] = msgspec.field(default_factory=dict)      # name -> provisioner
+    nads: dict[str, str] = msgspec.field(default_factory=dict)                 # ns/name -> route annotation
+    service_accounts: list[str] = msgspec.field(default_factory=list)          # ns/name that exist
+    providers: dict[str, dict] = msgspec.field(default_factory=dict)           # name -> {type, url}
+    vms: dict[str, list[str]] = msgspec.field(default_factory=dict)            # ns -> VM names

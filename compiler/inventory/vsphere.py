@@ -25,7 +25,6 @@ import socket
 import ssl
 import sys
 import time
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import msgspec
@@ -69,10 +68,12 @@ NOTABLE_DEVICES = {"VirtualPCIPassthrough", "VirtualUSBController", "VirtualUSBX
                    "VirtualSriovEthernetCard", "VirtualTPM"}
 
 
-@dataclass(frozen=True)
-class Credentials:
+class Credentials(msgspec.Struct, frozen=True):
     user: str
-    password: str = field(repr=False)
+    password: str
+
+    def __repr__(self) -> str:      # never the password, should one reach a log or a traceback
+        return f"Credentials(user={self.user!r})"
 
 
 def credentials(file: Path | None = None, environ=os.environ) -> Credentials:

@@ -8,26 +8,26 @@ In: documents (dicts) of one site. Out: {plan: PlanState}.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import yaml
+
+import msgspec
 
 from .. import yamlio
 from ..errors import Location, MtvgenError
 from ..tables import PLAN_LABEL
 
 
-@dataclass
-class PlanState:
+class PlanState(msgspec.Struct):
     plan: str
-    vms: dict[str, str] = field(default_factory=dict)          # id -> name
+    vms: dict[str, str] = msgspec.field(default_factory=dict)          # id -> name
     type: str = "cold"
     archived: bool = False
     attempt: int | None = None                                 # the started attempt (its Migration)
     cutover: str = ""
-    vm_cutover: dict[str, str] = field(default_factory=dict)   # VM name -> time
-    cancel: list[str] = field(default_factory=list)            # VM names
+    vm_cutover: dict[str, str] = msgspec.field(default_factory=dict)   # VM name -> time
+    cancel: list[str] = msgspec.field(default_factory=list)            # VM names
     resume: bool = False
 
 

@@ -9,11 +9,12 @@ In: a Forklift object as the API serves it. Out: (status, message).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import msgspec
 
 
-@dataclass
-class Tally:
+
+
+class Tally(msgspec.Struct):
     total: int = 0
     succeeded: int = 0
     failed: int = 0

@@ -8,15 +8,14 @@ Pure: no network, no printing.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+import msgspec
 
 from .. import lifecycle
 from ..sitemodel import PlanSpec, Site
 from . import health
 
 
-@dataclass(frozen=True, kw_only=True)
-class VMStatus:
+class VMStatus(msgspec.Struct, frozen=True, kw_only=True):
     id: str
     name: str
     outcome: str          # Succeeded | Failed | Canceled | Running | Queued
@@ -29,8 +28,7 @@ class VMStatus:
     error: str
 
 
-@dataclass(frozen=True, kw_only=True)
-class PlanStatus:
+class PlanStatus(msgspec.Struct, frozen=True, kw_only=True):
     plan: str             # as in site.yaml (a batch: <plan>-NN)
     object: str           # the Plan's name on the cluster
     found: bool
@@ -43,15 +41,13 @@ class PlanStatus:
     vms: tuple[VMStatus, ...]
 
 
-@dataclass(frozen=True, kw_only=True)
-class SiteStatus:
+class SiteStatus(msgspec.Struct, frozen=True, kw_only=True):
     site: str
     context: str
     plans: tuple[PlanStatus, ...]
 
 
-@dataclass(frozen=True, kw_only=True)
-class StatusReport:
+class StatusReport(msgspec.Struct, frozen=True, kw_only=True):
     sites: tuple[SiteStatus, ...]
 
     @property
@@ -61,7 +57,7 @@ class StatusReport:
         return any({"Degraded", "Unknown"} & {p.health, p.run_health} for s in self.sites for p in s.plans)
 
     def as_dict(self) -> dict:
-        return {"sites": [asdict(s) for s in self.sites], "failed": self.failed}
+        return {"sites": msgspec.to_builtins(self.sites), "failed": self.failed}
 
 
 def _progress(vm: dict) -> tuple[int, int]:
