@@ -299,6 +299,42 @@ def locate(root: Any, path, file: str = "") -> Location:
     return best
 
 
+def position(text: str, file: str, path) -> Location:
+    """Where the value at `path` (keys and indexes) starts in a text read without marks
+    (a snapshot, through the fast readers): libyaml's events walked again, on the error
+    path only. JSON is read too, being YAML. Location(file) when the path is not there
+    or the text is not plain YAML."""
+    want = list(path)
+    frames: list[list] = []     # open collections: [is a mapping, current key or index, next is a key]
+    try:
+        for event in yaml.parse(text, Loader=_FastLoader):
+            kind = type(event)
+            if kind is yaml.MappingEndEvent or kind is yaml.SequenceEndEvent:
+                frames.pop()
+                continue
+            starts = kind is yaml.MappingStartEvent or kind is yaml.SequenceStartEvent
+            if not (starts or kind is yaml.ScalarEvent or kind is yaml.AliasEvent):
+                continue
+            if frames:
+                top = frames[-1]
+                if top[0] and top[2]:           # a key
+                    if starts:
+                        break                   # a complex key: no plain path leads past it
+                    top[1], top[2] = event.value, False
+                    continue
+                if top[0]:
+                    top[2] = True
+                else:
+                    top[1] += 1
+            if len(frames) == len(want) and [f[1] for f in frames] == want:
+                return Location(file, *_pos(event.start_mark))
+            if starts:
+                frames.append([kind is yaml.MappingStartEvent, -1, True])
+    except yaml.YAMLError:
+        pass
+    return Location(file)
+
+
 def key_location(mapping: Any, key: str) -> Location:
     if isinstance(mapping, Marked) and key in mapping:
         return Location(mapping.file, *mapping.key_marks[key])

@@ -12,6 +12,7 @@ import msgspec
 import pytest
 import yaml
 
+import sitekit
 from compiler.errors import InventoryError
 from compiler.inventory.snapshot import SnapshotFile
 
@@ -53,8 +54,9 @@ def test_alias_bomb_in_a_snapshot_is_refused(tmp_path, monkeypatch):
 def test_deep_nesting_in_a_snapshot_is_an_error_not_a_crash(tmp_path, text):
     f = tmp_path / "inventory.yaml"
     f.write_text(text)
-    with pytest.raises(InventoryError, match="not valid JSON/YAML"):
+    with pytest.raises(InventoryError, match="nests deeper than 50 levels|maximum nesting depth") as caught:
         SnapshotFile(f, "vsphere").snapshot()
+    assert caught.value.where.line == (1 if text.startswith("[") else 51)     # where the nesting goes too deep
 
 
 def test_a_value_yaml_reads_as_a_number_is_refused_at_lock_time(tmp_path):
@@ -67,8 +69,11 @@ def test_a_value_yaml_reads_as_a_number_is_refused_at_lock_time(tmp_path):
     bad = tmp_path / "inventory.yaml"
     bad.write_text(text.replace(nic, nic.replace(mac, "10:20:30:40:50:59"), 1))
     with pytest.raises(InventoryError, match=r"VM '[^']+' has a value of the wrong type: Expected `str`, got `int` "
-                                             r"- at `\$\.nics\[\d+\]\.mac`"):
+                                             r"- at `\$\.nics\[\d+\]\.mac`") as caught:
         SnapshotFile(bad, "vsphere").snapshot()
+    # located at the VM it names: the line of its list item, the `id:` line in the bundled file
+    vm_id = caught.value.what.split("VM '")[1].split("'")[0]
+    assert text.splitlines()[caught.value.where.line - 1].strip() in (f"- id: {vm_id}", f"- {{id: {vm_id},")
 
 
 @pytest.mark.parametrize("site", ["dc1", "factory", "rhv-lab", "openstack-east", "ova-archive", "ocp-east"])
@@ -111,3 +116,48 @@ def test_nesting_past_50_levels_is_refused_with_or_without_anchors(tmp_path):
         f.write_text("provider: {type: vsphere}\nvms: " + anchor + "[" * 60 + "]" * 60 + "\n")
         with pytest.raises(InventoryError, match="nests deeper than 50 levels"):
             SnapshotFile(f, "vsphere").snapshot()
+
+
+def _lines_of(text: str, needle: str) -> int:
+    return next(i for i, line in enumerate(text.splitlines(), 1) if needle in line)
+
+
+@pytest.mark.parametrize("suffix", [".yaml", ".json"])
+def test_snapshot_errors_name_the_line(tmp_path, suffix):
+    """The fast readers keep no line marks; an error still points at the line to fix (the
+    file is walked again on the error path only)."""
+    inv = sitekit.inventory()
+    cases = {
+        "a VM that is a list": (lambda d: d["vms"].insert(1, ["vm-x"]), "item 1 is a list", '"vm-x"'),
+        "a VM without its name": (lambda d: d["vms"][1].pop("name"), "lacks its required field 'name'", '"vm-2"'),
+        "a MAC of the wrong type": (lambda d: d["vms"][1]["nics"][0].update(mac=42), "VM 'vm-2'", '"vm-2"'),
+        "another provider": (lambda d: d["provider"].update(type="ova"), "for provider type 'ova'", '"ova"'),
+    }
+    for case, (change, words, needle) in cases.items():
+        doc = copy.deepcopy(inv)
+        change(doc)
+        text = json.dumps(doc, indent=2)
+        f = tmp_path / f"inventory{suffix}"
+        f.write_text(text if suffix == ".json" else yaml.safe_dump(json.loads(text), default_flow_style=None,
+                                                                    sort_keys=False, default_style='"'))
+        with pytest.raises(InventoryError, match=words) as caught:
+            SnapshotFile(f, "vsphere").snapshot()
+        written = f.read_text()
+        line = _lines_of(written, needle)
+        assert caught.value.where.file == str(f) and caught.value.where.line in (line - 1, line), (case, caught.value)
+
+
+def test_a_snapshot_that_is_not_json_names_the_line_and_column(tmp_path):
+    f = tmp_path / "inventory.json"
+    f.write_text('{"provider": {"type": "vsphere"},\n "vms": [1,]}\n')
+    with pytest.raises(InventoryError, match="not valid JSON") as caught:
+        SnapshotFile(f, "vsphere").snapshot()
+    assert (caught.value.where.line, caught.value.where.col) == (2, 12)
+
+
+def test_a_snapshot_that_is_not_utf8_names_the_byte(tmp_path):
+    f = tmp_path / "inventory.yaml"
+    f.write_bytes(b"provider: {type: vsphere}\nvms:\n  - {id: vm-1, name: caf\xe9}\n")
+    with pytest.raises(InventoryError, match="not UTF-8") as caught:
+        SnapshotFile(f, "vsphere").snapshot()
+    assert (caught.value.where.line, caught.value.where.col) == (3, 25)

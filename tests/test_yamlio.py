@@ -119,3 +119,21 @@ def test_the_event_reader_takes_ordinary_snapshots():
     text = "vms:\n- id: vm-1\n  name: '0777'\n  capacity: 1_000\n  on: off\n  ip: null\n"
     assert yamlio._from_events(text) == {"vms": [{"id": "vm-1", "name": "0777", "capacity": 1000, "on": "off",
                                                   "ip": None}]}
+
+
+def _paths(node, prefix=()):
+    yield prefix
+    children = node.items() if isinstance(node, dict) else enumerate(node) if isinstance(node, list) else ()
+    for key, value in children:
+        yield from _paths(value, (*prefix, key))
+
+
+@settings(max_examples=200, deadline=None)
+@given(documents(plain_keys), st.sampled_from([False, None, True]))
+def test_positions_from_events_are_the_marked_loaders(doc, flow):
+    """yamlio.position (snapshot errors: events walked again) names the line and column the
+    marked loader (spec errors) gives, for every value of the document."""
+    text = yaml.dump(doc, Dumper=yaml.CSafeDumper, default_flow_style=flow, allow_unicode=True)
+    marked = yamlio.load_marked(text, "f.yaml")
+    for path in list(_paths(yamlio.plain(marked)))[1:]:
+        assert yamlio.position(text, "f.yaml", path) == yamlio.locate(marked, path, "f.yaml"), path

@@ -301,7 +301,12 @@ COLLECTIONS: dict[str, tuple[str, ...]] = {
 
 
 class ShapeError(ValueError):
-    """The collections are not the shape these readers follow; the source says where."""
+    """The collections are not the shape these readers follow; the source says where.
+    `path` leads to the offending value (collection, index) when it is known."""
+
+    def __init__(self, message: str, path: tuple = ()):
+        super().__init__(message)
+        self.path = path
 
 
 def read(provider_type: str, collections: dict, info: ProviderInfo) -> Inventory:
@@ -311,14 +316,24 @@ def read(provider_type: str, collections: dict, info: ProviderInfo) -> Inventory
     for name in COLLECTIONS[provider_type]:
         items = collections.get(name) or []
         if not isinstance(items, list):
-            raise ShapeError(f"collection '{name}' is a {type(items).__name__}, not a list")
+            raise ShapeError(f"collection '{name}' is a {type(items).__name__}, not a list", (name,))
         for i, item in enumerate(items):
             if not isinstance(item, dict):
-                raise ShapeError(f"collection '{name}' item {i} is a {type(item).__name__}, not an object")
+                raise ShapeError(f"collection '{name}' item {i} is a {type(item).__name__}, not an object", (name, i))
     try:
         return READERS[provider_type](collections, info)
     except KeyError as exc:
         raise ShapeError(f"an object lacks its required field {exc} (every object needs `id` and `name`; "
-                         "OpenShift's `uid` and `name`)") from exc
+                         "OpenShift's `uid` and `name`)", _lacking(collections, provider_type, exc.args[0])) from exc
     except (TypeError, ValueError, AttributeError) as exc:
         raise ShapeError(f"{type(exc).__name__}: {exc}") from exc      # a list where an object belongs...
+
+
+def _lacking(collections: dict, provider_type: str, key) -> tuple:
+    """(collection, index) of the first object without `key`, or () if the key the reader
+    missed is nested deeper."""
+    for name in COLLECTIONS[provider_type]:
+        for i, item in enumerate(collections.get(name) or []):
+            if key not in item:
+                return (name, i)
+    return ()
