@@ -156,7 +156,10 @@ def to_text(lock: Lock) -> str:
     }
     if lock.target is not None:
         doc["target"] = msgspec.structs.asdict(lock.target)
-    return json.dumps(doc, indent=1, sort_keys=True, ensure_ascii=False) + "\n"
+    # The bytes json.dumps(doc, indent=1, sort_keys=True, ensure_ascii=False) gives, which
+    # earlier locks have (a lock holds no floats, the one thing msgspec spells otherwise),
+    # 12x faster: json.dumps indents in pure Python (0.3 s of a 10k-VM lock's 0.8 s).
+    return msgspec.json.format(msgspec.json.encode(doc, order="sorted"), indent=1).decode() + "\n"
 
 
 class _Provider(msgspec.Struct):

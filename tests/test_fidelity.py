@@ -190,6 +190,10 @@ def test_a_vm_survives_the_lock_exactly(tmp_path_factory, vm):
                         datastores={d: Datastore(d, "ds") for d in vm.datastore_ids})
     lockmod.write(site, lock)
     assert lockmod.read(site).vms == {vm.id: vm}
+    # written as json.dumps(indent=1, sort_keys=True) writes it, as earlier locks were: a
+    # relock of an unchanged site changes no byte
+    text = site.lock_path.read_text(encoding="utf-8")
+    assert text == json.dumps(json.loads(text), indent=1, sort_keys=True, ensure_ascii=False) + "\n"
 
 
 def test_a_lock_with_a_wrong_type_names_the_record_and_its_line(tmp_path):
