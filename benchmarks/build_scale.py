@@ -31,6 +31,8 @@ from pathlib import Path
 
 import yaml
 
+from harness import PEAK_MB
+
 SPEC_HEAD = """apiVersion: mtvgen/v1
 targetNamespace: bench
 source:
@@ -73,15 +75,15 @@ def generate(root: Path, n_vms: int, per_plan: int = 100) -> Path:
     return site
 
 
-CHILD = """
-import resource, sys, time
+CHILD = PEAK_MB + """
+import sys, time
 from compiler.cli import main
 t = time.perf_counter()
 try:
     main(["build", "--out", sys.argv[1]], standalone_mode=False)
 finally:
     wall = time.perf_counter() - t
-    print(f"{wall:.3f} {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.1f}", file=sys.stderr)
+    print(f"{wall:.3f} {peak_mb():.1f}", file=sys.stderr)
 """
 
 

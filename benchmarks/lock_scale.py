@@ -28,15 +28,16 @@ import yaml
 
 sys.path.insert(0, str(Path(__file__).parent))
 from build_scale import generate  # noqa: E402
+from harness import PEAK_MB  # noqa: E402
 
-CHILD = """
-import resource, sys, time
+CHILD = PEAK_MB + """
+import sys, time
 from compiler.cli import main
 t = time.perf_counter()
 try:
     main(["lock", sys.argv[1], "--inventory", sys.argv[2]], standalone_mode=False)
 finally:
-    print(f"{time.perf_counter() - t:.3f} {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.1f}",
+    print(f"{time.perf_counter() - t:.3f} {peak_mb():.1f}",
           file=sys.stderr)
 """
 

@@ -36,6 +36,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "benchmarks"))
+from harness import PEAK_MB  # noqa: E402
 
 
 class Proxy(http.server.ThreadingHTTPServer):
@@ -117,8 +119,8 @@ plans:
     select: [{{regex: "DC0_C[0-3]_RP0_VM[0-9]{{2}}"}}]
 """
 
-MTVGEN_CHILD = """
-import json, resource, sys, time
+MTVGEN_CHILD = PEAK_MB + """
+import json, sys, time
 from pathlib import Path
 from compiler import pipeline, resolve, spec
 from compiler.inventory.vsphere import VSphereSource, Credentials
@@ -132,11 +134,11 @@ inv = src.details(inv, selected)
 src.close()
 wall = time.perf_counter() - t
 print(json.dumps({"wall": wall, "selected": len(selected), "vms": len(inv.vms),
-                  "rss": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
+                  "rss": peak_mb()}))
 """
 
-NAIVE_CHILD = """
-import json, re, resource, sys, time
+NAIVE_CHILD = PEAK_MB + """
+import json, re, sys, time
 from pyVmomi import SoapStubAdapter, vim
 port, sample, detail = int(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3])
 t = time.perf_counter()
@@ -159,7 +161,7 @@ for vm in picked[:detail]:
 t_detail = time.perf_counter() - t
 print(json.dumps({"list": t_list, "select": t_select, "detail": t_detail, "sampled": len(vms),
                   "detailed": min(detail, len(picked)), "total_vms": len(view.view),
-                  "rss": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
+                  "rss": peak_mb()}))
 """
 
 
