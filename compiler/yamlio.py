@@ -236,12 +236,20 @@ def _from_events(text: str, file: str = "") -> Any:
     is bounded as _bounds bounds it."""
     root, stack, documents = None, [], 0
     no_key = stack                  # any object that can never be a key
+    # plain scalars repeat (keys, states, ids of shared objects): each distinct text is
+    # resolved once (a 10k-VM snapshot: 380,000 plain scalars, 0.49 s resolving them all)
+    resolved: dict[str, Any] = {}
     for event in yaml.parse(text, Loader=_FastLoader):
         kind = type(event)
         if kind is yaml.ScalarEvent:
             if event.anchor or event.tag not in (None, "!"):
                 raise _Composed
-            value = _plain(event.value) if event.implicit[0] and event.tag is None else event.value
+            if event.implicit[0] and event.tag is None:
+                value = resolved.get(event.value, resolved)
+                if value is resolved:
+                    value = resolved[event.value] = _plain(event.value)
+            else:
+                value = event.value
         elif kind is yaml.MappingStartEvent or kind is yaml.SequenceStartEvent:
             if event.anchor or event.tag not in (None, "!"):
                 raise _Composed
