@@ -20,7 +20,7 @@ import msgspec
 from . import __version__, emit, lifecycle, names, yamlio
 from .diagnostics import Diagnostic
 from .errors import LockError, Location
-from .inventory.model import VM, Datastore, Host, Inventory, Network, Nic, ProviderInfo, Record, TargetFacts
+from .inventory.model import VM, Datastore, Disk, Host, Inventory, Network, Nic, ProviderInfo, Record, TargetFacts
 from .resolve import Resolution
 from .sitemodel import Site
 
@@ -112,21 +112,30 @@ def _fields(cls) -> tuple[msgspec.structs.FieldInfo, ...]:
     return msgspec.structs.fields(cls)
 
 
+@lru_cache(maxsize=None)
+def _left_out_when_empty(cls) -> frozenset[str]:
+    """The keys a record of `cls` leaves out when their value is empty: all but `name`,
+    `path` and those whose default is not empty (an image-backed disk's `volume: false`
+    must survive)."""
+    return frozenset(f.encode_name for f in _fields(cls) if f.name not in _ALWAYS and not f.default)
+
+
+def _pruned(cls, raw: dict) -> dict:
+    empty = _left_out_when_empty(cls)
+    return {k: v for k, v in raw.items() if v or k not in empty}
+
+
 def _record(obj: Record) -> dict:
-    """A record as the lock writes it: camelCase keys, empty values left out (unless the
-    default is not empty: an image-backed disk's `volume: false` must survive)."""
-    out = {}
-    for f in _fields(type(obj)):
-        value = getattr(obj, f.name)
-        if f.name == "id" or (not value and f.name not in _ALWAYS and not f.default):
-            continue
-        if f.name in ("nics", "disks"):
-            value = [_record(x) | ({"network": x.network} if isinstance(x, Nic) else {"key": x.key}) for x in value]
-        elif f.name in ("attributes", "concerns"):
-            value = [list(x) for x in value]
-        elif isinstance(value, tuple):
-            value = list(value)
-        out[f.encode_name] = value
+    """A record as the lock writes it: camelCase keys, empty values left out, no `id` (it
+    is the record's key). A NIC keeps its network and a disk its key even when empty.
+    msgspec converts the record (tuples to lists, nested records to dicts) in C: a 10k-VM
+    lock spent 0.12 s reading the fields one by one."""
+    out = _pruned(type(obj), msgspec.to_builtins(obj))
+    out.pop("id", None)
+    if "nics" in out:
+        out["nics"] = [_pruned(Nic, n) | {"network": n["network"]} for n in out["nics"]]
+    if "disks" in out:
+        out["disks"] = [_pruned(Disk, d) | {"key": d["key"]} for d in out["disks"]]
     return out
 
 
