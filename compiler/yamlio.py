@@ -328,7 +328,7 @@ def position(text: str, file: str, path) -> Location:
                 if top[0] and top[2]:           # a key
                     if starts:
                         break                   # a complex key: no plain path leads past it
-                    top[1], top[2] = event.value, False
+                    top[1], top[2] = getattr(event, "value", None), False     # an alias key has none
                     continue
                 if top[0]:
                     top[2] = True
