@@ -271,7 +271,7 @@ class Diagnostic(msgspec.Struct, frozen=True):
 def finalize(diags, suppressions=(), strict=False):
     """Deduplicate, sort, apply suppressions (never to errors) and --strict."""
     out = []
-    for d in sorted(set(diags), key=Diagnostic.sort_key):
+    for d in sorted(dict.fromkeys(diags), key=Diagnostic.sort_key):   # in order made: mostly sorted runs
         for s in suppressions:
             if s.matches(d) and d.level != ERROR:
                 d = msgspec.structs.replace(d, suppressed=s.reason)
