@@ -16,6 +16,8 @@ from . import __version__, diagnostics, emit, pipeline
 from .commands import live, plans
 from .commands.common import FORMAT, NOTES, NOW, SITES_DIR, emit_diags, format_diags, parse_now, run, site_dirs
 from .errors import DiagnosticsFailed, MtvgenError
+from .report import shorten
+from .report.shorten import GITHUB_COMMENT_LIMIT
 
 
 @click.group()
@@ -103,8 +105,10 @@ def check_cmd(sites, sites_dir, strict, allow_plaintext_secrets, fmt, notes, now
 @click.argument("sites", nargs=-1, type=click.Path(path_type=Path))
 @SITES_DIR
 @click.option("--base", help="What to compare with: a git ref (its committed out/ and sites/) or a directory.")
+@click.option("--max-chars", type=click.IntRange(min=0), default=GITHUB_COMMENT_LIMIT, show_default=True,
+              help="Shorten to fit (a GitHub comment holds 65,536 characters); 0 for no limit.")
 @NOW
-def summary(sites, sites_dir, base, now):
+def summary(sites, sites_dir, base, max_chars, now):
     """Markdown for a pull request: per site what the change does, in words (plans added,
     started, retried, canceled, retired; VMs added; cutovers moved), the plans with their VMs,
     disks and guest systems, new warnings, and the schedule as a Mermaid timeline."""
@@ -117,7 +121,7 @@ def summary(sites, sites_dir, base, now):
             if base:
                 base_out, base_sites = stack.enter_context(basemod.opened(base, Path.cwd()))
             parts = [pipeline.summarize(d, opts, base_out, base_sites) for d in dirs]
-        sys.stdout.write("\n".join(parts))
+        sys.stdout.write(shorten.join(parts, max_chars))
     run(go, offline=True)
 
 

@@ -82,7 +82,8 @@ def _bundle(site_dir: Path, opts: Options):
     return site, lock, diags, delivery.deliver(site, docs)
 
 
-def summarize(site_dir: Path, opts: Options, base_out: Path | None, base_sites: Path | None) -> str:
+def summarize(site_dir: Path, opts: Options, base_out: Path | None, base_sites: Path | None
+              ) -> report_summary.Summary:
     """The pull-request summary of one site against a base (report/summary.py)."""
     site, lock, diags, bundle = _bundle(site_dir, opts)
     head = report_state.from_documents([d.body for d in bundle.documents if d.verbatim is None])
@@ -95,7 +96,7 @@ def summarize(site_dir: Path, opts: Options, base_out: Path | None, base_sites: 
             base_diags = exc.diagnostics
         except MtvgenError:
             base_diags = None
-    return report_summary.markdown(site, lock, head, base, diags, base_diags)
+    return report_summary.summary(site, lock, head, base, diags, base_diags)
 
 
 def clashes(results: list[SiteResult]) -> list[Diagnostic]:

@@ -128,3 +128,51 @@ def test_a_base_that_cannot_be_read_is_an_error_naming_it(repo, damage, words):
     r = run(["summary", "sites/factory", "--base", str(repo / "base"), "--now", NOW], repo)
     assert r.exit_code == 1, r.output
     assert words in r.stderr and "base" in r.stderr
+
+
+def _big_site(tmp_path, plans=4, per_plan=150):
+    spec = sitekit.BASE_SPEC.split("plans:\n")[0] + "plans:\n" + "".join(
+        f"  - name: p{i}\n    select:\n      - folder: /DC/vm/f{i}\n" for i in range(plans))
+    vms = [vm(f"vm-{i}-{j}", f"Application Server {i}-{j:03d}", folder=f"/DC/vm/f{i}")
+           for i in range(plans) for j in range(per_plan)]
+    d = sitekit.make(tmp_path, spec, sitekit.inventory(vms=vms))
+    sitekit.lock(d)
+    assert run(["build", "--now", NOW], tmp_path).exit_code == 0
+    shutil.copytree(tmp_path / "sites", tmp_path / "base" / "sites")
+    shutil.copytree(tmp_path / "out", tmp_path / "base" / "out")
+    assert run(["start", "sites/t", "p1"], tmp_path).exit_code == 0
+    return d
+
+
+def test_a_big_summary_is_shortened_to_fit_a_comment(tmp_path):
+    """GitHub refuses a comment over 65,536 characters; a big site's VM tables alone pass
+    that. The summary keeps what the change does and the tables of the plans it touches."""
+    _big_site(tmp_path)
+    base = ["--base", str(tmp_path / "base")]
+    full = summary(tmp_path, *base, "--max-chars", "0")
+    assert len(full) > 30_000 and full.count("<details>") == 4 and "Shortened" not in full
+    assert summary(tmp_path, *base) == full                       # under the default limit: all of it
+
+    text = summary(tmp_path, *base, "--max-chars", "20000")
+    assert len(text) <= 20_000
+    assert "- plan `p1`: **started** (attempt 1, cold)" in text
+    assert "<details><summary>p1: 150 VMs" in text and text.count("<details>") == 1
+    assert "left out: the VM tables of plans this change leaves alone." in text
+
+    text = summary(tmp_path, *base, "--max-chars", "600")
+    assert len(text) <= 600
+    assert "- plan `p1`: **started**" in text and "| `p1` |" in text and "| `p0` |" not in text
+    assert "| … 3 more plans |" in text and "the other VM tables" in text
+
+
+def test_sites_share_the_limit_and_a_small_one_stays_whole():
+    from compiler.report.shorten import Summary, join
+
+    small = Summary(["## Site `a`", ""])
+    small.changes = ["**What this change does**", "", "- plan `x`: **started** (attempt 1, cold)", ""]
+    big = Summary(["## Site `b`", ""])
+    big.changes = ["**What this change does**", ""] + [f"- plan `p{i}`: new, 10 VMs, cold" for i in range(400)] + [""]
+    text = join([small, big], 3000)
+    assert len(text) <= 3000 and text.startswith(small.text())
+    assert "- plan `p0`: new" in text and "- plan `p399`" not in text and "lines from the end" in text
+    assert join([small, big]) == small.text() + "\n" + big.text()      # no limit: all of both

@@ -4,7 +4,8 @@ cutovers moved), the plans with their VMs, disks and guest systems, new
 warnings, and the schedule as a picture (timeline.py).
 
 In: the site, its lock, its built documents and diagnostics, and the state of
-the base (report/state.py). Out: Markdown that GitHub and GitLab both render.
+the base (report/state.py). Out: a Summary whose Markdown GitHub and GitLab
+both render, shortened to fit a comment when asked (report/shorten.py).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from ..lock import Lock
 from ..plan_model import planned
 from ..sitemodel import Site
 from . import timeline
+from .shorten import Summary
 from .state import PlanState
 
 
@@ -37,30 +39,30 @@ def _names(ids, vms: dict[str, str], limit: int = 8) -> str:
     return ", ".join(shown[:limit]) + more
 
 
-def changes(base: dict[str, PlanState], head: dict[str, PlanState], site: Site) -> list[str]:
-    """What the change does, plan by plan, in words."""
+def changes(base: dict[str, PlanState], head: dict[str, PlanState], site: Site) -> list[tuple[str, str]]:
+    """What the change does, plan by plan, in words: (plan, sentence)."""
     out = []
     spec_plans = {p.name: p for p in site.plans}
     for name in sorted(set(base) | set(head)):
         a, b = base.get(name), head.get(name)
         if a is None:
-            out.append(f"plan `{name}`: new, {len(b.vms)} VMs, {b.type}")
+            out.append((name, f"plan `{name}`: new, {len(b.vms)} VMs, {b.type}"))
         elif b is None:
             retired = name in spec_plans and spec_plans[name].retired
-            out.append(f"plan `{name}`: {'retired' if retired else 'removed'} (its objects stay on the cluster)")
+            out.append((name, f"plan `{name}`: {'retired' if retired else 'removed'} (its objects stay on the cluster)"))
             continue
         else:
             added, gone = set(b.vms) - set(a.vms), set(a.vms) - set(b.vms)
             if added:
-                out.append(f"plan `{name}`: +{len(added)} VMs ({_names(added, b.vms)})")
+                out.append((name, f"plan `{name}`: +{len(added)} VMs ({_names(added, b.vms)})"))
             if gone:
-                out.append(f"plan `{name}`: −{len(gone)} VMs ({_names(gone, a.vms)})")
+                out.append((name, f"plan `{name}`: −{len(gone)} VMs ({_names(gone, a.vms)})"))
             if b.archived and not a.archived:
-                out.append(f"plan `{name}`: archived (Forklift cleans up what it left)")
+                out.append((name, f"plan `{name}`: archived (Forklift cleans up what it left)"))
             if spec_plans.get(name) is not None and spec_plans[name].done and a.attempt is not None \
                     and b.attempt is None:
-                out.append(f"plan `{name}`: done (frozen in the lock)")
-        out += _run_changes(name, a, b)
+                out.append((name, f"plan `{name}`: done (frozen in the lock)"))
+        out += [(name, sentence) for sentence in _run_changes(name, a, b)]
     return out
 
 
@@ -103,32 +105,31 @@ def _plan_rows(site: Site, lock: Lock, head: dict[str, PlanState]) -> list[str]:
     return rows
 
 
-def markdown(site: Site, lock: Lock, head: dict[str, PlanState], base: dict[str, PlanState] | None,
-             diags: list[Diagnostic], base_diags: list[Diagnostic] | None) -> str:
+def summary(site: Site, lock: Lock, head: dict[str, PlanState], base: dict[str, PlanState] | None,
+            diags: list[Diagnostic], base_diags: list[Diagnostic] | None) -> Summary:
     delivery = "Argo CD" if site.delivery and site.delivery.argocd else "Flux" if site.delivery and \
         site.delivery.flux else "kubectl"
-    lines = [f"## Site `{site.name}`", "", f"{site.source.type} → `{site.target_namespace}`, delivered by {delivery}.", ""]
+    out = Summary([f"## Site `{site.name}`", "", f"{site.source.type} → `{site.target_namespace}`, "
+                   f"delivered by {delivery}.", ""])
     said = changes(base, head, site) if base is not None else []
+    out.touched = {plan for plan, _ in said}
     if base is not None:
-        lines += ["**What this change does**", ""] + ([f"- {c}" for c in said] or ["- nothing for the plans "
-                                                                               "(specs, mappings or checks only)"])
-        lines.append("")
+        out.changes = ["**What this change does**", ""] + ([f"- {c}" for _, c in said] or [
+            "- nothing for the plans (specs, mappings or checks only)"]) + [""]
     known = {(d.code, d.message) for d in base_diags or []}
     warnings = [d for d in diags if d.level != INFO and not d.suppressed and (d.code, d.message) not in known]
     if warnings:
         title = "New warnings" if base_diags is not None else "Warnings"
-        lines += [f"**{title}**", ""] + [f"- `{d.code}` {d.message} ({d.location})" for d in warnings] + [""]
-    lines += ["**Plans**", ""] + _plan_rows(site, lock, head) + [""]
+        out.warnings = [f"**{title}**", ""] + [f"- `{d.code}` {d.message} ({d.location})" for d in warnings] + [""]
+    out.plans = ["**Plans**", ""] + _plan_rows(site, lock, head) + [""]
     picture = timeline.mermaid(site)
     if picture:
-        lines += ["**Schedule** (UTC)", "", picture, ""]
-    details = []
+        out.schedule = ["**Schedule** (UTC)", "", picture, ""]
     for p in lifecycle.live(site):
         vms, _problems = planned(p, lock)
-        details.append(f"<details><summary>{p.name}: {len(vms)} VMs</summary>\n")
-        details.append("| VM | target name | disks | guest OS |\n|---|---|---|---|")
-        for v in vms:
-            details.append(f"| {v.vm.name} | {v.target_name} | "
-                           f"{sum(d.capacity for d in v.vm.disks) / (1 << 30):,.0f} GiB | {v.vm.guest_id or '—'} |")
-        details.append("\n</details>")
-    return "\n".join(lines + details) + "\n"
+        block = [f"<details><summary>{p.name}: {len(vms)} VMs</summary>\n",
+                 "| VM | target name | disks | guest OS |\n|---|---|---|---|"]
+        block += [f"| {v.vm.name} | {v.target_name} | "
+                  f"{sum(d.capacity for d in v.vm.disks) / (1 << 30):,.0f} GiB | {v.vm.guest_id or '—'} |" for v in vms]
+        out.details[p.name] = block + ["\n</details>"]
+    return out
