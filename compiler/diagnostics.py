@@ -16,6 +16,9 @@ from . import __version__
 from .errors import Location
 
 ERROR, WARNING, INFO = "error", "warning", "info"
+# VMs per plan Forklift was tested with (kubev2v/forklift-documentation#544: 500 per plan,
+# 5,000 per test, 40 plans at once); past it, each VM's status still lands in one Plan object
+PLAN_VMS_TESTED = 500
 
 
 class Check(msgspec.Struct, frozen=True):
@@ -63,6 +66,9 @@ CATALOG: dict[str, Check] = {c.code: c for c in (
           "SourceNetworkNotValid / SourceStorageNotValid / RefNotValid", "Correct the name; the message lists the closest names."),
     Check("MTV018", "vm-is-template", ERROR, "A selected VM is a template",
           "VMNotFound (templates are not listed)", "Exclude templates from the selection."),
+    Check("MTV019", "plan-large", WARNING, f"A plan holds more than {PLAN_VMS_TESTED} VMs, the most Forklift was "
+          "tested with in one plan", "a Plan whose status (a record per VM) nears etcd's 1.5 MiB object limit",
+          f"Split it: batch: {{maxVMs: {PLAN_VMS_TESTED}}} or fewer."),
     # names
     Check("MTV020", "target-name-collision", ERROR, "Two VMs would get the same name in one target namespace",
           "DuplicateVM / VMAlreadyExists", "Set a distinct targetName on one of them."),

@@ -68,6 +68,8 @@ CASES = [
      "no VM of the plan"),
     ("MTV017", BASE_SPEC.replace("source: App", "source: Ap"), None, "source: Ap", "closest: 'App'"),
     ("MTV018", BASE_SPEC.replace(SEL, "      - name: alpha"), _inv(isTemplate=True), "name: alpha", "template"),
+    ("MTV019", BASE_SPEC, sitekit.inventory(vms=[vm(f"vm-{i}", f"app{i}") for i in range(501)]), "- name: wave1",
+     "plan 'wave1' holds 501 VMs"),
     ("MTV020", BASE_SPEC + "    vms:\n      - match: beta\n        targetName: alpha\n", None, "match: beta",
      "both become 'alpha'"),
     ("MTV021", BASE_SPEC + "    vms:\n      - match: beta\n        targetName: Beta_1\n", None, "match: beta",
@@ -283,3 +285,13 @@ def test_done_plans_are_not_judged_again(tmp_path):
     site = spec.load(d)
     codes = {x.code for x in check.run(site, lockmod.read(site), now=NOW)}
     assert not codes & {"MTV090", "MTV043", "MTV124"}
+
+
+def test_a_large_plan_split_into_batches_is_not_large(tmp_path):
+    from compiler import pipeline
+    inv = sitekit.inventory(vms=[vm(f"vm-{i}", f"app{i}") for i in range(501)])
+    d = sitekit.make(tmp_path, BASE_SPEC.replace("    preHook: prep\n", "    preHook: prep\n    batch: {maxVMs: 500}\n"), inv)
+    sitekit.lock(d)
+    site, lock, found, _ = pipeline.check_site(d, pipeline.Options(now=NOW))
+    assert sorted(len(lock.plans[p.name]) for p in site.plans) == [1, 500]       # two batches
+    assert [d.code for d in found if d.code == "MTV019"] == []

@@ -4,7 +4,7 @@ Forklift's VM renaming, target name collisions (catalog: selection, names)."""
 from __future__ import annotations
 
 from .. import names
-from ..diagnostics import Diagnostic
+from ..diagnostics import PLAN_VMS_TESTED, Diagnostic
 from ..plan_model import match_vms
 from .context import Context, vm_diag
 
@@ -43,3 +43,10 @@ def plans_and_target_names(ctx: Context):
                                f"become {p.target_name!r} in namespace {plan.target_namespace}",
                                help="set a distinct targetName in `vms:` for one of them")
             targets.setdefault(key, (p, plan.name))
+
+
+def plan_size(ctx: Context):
+    for plan in ctx.site.plans:
+        n = len(ctx.lock.plans.get(plan.name, ()))
+        if n > PLAN_VMS_TESTED:
+            yield Diagnostic("MTV019", f"plan '{plan.name}' holds {n} VMs", plan.where, plan=plan.name)
