@@ -4,6 +4,7 @@ output), and the event reader (yamlio._from_events) against the loader."""
 
 from __future__ import annotations
 
+import pytest
 import yaml
 from hypothesis import given, settings, strategies as st
 
@@ -137,3 +138,61 @@ def test_positions_from_events_are_the_marked_loaders(doc, flow):
     marked = yamlio.load_marked(text, "f.yaml")
     for path in list(_paths(yamlio.plain(marked)))[1:]:
         assert yamlio.position(text, "f.yaml", path) == yamlio.locate(marked, path, "f.yaml"), path
+
+
+def _marks(node) -> list:
+    """Every value with every position load_marked records, as plain data."""
+    if isinstance(node, yamlio.Marked):
+        return [("map", node.start, sorted(node.key_marks.items()), sorted(node.value_marks.items()))] + \
+            [(k, _marks(v)) for k, v in node.items()]
+    if isinstance(node, yamlio.MarkedList):
+        return [("seq", node.start, node.item_marks)] + [_marks(v) for v in node]
+    return [node]
+
+
+def _both(text):
+    results = []
+    for loader in (yamlio._CMarkedLoader, yamlio._Loader):
+        try:
+            results.append(_marks(yamlio._load(loader, text, "f.yaml", yamlio.MAX_NODES)))
+        except yamlio.MtvgenError as exc:
+            results.append(("error", type(exc.__cause__).__name__ if exc.__cause__ else exc.what))
+    return results
+
+
+@settings(max_examples=300, deadline=None)
+@given(documents(st.one_of(plain_keys, odd_keys)), st.sampled_from([False, None, True]), st.sampled_from([2, 4]))
+def test_libyaml_and_pyyaml_mark_specs_alike(doc, flow, indent):
+    """load_marked parses with libyaml and keeps PyYAML's parser for texts libyaml refuses:
+    both give the same data and the same line and column for every key, value and item."""
+    text = yaml.dump(doc, Dumper=yaml.CSafeDumper, default_flow_style=flow, allow_unicode=True, indent=indent)
+    c_marks, py_marks = _both(text)
+    assert c_marks == py_marks
+
+
+HAND_WRITTEN = [
+    "# a comment\napiVersion: mtvgen/v1   # trailing\nplans:\n  - name: a\n    select: [{folder: /DC/vm/x}]\n",
+    "a:\n- 1\n- [2, {b: c}]\nd: |\n  text\n  more\ne: >-\n  folded\n",
+    "base: &b {x: 1}\nuse:\n  <<: *b\n  y: 2\n",
+    "names: [café, 日本語, \"quoted: yes\", 'single']\nnext: ünïcode key\n",
+    "k: v\n\n\n  # indented comment\nm:\n    deep:\n        deeper: 1\n",
+    "? complex\n: value\n",
+    "a: 1\na: 2\n",
+    "list:\n  - a\n   - b\n",
+    "x: [1, 2\n",
+]
+
+
+def _outcome_of(load, text):
+    try:
+        return _marks(load(text))
+    except yamlio.MtvgenError as exc:
+        return ("error", str(exc))
+
+
+@pytest.mark.parametrize("text", HAND_WRITTEN)
+def test_load_marked_is_pyyamls_reading_data_marks_and_errors(text):
+    """What the user sees (data and marks, or the error's words and position) is what
+    PyYAML's own parser gives, whichever parser read the text."""
+    assert _outcome_of(lambda t: yamlio.load_marked(t, "f.yaml"), text) == \
+        _outcome_of(lambda t: yamlio._load(yamlio._Loader, t, "f.yaml", yamlio.MAX_NODES), text)
