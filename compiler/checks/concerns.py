@@ -18,21 +18,24 @@ def concerns(ctx: Context):
         static_ips = plan.options.get("preserveStaticIPs", True)
         for p in ctx.vms(plan):
             vm = p.vm
+            shared = rdm = independent = False      # one pass over the disks (10k VMs: 40,000 of them)
             for d in vm.disks:
                 if not d.datastore and not d.lun:    # a direct LUN has no storage domain by design
                     yield vm_diag("MTV070", p, plan, f"disk {d.key} has no datastore")
                 if d.capacity <= 0:
                     yield vm_diag("MTV071", p, plan, f"disk {d.key} has capacity {d.capacity}")
+                shared, rdm = shared or d.shared, rdm or d.rdm
+                independent = independent or d.mode.startswith("independent")
             for category, label in vm.concerns:
                 if category == "Critical":
                     yield vm_diag("MTV073", p, plan, f"Forklift concern: {label}")
             if "VirtualPCIPassthrough" in vm.devices:
                 yield vm_diag("MTV072", p, plan, "has a PCI passthrough device")
-            if any(d.shared for d in vm.disks):
+            if shared:
                 yield vm_diag("MTV074", p, plan, "has a shared disk")
-            if any(d.rdm for d in vm.disks):
+            if rdm:
                 yield vm_diag("MTV075", p, plan, "has an RDM disk")
-            if any(d.mode.startswith("independent") for d in vm.disks):
+            if independent:
                 yield vm_diag("MTV076", p, plan, "has an independent disk")
             if vm.cpu_hot_add or vm.cpu_hot_remove or vm.memory_hot_add:
                 yield vm_diag("MTV077", p, plan, "has CPU or memory hot plug enabled")
