@@ -21,6 +21,7 @@ def network_mapping(ctx: Context):
     for plan in ctx.site.plans:
         m = plan.network_map
         covered = _targets(ctx, m)
+        used_here = used.setdefault(m.name, set())
         on_pod = []
         for entry, ns, name in m.nads():
             if ns not in (plan.target_namespace, "default"):
@@ -33,7 +34,7 @@ def network_mapping(ctx: Context):
                 if not nic.network:
                     continue
                 entry = covered.get(nic.network)
-                used.setdefault(m.name, set()).add(nic.network)
+                used_here.add(nic.network)
                 if entry is None:
                     net = ctx.lock.networks.get(nic.network)
                     label = f"{net.name!r} ({nic.network})" if net else repr(nic.network)
@@ -62,13 +63,14 @@ def storage_mapping(ctx: Context):
     for plan in ctx.site.plans:
         m = plan.storage_map
         covered = _targets(ctx, m)
+        used_here = used.setdefault(m.name, set())
         for p in ctx.vms(plan):
             if ptype == "openstack" and p.vm.image_backed:
                 yield vm_diag("MTV060", p, plan, "boots from an image; only Cinder-volume VMs are supported")
             for disk in p.vm.disks:
                 if not disk.datastore:
                     continue  # MTV070 reports it
-                used.setdefault(m.name, set()).add(disk.datastore)
+                used_here.add(disk.datastore)
                 if disk.datastore not in covered:
                     ds = ctx.lock.datastores.get(disk.datastore)
                     label = f"{ds.name!r} ({disk.datastore})" if ds else repr(disk.datastore)
