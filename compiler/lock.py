@@ -304,6 +304,11 @@ def _inconsistency(lock: Lock, site: Site) -> tuple[str, str] | None:
         for name in batch_names:
             if name not in lock.plans:
                 return f"plan {plan!r} has batch {name!r}, which the lock does not list", f'"{name}"'
+    # one pass over every NIC and disk; the VM-by-VM walk below only names the first offender
+    networks = {n.network for vm in lock.vms.values() for n in vm.nics}
+    datastores = {d.datastore for vm in lock.vms.values() for d in vm.disks}
+    if not (networks - lock.networks.keys() - {"", "pod"} or datastores - lock.datastores.keys() - {""}):
+        return None
     for vm in lock.vms.values():    # (the first missing id in sorted order, as network_ids gives them)
         missing = {n.network for n in vm.nics if n.network and n.network != "pod" and n.network not in lock.networks}
         if missing:
