@@ -239,11 +239,12 @@ class Renderer:
         if self.site.source.type == "openshift":
             fields["namespace"] = p.vm.namespace
         # the order Jinja's dictsort gives the plan-level options: case-insensitive
-        row = {"id": p.vm.id, "name": p.vm.name, **dict(sorted(fields.items(), key=lambda kv: kv[0].lower()))}
-        hooks = [{"step": step, "hook": {"name": self.site.hooks[p.options[key]].object_name, "namespace": self.ns}}
-                 for key, step in (("preHook", "PreHook"), ("postHook", "PostHook")) if p.options.get(key)]
-        if hooks:
-            row["hooks"] = hooks
+        row = {"id": p.vm.id, "name": p.vm.name}
+        row.update(sorted(fields.items(), key=_lower_key) if len(fields) > 1 else fields)
+        if p.options.get("preHook") or p.options.get("postHook"):
+            row["hooks"] = [{"step": step, "hook": {"name": self.site.hooks[p.options[key]].object_name,
+                                                    "namespace": self.ns}}
+                            for key, step in (("preHook", "PreHook"), ("postHook", "PostHook")) if p.options.get(key)]
         if p.options.get("luksSecret"):
             row["luks"] = {"name": p.options["luksSecret"], "namespace": self.ns}
         return row
@@ -260,6 +261,10 @@ class Renderer:
         self._render("Migration", start.where, plan=plan.name, name=f"{plan.object_name}-{start.attempt}",
                      plan_name=plan.object_name, cutover=start.cutover, vm_cutover=per_vm, cancel=cancel,
                      resume_conversion=start.resume_conversion)
+
+
+def _lower_key(item: tuple[str, object]) -> str:
+    return item[0].lower()
 
 
 def _delete_on_fail(plan_value: bool, vms: list[PlannedVM]) -> dict[str, bool] | None:
