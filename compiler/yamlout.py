@@ -18,9 +18,10 @@ from .yamlio import Marked, MarkedList
 
 # go-yaml v2 (YAML 1.1) booleans and nulls, plus anything number-like in 1.1 or 1.2
 # (sexagesimal 1:20, 0o17, 0x1F, 1_000, .inf, 1e3), plus ISO dates.
+_WORDS = r"y|Y|yes|Yes|YES|n|N|no|No|NO|true|True|TRUE|false|False|FALSE|on|On|ON|off|Off|OFF|null|Null|NULL"
 _AMBIGUOUS = re.compile(
-    r"""^(?:y|Y|yes|Yes|YES|n|N|no|No|NO|true|True|TRUE|false|False|FALSE|on|On|ON|off|Off|OFF
-    |~|null|Null|NULL|
+    r"""^(?:""" + _WORDS + r"""
+    |~|
     [-+]?(?:\.[0-9_]+|[0-9][0-9_]*(?:\.[0-9_]*)?)(?:[eE][-+]?[0-9]+)?
     |[-+]?0[xX][0-9a-fA-F_]+|[-+]?0[oO]?[0-7_]+|[-+]?0[bB][01_]+
     |[-+]?[0-9][0-9_]*(?::[0-5]?[0-9])+(?:\.[0-9_]*)?
@@ -77,15 +78,19 @@ class _Indirect(Exception):
 
 
 # Strings libyaml writes as they are: a letter first, no indicator, no ': ' or ' #',
-# single inner spaces; minus the words and numbers _AMBIGUOUS quotes.
-_PLAIN = re.compile(r"[A-Za-z_][A-Za-z0-9_./-]*(?: [A-Za-z0-9_./-]+)*\Z")
+# single inner spaces; minus the words _AMBIGUOUS quotes (its numbers and dates never
+# start with a letter). One match per string: most values (VM names, ids) are seen once,
+# so a cache of them cost more than it saved.
+_PLAIN = re.compile(r"(?!(?:" + _WORDS + r")\Z)[A-Za-z_][A-Za-z0-9_./-]*(?: [A-Za-z0-9_./-]+)*\Z")
 _MAPS, _SEQS = (dict, Marked), (list, MarkedList)
 
 
-@functools.lru_cache(maxsize=1 << 16)
 def _string(value: str) -> str:
-    if _PLAIN.match(value) and not _AMBIGUOUS.match(value):
-        return value
+    return value if _PLAIN.match(value) else _quoted(value)
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def _quoted(value: str) -> str:
     line = _libyaml({"k": value})          # "k: <value as libyaml writes it>\n"
     # several lines (libyaml also breaks at NEL, LS and PS) are indented by context
     if len(line.splitlines()) != 1:
@@ -112,11 +117,16 @@ def _inline(value: Any) -> str:
     return "{}" if kind in _MAPS else "[]" if kind in _SEQS else _scalar(value)
 
 
+_PLAIN_KEYS: set[str] = set()      # keys known to be written as they are: a few dozen, met over and over
+
+
 def _mapping(data: dict, indent: str, out: list[str]) -> None:
     for key, value in data.items():
-        # libyaml writes keys over 128 characters as `? key`
-        if type(key) is not str or len(key) > 100 or _string(key) != key:
-            raise _Indirect
+        if key not in _PLAIN_KEYS:
+            # libyaml writes keys over 128 characters as `? key`
+            if type(key) is not str or len(key) > 100 or _string(key) != key:
+                raise _Indirect
+            _PLAIN_KEYS.add(key)
         kind = type(value)
         if kind in _MAPS and value:
             out.append(f"{indent}{key}:\n")
