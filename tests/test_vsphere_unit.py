@@ -93,3 +93,12 @@ def test_disk_facts_from_the_devices():
     assert facts == [("2000", True, False, "persistent", "scsi", 1 << 30),
                      ("2001", False, False, "independent_persistent", "scsi", 2 << 30),
                      ("2002", False, True, "persistent", "scsi", 1 << 20)]
+
+
+@pytest.mark.parametrize("raw,shown", [
+    ("web%2f01", "web/01"), ("a%5Cb", "a\\b"), ("100%25", "100%"), ("caf%C3%A9", "café"),
+    ("plain name", "plain name"), ("a+b", "a+b"),                 # PathUnescape keeps '+'
+    ("100%", "100%"), ("x%zz%2f", "x%zz%2f"),                      # a malformed escape: Go returns an error,
+])                                                                 # Forklift keeps the name as it came
+def test_names_are_unescaped_as_gos_path_unescape_does(raw, shown):
+    assert vsphere.unescaped(raw) == shown

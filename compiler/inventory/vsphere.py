@@ -21,10 +21,12 @@ from __future__ import annotations
 import contextlib
 import http.client
 import os
+import re
 import socket
 import ssl
 import sys
 import time
+import urllib.parse
 from pathlib import Path
 
 import msgspec
@@ -244,7 +246,10 @@ class VSphereSource:
                              propSet=[PC.PropertySpec(type=t, pathSet=p) for t, p in first.items()])
         objects = {}
         for oc in self._retrieve(spec, "read the inventory"):
-            objects[oc.obj._moId] = (type(oc.obj), {p.name: p.val for p in oc.propSet})
+            props = {p.name: p.val for p in oc.propSet}
+            if "name" in props:
+                props["name"] = unescaped(props["name"])
+            objects[oc.obj._moId] = (type(oc.obj), props)
         fields = {}
         if content.customFieldsManager is not None:
             with self._edge("read custom attribute names"):
@@ -286,6 +291,20 @@ class VSphereSource:
 
 def _ref(value) -> str:
     return value._moId if value is not None else ""
+
+
+_BAD_ESCAPE = re.compile(r"%(?![0-9A-Fa-f]{2})")
+
+
+def unescaped(name: str) -> str:
+    """An entity name as Forklift's inventory shows it. vCenter escapes '%', '/' and '\\' in
+    names (%25, %2f, %5c: ManagedEntity.name); Forklift decodes them with Go's
+    url.PathUnescape (container/vsphere/model.go, Decoded, at d42511b), which leaves a
+    name with a malformed escape as it is. A lock from vCenter and one from Forklift's
+    inventory then name a VM alike, and `name: web/01` selects it."""
+    if "%" not in name or _BAD_ESCAPE.search(name):
+        return name
+    return urllib.parse.unquote(name, errors="replace")
 
 
 def _paths(objects: dict) -> dict[str, str]:
@@ -333,8 +352,10 @@ def _build(objects: dict, paths: dict, fields: dict, info: ProviderInfo) -> Inve
     for moid, (kind, p) in objects.items():
         if not issubclass(kind, vim.VirtualMachine):
             continue
-        path = paths[moid]
-        inv.vms[moid] = VM(id=moid, name=p.get("name", ""), path=path, folder=folder_of(path),
+        path, parent = paths[moid], _ref(p.get("parent"))
+        # the parent's path, not the text before the last '/': a decoded name may hold one
+        folder = paths[parent] if parent in paths else folder_of(path)
+        inv.vms[moid] = VM(id=moid, name=p.get("name", ""), path=path, folder=folder,
                            datacenter=datacenter_of(path), is_template=bool(p.get("config.template")),
                            **_vm_facts(p, inv, paths, fields))
     return inv

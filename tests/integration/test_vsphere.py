@@ -319,3 +319,26 @@ def test_first_pass_reads_only_what_selectors_need_and_details_fill_the_rest(sim
     # a selector on power state brings that one property into the first pass
     _, with_power = read(frozenset({"powerState"}))
     assert with_power[sim.vms["a1"]._moId][0] == "poweredOff" and with_power[sim.vms["a1"]._moId][1] == ""
+
+
+def test_escaped_names_are_decoded_as_forklift_decodes_them(tmp_path, site, monkeypatch):
+    """vCenter returns '/', '\\' and '%' in entity names escaped (%2f, %5c, %25); Forklift's
+    inventory decodes them (url.PathUnescape). A live lock must name and place such a VM as a
+    lock from Forklift's inventory would, so `name: web/01` and the folder `Team/A` select."""
+    with vcsim.running("-vm", "1", "-ds", "2") as s:
+        c = vcsim.connect(s)
+        dc = vcsim.find(c, vim.Datacenter)[0]
+        net = vcsim.find(c, vim.Network, "VM Network")[0]
+        slash = vcsim.create_vm(c, dc, vcsim.folder(c, dc, "Prod"), "web%2f01", network=net)
+        team = vcsim.create_vm(c, dc, vcsim.folder(c, dc, "Team%2fA"), "db %25 02", network=net)
+        (site / "site.yaml").write_text(
+            SPEC.format(url=s.url, extra="").split("plans:\n")[0]
+            + "plans:\n  - name: one\n    select:\n      - name: web/01\n"
+              "  - name: team\n    select:\n      - folder: /DC0/vm/Team/A\n")
+        r = run(["lock", "sites/vc", "--ca-file", s.cert], tmp_path)
+        assert r.exit_code == 0, r.output
+        lock = json.loads((site / "mtvgen.lock").read_text())
+        assert lock["plans"] == {"one": [slash._moId], "team": [team._moId]}
+        assert (lock["vms"][slash._moId]["name"], lock["vms"][slash._moId]["path"]) == \
+            ("web/01", "/DC0/vm/Prod/web/01")
+        assert (lock["vms"][team._moId]["name"], lock["vms"][team._moId]["folder"]) == ("db % 02", "/DC0/vm/Team/A")
