@@ -175,6 +175,9 @@ CATALOG: dict[str, Check] = {c.code: c for c in (
           "VMMissingGuestIPs", "Start VMware tools or set preserveStaticIPs: false."),
     Check("MTV083", "guest-tools", ERROR, "A powered-on vSphere VM has VMware tools not installed or not running",
           "GuestToolsIssue", "Install/start VMware tools or power the VM off."),
+    Check("MTV084", "vm-ghost", WARNING, "A selected vSphere VM has no UUID, instance UUID or host (orphaned or "
+          "inaccessible); Forklift's inventory does not list it, so it is left out",
+          "VMNotFound, a Plan that is never Ready", "Repair or remove the VM in vCenter, then lock again."),
     # start and cutover
     Check("MTV090", "cutover-past", WARNING, "The cutover time is in the past",
           "", "Set a future cutover or remove it."),

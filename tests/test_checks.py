@@ -185,7 +185,8 @@ def test_every_catalog_code_has_a_trigger_test():
                                         "MTV007", "MTV068", "MTV110", "MTV111", "MTV112", "MTV113",  # test_delivery.py
                                         "MTV093", "MTV120", "MTV121", "MTV122", "MTV123", "MTV124",
                                         "MTV125",  # test_lifecycle.py
-                                        "MTV046", "MTV047"}  # test_plan_api.py
+                                        "MTV046", "MTV047",  # test_plan_api.py
+                                        "MTV084"}  # test_resolve.py (a source's details find a ghost)
     assert set(diagnostics.CATALOG) - covered == set()
 
 

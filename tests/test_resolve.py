@@ -6,7 +6,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from compiler import resolve, spec
+from compiler import pipeline, resolve, spec
+from compiler.errors import DiagnosticsFailed
+from compiler.inventory.snapshot import SnapshotFile
 from compiler.inventory import shapes
 from compiler.inventory.model import VM, Inventory, ProviderInfo
 import sitekit
@@ -89,3 +91,44 @@ def test_candidate_index_selects_exactly_what_brute_force_selects(paths, key, wa
     match = resolve._Matcher(Inventory(provider=ProviderInfo("vsphere", {}), vms={}))
     expected = [v for v in vms if match(v, criteria)]
     assert [v for v in resolve._Candidates(vms)(criteria) if match(v, criteria)] == expected
+
+
+class _GhostingSource(SnapshotFile):
+    """A snapshot whose details find some VMs to be ghosts, as vsphere.details does for a VM
+    vCenter reports without UUIDs or host; it records which VMs it was asked about."""
+
+    def __init__(self, path, ghosts):
+        super().__init__(path, "vsphere")
+        self.ghosts, self.asked = set(ghosts), []
+
+    def details(self, inv, vm_ids):
+        self.asked.append(set(vm_ids))
+        for i in sorted(self.ghosts & set(vm_ids)):
+            inv.skipped[i] = (inv.vms.pop(i).name, "vCenter reports no UUID, instance UUID or host")
+        return inv
+
+
+def _lock_with_ghosts(tmp_path, spec_text, vms, ghosts):
+    d = sitekit.make(tmp_path, spec_text, sitekit.inventory(vms=vms))
+    source = _GhostingSource(d / "inventory.yaml", ghosts)
+    return pipeline.lock_site(spec.load(d), source), source
+
+
+def test_a_ghost_vm_is_left_out_with_a_warning_at_its_plan(tmp_path):
+    """A VM Forklift's inventory would not list must not reach a Plan (it would never be
+    Ready): a folder selection goes on without it and says so."""
+    vms = [vm("vm-1", "alpha"), vm("vm-2", "beta"), vm("vm-3", "gamma")]
+    (lock, _changes, diags), source = _lock_with_ghosts(tmp_path, sitekit.BASE_SPEC, vms, {"vm-2"})
+    assert lock.plans == {"wave1": ["vm-1", "vm-3"]} and "vm-2" not in lock.vms
+    assert source.asked == [{"vm-1", "vm-2", "vm-3"}]           # the second selection reads nothing again
+    [d] = [d for d in diags if d.code == "MTV084"]
+    assert d.level == "warning" and "'beta' (vm-2) is left out of plan 'wave1'" in d.message
+    assert d.location.line == next(i for i, line in enumerate(sitekit.BASE_SPEC.splitlines(), 1)
+                                   if line == "  - name: wave1")
+
+
+def test_a_ghost_named_exactly_is_not_found(tmp_path):
+    text = sitekit.BASE_SPEC.replace("      - folder: /DC/vm/prod", "      - name: beta")
+    with pytest.raises(DiagnosticsFailed) as failed:
+        _lock_with_ghosts(tmp_path, text, [vm("vm-1", "alpha"), vm("vm-2", "beta")], {"vm-2"})
+    assert {d.code for d in failed.value.diagnostics} >= {"MTV010", "MTV084"}

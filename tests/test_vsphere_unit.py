@@ -102,3 +102,11 @@ def test_disk_facts_from_the_devices():
 ])                                                                 # Forklift keeps the name as it came
 def test_names_are_unescaped_as_gos_path_unescape_does(raw, shown):
     assert vsphere.unescaped(raw) == shown
+
+
+@pytest.mark.parametrize("facts,ghost", [
+    ({}, True), ({"uuid": "4201"}, False), ({"instance_uuid": "5001"}, False), ({"host": "host-1"}, False),
+])
+def test_a_vm_without_uuids_or_host_is_a_ghost_as_forklift_says(facts, ghost):
+    from compiler.inventory.model import VM
+    assert vsphere.is_ghost(VM(id="vm-1", name="x", **facts)) is ghost

@@ -18,6 +18,7 @@ class InventorySource(Protocol):
 
     def details(self, inv: Inventory, vm_ids: set[str]) -> Inventory:
         """Fill in what snapshot() left out for the selected VMs (a source that reads
-        everything up front returns `inv` as it is)."""
+        everything up front returns `inv` as it is). A VM its details show Forklift's
+        inventory would not list leaves `inv.vms` for `inv.skipped`."""
 
     def close(self) -> None: ...

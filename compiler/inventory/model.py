@@ -126,6 +126,8 @@ class Inventory(msgspec.Struct):
     networks: dict[str, Network] = msgspec.field(default_factory=dict)
     datastores: dict[str, Datastore] = msgspec.field(default_factory=dict)
     hosts: dict[str, Host] = msgspec.field(default_factory=dict)
+    # VMs a source read but Forklift's inventory would not list: id -> (name, why)
+    skipped: dict[str, tuple[str, str]] = msgspec.field(default_factory=dict)
 
 
 class TargetFacts(msgspec.Struct):

@@ -277,7 +277,13 @@ class VSphereSource:
             if vm is not None:
                 props = {p.name: p.val for p in oc.propSet}
                 vm = msgspec.structs.replace(vm, **_vm_facts(props, inv, self._paths, self._fields))
-                inv.vms[vm.id] = _with_details(vm, props, by_key)
+                vm = _with_details(vm, props, by_key)
+                if is_ghost(vm):        # a Plan naming it would never be Ready
+                    del inv.vms[vm.id]
+                    inv.skipped[vm.id] = (vm.name, "vCenter reports no UUID, instance UUID or host "
+                                                   "(an orphaned or inaccessible VM)")
+                else:
+                    inv.vms[vm.id] = vm
         return inv
 
     def close(self) -> None:
@@ -291,6 +297,12 @@ class VSphereSource:
 
 def _ref(value) -> str:
     return value._moId if value is not None else ""
+
+
+def is_ghost(vm: VM) -> bool:
+    """A VM Forklift's inventory does not list: no UUID, no instance UUID and no host
+    (web/vsphere/vm.go List, "Skipping ghost VM", at d42511b)."""
+    return not (vm.uuid or vm.instance_uuid or vm.host)
 
 
 _BAD_ESCAPE = re.compile(r"%(?![0-9A-Fa-f]{2})")
