@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from compiler.errors import UsageError
-from compiler.inventory import vsphere
+from compiler.inventory import vsphere, vsphere_records
 
 
 class _Result:
@@ -88,7 +88,7 @@ def test_disk_facts_from_the_devices():
                                   backing=vim.vm.device.VirtualDisk.RawDiskMappingVer1BackingInfo(
                                       fileName="[ds] a/rdm.vmdk", diskMode="persistent")),
     ]
-    vm = vsphere._with_details(VM("vm-1", "a"), {"config.hardware.device": devices}, {})
+    vm = vsphere_records.with_details(VM("vm-1", "a"), {"config.hardware.device": devices}, {})
     facts = [(d.key, d.shared, d.rdm, d.mode, d.bus, d.capacity) for d in vm.disks]
     assert facts == [("2000", True, False, "persistent", "scsi", 1 << 30),
                      ("2001", False, False, "independent_persistent", "scsi", 2 << 30),
@@ -101,7 +101,7 @@ def test_disk_facts_from_the_devices():
     ("100%", "100%"), ("x%zz%2f", "x%zz%2f"),                      # a malformed escape: Go returns an error,
 ])                                                                 # Forklift keeps the name as it came
 def test_names_are_unescaped_as_gos_path_unescape_does(raw, shown):
-    assert vsphere.unescaped(raw) == shown
+    assert vsphere_records.unescaped(raw) == shown
 
 
 @pytest.mark.parametrize("facts,ghost", [
@@ -109,4 +109,4 @@ def test_names_are_unescaped_as_gos_path_unescape_does(raw, shown):
 ])
 def test_a_vm_without_uuids_or_host_is_a_ghost_as_forklift_says(facts, ghost):
     from compiler.inventory.model import VM
-    assert vsphere.is_ghost(VM(id="vm-1", name="x", **facts)) is ghost
+    assert vsphere_records.is_ghost(VM(id="vm-1", name="x", **facts)) is ghost
