@@ -46,9 +46,13 @@ class Summary:
                 if len(out) <= limit:
                     return out
         note = _note(left_out + ["lines from the end"], limit)
-        lines = work._lines()
-        while len(lines) > len(work.head) and len("\n".join(lines + note)) + 1 > limit:
-            lines.pop()
+        room = limit - len("\n".join(note)) - 2         # the newlines around the note
+        lines, size = [], 0
+        for line in work._lines():          # the head always, then what still fits
+            if len(lines) >= len(work.head) and size + len(line) + 1 > room:
+                break
+            lines.append(line)
+            size += len(line) + 1
         return "\n".join(lines + note) + "\n"
 
     def _lines(self) -> list[str]:
