@@ -209,3 +209,27 @@ def test_a_lock_with_a_wrong_type_names_the_record_and_its_line(tmp_path):
     line = text[:text.index(f'"{vm_id}": {{', text.index('"vms": {'))].count("\n") + 1
     assert err.value.where.line == line
     assert f"VM '{vm_id}': Expected `int`, got `str` - at `$.disks[0].capacity`" in str(err.value)
+
+
+@pytest.mark.parametrize("path,dc", [
+    ("/DC/vm/prod/alpha", "DC"), ("/Region/EU/DC/vm/alpha", "DC"),   # datacenters inside folders
+    ("/DC/datastore/ds1", "DC"), ("/DC/host/C1/esx1", "DC"), ("/DC/network/VM Network", "DC"),
+    ("/ds-in-pod", ""), ("/vm-in-vapp", ""), ("", ""),               # Forklift's path stops at a StoragePod, a vApp
+])
+def test_the_datacenter_of_a_vsphere_path(path, dc):
+    assert shapes.datacenter_of(path) == dc
+
+
+def test_datastore_clusters_and_nested_datacenters_under_a_datacenter_scope(tmp_path):
+    """Forklift paths a datastore in a datastore cluster as /ds1 (its walk stops at the
+    StoragePod), and a datacenter in a folder as /Region/DC/...: under `datacenters: [DC]`
+    the VM is still selected and its datastore still mapped."""
+    inv = sitekit.inventory(
+        datastores=[{"id": "datastore-1", "name": "ds1", "path": "/ds1"}],
+        vms=[sitekit.vm("vm-1", "alpha", folder="/Region/DC/vm/prod")])
+    text = BASE_SPEC.replace("  credentials:\n", "  datacenters: [DC]\n  credentials:\n", 1) \
+        .replace("      - folder: /DC/vm/prod", "      - folder: /Region/DC/vm/prod")
+    d = sitekit.make(tmp_path, text, inv)
+    sitekit.lock(d)
+    lock = json.loads((d / "mtvgen.lock").read_text())
+    assert lock["plans"] == {"wave1": ["vm-1"]} and lock["maps"]["t-storage"] == [["datastore-1"]]

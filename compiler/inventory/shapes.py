@@ -19,10 +19,19 @@ def _ref_id(value) -> str:
     return str(value or "")
 
 
+_DATACENTER_FOLDERS = {"vm", "host", "network", "datastore"}
+
+
 def datacenter_of(path: str) -> str:
-    """First path segment: /DC1/vm/x -> DC1 (Forklift inventory paths)."""
+    """The datacenter in a vSphere inventory path (Forklift's form): the segment before
+    the datacenter's own folder. /DC1/vm/x -> DC1; /Region/DC1/vm/x -> DC1 (datacenters
+    in folders). "" where the path holds none: Forklift's path stops at a parent it does
+    not model, so a datastore in a datastore cluster is /ds1 and a VM in a vApp /vm1."""
     parts = [p for p in (path or "").split("/") if p]
-    return parts[0] if parts else ""
+    for i in range(1, len(parts)):
+        if parts[i] in _DATACENTER_FOLDERS:
+            return parts[i - 1]
+    return ""
 
 
 def folder_of(path: str) -> str:
