@@ -48,7 +48,9 @@ def unescaped(name: str) -> str:
 
 def paths(objects: dict) -> dict[str, str]:
     """Inventory paths in Forklift's form (/DC/vm/folder/name): the names from the
-    datacenter down; the root folder ("Datacenters") is not part of it."""
+    datacenter down; the root folder ("Datacenters") is not part of it. Like Forklift's
+    walk (web/vsphere/base.go PathBuilder, at d42511b), a path stops at a datastore
+    cluster: a datastore in one is /ds1, as Forklift's inventory shows it."""
     cache: dict[str, str] = {}
 
     def path(moid: str, depth: int = 0) -> str:
@@ -59,7 +61,8 @@ def paths(objects: dict) -> dict[str, str]:
             return ""
         props = entry[1]
         parent = ref(props.get("parent"))
-        prefix = path(parent, depth + 1) if parent in objects else ""
+        walk_on = parent in objects and not issubclass(objects[parent][0], vim.StoragePod)
+        prefix = path(parent, depth + 1) if walk_on else ""
         cache[moid] = f"{prefix}/{props.get('name', moid)}"
         return cache[moid]
 

@@ -342,3 +342,23 @@ def test_escaped_names_are_decoded_as_forklift_decodes_them(tmp_path, site, monk
         assert (lock["vms"][slash._moId]["name"], lock["vms"][slash._moId]["path"]) == \
             ("web/01", "/DC0/vm/Prod/web/01")
         assert (lock["vms"][team._moId]["name"], lock["vms"][team._moId]["folder"]) == ("db % 02", "/DC0/vm/Team/A")
+
+
+def test_a_datastore_in_a_datastore_cluster_has_forklifts_path(tmp_path, site):
+    """Forklift's path walk stops at a StoragePod, so its inventory shows a datastore in a
+    datastore cluster as /<name>; a live lock must agree, and still map it by name."""
+    with vcsim.running("-vm", "1", "-ds", "2") as s:
+        c = vcsim.connect(s)
+        dc = vcsim.find(c, vim.Datacenter)[0]
+        ds = vcsim.find(c, vim.Datastore, "LocalDS_1")[0]
+        pod = dc.datastoreFolder.CreateStoragePod(name="Pod1")
+        vcsim.wait(pod.MoveIntoFolder_Task([ds]))
+        net = vcsim.find(c, vim.Network, "VM Network")[0]
+        vm = vcsim.create_vm(c, dc, vcsim.folder(c, dc, "Prod/DB"), "DB 01", network=net, datastore=ds)
+        (site / "site.yaml").write_text(SPEC.format(url=s.url, extra="").split("plans:\n")[0]
+                                        + "plans:\n  - name: db\n    select:\n      - folder: /DC0/vm/Prod/DB\n")
+        r = run(["lock", "sites/vc", "--ca-file", s.cert], tmp_path)
+        assert r.exit_code == 0, r.output
+        lock = json.loads((site / "mtvgen.lock").read_text())
+        assert lock["datastores"][ds._moId]["path"] == "/LocalDS_1"
+        assert lock["plans"] == {"db": [vm._moId]} and [ds._moId] in lock["maps"]["vc-storage"]
