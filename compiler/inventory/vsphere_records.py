@@ -75,7 +75,9 @@ def build(objects: dict, paths: dict, fields: dict, info: ProviderInfo) -> Inven
         path = paths[moid]
         if issubclass(kind, vim.HostSystem):
             parent = objects.get(ref(p.get("parent")))
-            cluster = parent[1].get("name", "") if parent and issubclass(parent[0], vim.ClusterComputeResource) else ""
+            # Forklift models a standalone host's ComputeResource as a cluster (collector.go,
+            # variant ComputeResource), so its inventory gives such a host that cluster too
+            cluster = parent[1].get("name", "") if parent and issubclass(parent[0], vim.ComputeResource) else ""
             ips = sorted({v.spec.ip.ipAddress for v in p.get("config.network.vnic") or ()
                           if v.spec and v.spec.ip and v.spec.ip.ipAddress})
             inv.hosts[moid] = Host(moid, p.get("name", ""), path, datacenter_of(path), cluster, tuple(ips),

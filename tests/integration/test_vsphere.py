@@ -362,3 +362,19 @@ def test_a_datastore_in_a_datastore_cluster_has_forklifts_path(tmp_path, site):
         lock = json.loads((site / "mtvgen.lock").read_text())
         assert lock["datastores"][ds._moId]["path"] == "/LocalDS_1"
         assert lock["plans"] == {"db": [vm._moId]} and [ds._moId] in lock["maps"]["vc-storage"]
+
+
+def test_a_standalone_hosts_compute_resource_is_its_cluster(tmp_path, site):
+    """Forklift models a standalone host's ComputeResource as a cluster, so its inventory
+    gives the host, and the VMs on it, that cluster; a live lock must agree."""
+    with vcsim.running("-vm", "1", "-ds", "2", "-standalone-host", "1") as s:
+        c = vcsim.connect(s)
+        [host] = [h for h in vcsim.find(c, vim.HostSystem) if not isinstance(h.parent, vim.ClusterComputeResource)]
+        (site / "site.yaml").write_text(SPEC.format(url=s.url, extra="").split("plans:\n")[0]
+                                        + f"plans:\n  - name: solo\n    select:\n      - cluster: {host.parent.name}\n")
+        r = run(["lock", "sites/vc", "--ca-file", s.cert], tmp_path)
+        assert r.exit_code == 0, r.output
+        lock = json.loads((site / "mtvgen.lock").read_text())
+        on_host = sorted(vm._moId for vm in host.vm)
+        assert on_host and lock["plans"] == {"solo": on_host}
+        assert lock["hosts"][host._moId]["cluster"] == host.parent.name
