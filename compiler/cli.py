@@ -101,11 +101,19 @@ def check_cmd(sites, sites_dir, strict, allow_plaintext_secrets, fmt, notes, now
     run(go, offline=True)
 
 
+def _room_for_a_summary(n: int) -> int:
+    if 0 < n < shorten.MIN_CHARS:       # a site's heading and the note alone take a few hundred
+        raise click.BadParameter(f"{n:,} is too few to say anything; use at least {shorten.MIN_CHARS:,}, "
+                                 "or 0 for no limit")
+    return n
+
+
 @main.command()
 @click.argument("sites", nargs=-1, type=click.Path(path_type=Path))
 @SITES_DIR
 @click.option("--base", help="What to compare with: a git ref (its committed out/ and sites/) or a directory.")
 @click.option("--max-chars", type=click.IntRange(min=0), default=GITHUB_COMMENT_LIMIT, show_default=True,
+              callback=lambda _ctx, _param, n: _room_for_a_summary(n),
               help="Shorten to fit (a GitHub comment holds 65,536 characters); 0 for no limit.")
 @NOW
 def summary(sites, sites_dir, base, max_chars, now):

@@ -159,10 +159,11 @@ def test_a_big_summary_is_shortened_to_fit_a_comment(tmp_path):
     assert "<details><summary>p1: 150 VMs" in text and text.count("<details>") == 1
     assert "left out: the VM tables of plans this change leaves alone." in text
 
-    text = summary(tmp_path, *base, "--max-chars", "600")
-    assert len(text) <= 600
-    assert "- plan `p1`: **started**" in text and "| `p1` |" in text and "| `p0` |" not in text
-    assert "| … 3 more plans |" in text and "the other VM tables" in text
+    text = summary(tmp_path, *base, "--max-chars", "1000")
+    assert len(text) <= 1000 and "<details>" not in text and "the other VM tables" in text
+    assert "- plan `p1`: **started**" in text and "| `p0` |" in text          # the rows still fit
+    r = run(["summary", *base, "--max-chars", "999"], tmp_path)
+    assert r.exit_code == 2 and "999 is too few to say anything; use at least 1,000, or 0 for no limit" in r.stderr
 
 
 def test_sites_share_the_limit_and_a_small_one_stays_whole():
@@ -176,3 +177,103 @@ def test_sites_share_the_limit_and_a_small_one_stays_whole():
     assert len(text) <= 3000 and text.startswith(small.text())
     assert "- plan `p0`: new" in text and "- plan `p399`" not in text and "lines from the end" in text
     assert join([small, big]) == small.text() + "\n" + big.text()      # no limit: all of both
+
+
+def _summary(plans=3, rows=40, warnings=30, touched=("p1",), schedule=True):
+    from compiler.report.shorten import Summary
+    s = Summary(["## Site `s`", ""])
+    s.touched = set(touched)
+    s.changes = ["**What this change does**", ""] + [f"- plan `{p}`: **started** (attempt 1, cold)" for p in touched] + [""]
+    s.warnings = ["**Warnings**", ""] + [f"- `MTV036` warning {i}" for i in range(warnings)] + [""]
+    s.plans = ["**Plans**", "", "| plan | wave |", "|---|---|"] + [f"| `p{i}` | 1 |" for i in range(plans)] + [""]
+    s.schedule = ["**Schedule** (UTC)", "", "```mermaid\ngantt\n" + "    w :a, 2026-12-05T20:00, 480m\n" * 6 + "```",
+                  ""] if schedule else []
+    s.details = {f"p{i}": [f"<details><summary>p{i}: {rows} VMs</summary>\n"] + [f"| vm-{i}-{j} |" for j in range(rows)]
+                 + ["\n</details>"] for i in range(plans)}
+    return s
+
+
+def test_a_summary_is_markdown_line_by_line_and_whole_at_its_limit():
+    s = _summary(plans=1, rows=1, warnings=1, touched=("p0",), schedule=False)
+    full = s.text()
+    assert full == ("## Site `s`\n\n**What this change does**\n\n- plan `p0`: **started** (attempt 1, cold)\n\n"
+                    "**Warnings**\n\n- `MTV036` warning 0\n\n**Plans**\n\n| plan | wave |\n|---|---|\n| `p0` | 1 |\n\n"
+                    "<details><summary>p0: 1 VMs</summary>\n\n| vm-0-0 |\n\n</details>\n")
+    assert s.text(len(full)) == full                                 # exactly at the limit: all of it
+    assert s.text(len(full) - 1) != full and len(s.text(len(full) - 1)) <= len(full) - 1
+
+
+def test_each_step_runs_only_while_the_summary_is_too_long():
+    s = _summary()
+    after_first = s.text(len(s.text()) - 1)                          # one character over: the first step
+    assert "left out: the VM tables of plans this change leaves alone. `mtvgen summary" in after_first
+    assert "<details><summary>p1:" in after_first and "<details><summary>p0:" not in after_first
+    again = s.text(len(after_first))                                  # it fits exactly: nothing more goes
+    assert "<details><summary>p1:" in again and "the other VM tables" not in again
+    assert s.text(len(after_first) - 1).count("<details>") == 0     # one less: the next step too
+
+
+def test_warnings_are_cut_to_twenty_with_a_count_and_the_note_says_what_went():
+    s = _summary(plans=2, rows=5, warnings=30, touched=("p0", "p1"))
+    no_tables = s.text(len(s.text()) - 1)
+    text = s.text(len(no_tables) - 1)
+    assert [line for line in text.splitlines() if line.startswith("- `MTV036`")] == \
+        [f"- `MTV036` warning {i}" for i in range(20)]
+    assert "- `MTV036` warning 19\n- … and 10 more (`mtvgen check` lists them all)\n\n**Plans**" in text
+    # every plan is touched: "the VM tables of plans this change leaves alone" left nothing out
+    assert "left out: the other VM tables; warnings past the first 20. `mtvgen summary --max-chars 0` prints all" \
+        in text
+    assert "| `p0` | 1 |" in text and "**Schedule** (UTC)" in text
+
+
+def test_the_note_names_a_github_comment_only_at_its_limit_and_the_last_resort_keeps_the_head():
+    from compiler.report.shorten import GITHUB_COMMENT_LIMIT, Summary
+    big = _summary(plans=3, rows=3000, touched=())
+    text = big.text(GITHUB_COMMENT_LIMIT)
+    assert len(text) <= GITHUB_COMMENT_LIMIT
+    assert f"_Shortened to fit a GitHub comment ({GITHUB_COMMENT_LIMIT:,} characters); left out: " in text
+    s = Summary(["## Site `s`", ""])                                 # touched left empty: no change known
+    s.changes = ["**What this change does**", ""] + [f"- plan `p{i}`: new, 10 VMs, cold" for i in range(100)] + [""]
+    text = s.text(1000)
+    assert text.startswith("## Site `s`\n\n**What this change does**\n\n- plan `p0`: new") and len(text) <= 1000
+    assert text.endswith("left out: lines from the end. `mtvgen summary --max-chars 0` prints all of it._\n")
+    assert "_Shortened to fit the limit (1,000 characters)" in text
+
+
+def test_the_last_resort_keeps_every_line_that_fits_and_no_more():
+    from compiler.report.shorten import Summary, _note
+    s = Summary(["## Site `s`", ""])
+    s.changes = ["**What this change does**", ""] + [f"- plan `p{i}`: new, {i} VMs, cold" for i in range(60)] + [""]
+    lines = s.head + s.changes
+    just_the_head = len("\n".join(s.head + _note(["lines from the end"], 300))) + 1
+    for limit in [just_the_head, *range(400, 1500, 37)]:
+        note = _note(["lines from the end"], limit)
+        fits = [k for k in range(len(s.head), len(lines) + 1) if len("\n".join(lines[:k] + note)) + 1 <= limit]
+        assert s.text(limit) == "\n".join(lines[:max(fits)] + note) + "\n", limit
+
+
+def test_twenty_warnings_stay_and_each_step_is_named_only_when_it_removed_something():
+    s = _summary(plans=2, rows=5, warnings=20, touched=("p0", "p1"))
+    over = s.text(len(s.text()) - 1)
+    text = s.text(len(over) - 60)                    # past the tables: warnings stay, rows of touched plans stay
+    assert text.count("- `MTV036` warning") == 20 and "warnings past" not in text
+    assert "left out: the other VM tables; the schedule." in text and "\n\n_Shortened to fit the limit" in text
+    s = _summary(plans=30, rows=5, warnings=0, touched=("p1",), schedule=False)
+    text = next(t for t in (s.text(n) for n in range(len(s.text()), 0, -10)) if "more plans" in t)
+    assert "**Plans**\n\n| plan | wave |\n|---|---|\n| `p1` | 1 |\n| … 29 more plans |  |  |  |  |  |  |\n\n" in text
+    assert text.endswith("the rows of plans this change leaves alone. `mtvgen summary --max-chars 0` prints all of it._\n")
+
+
+def test_sites_share_the_limit_smallest_first_whatever_their_order():
+    from compiler.report.shorten import join
+    big, small = _summary(plans=3, rows=50), _summary(plans=1, rows=1, warnings=0, schedule=False)
+    both = big.text() + "\n" + small.text()
+    assert join([big, small], len(both)) == both                   # exactly at the limit: all of both
+    for limit in range(2000, 4000, 97):
+        text = join([big, small], limit)                             # the big one gets what the small one leaves
+        assert text == big.text(limit - len(small.text()) - 1) + "\n" + small.text() and len(text) <= limit
+    # a summary made without a base (no plan known to be touched) still shortens
+    from compiler.report.shorten import Summary
+    plain = Summary(["## Site `s`", ""])
+    plain.details = {"p0": ["<details>", "| vm |" * 300, "</details>"]}
+    assert "<details>" not in plain.text(1000)

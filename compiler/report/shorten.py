@@ -17,6 +17,7 @@ from __future__ import annotations
 import copy
 
 GITHUB_COMMENT_LIMIT = 65_536      # characters in a GitHub comment body (GitLab allows 1,000,000)
+MIN_CHARS = 1_000                  # the smallest --max-chars: room for a heading, a few lines, the note
 WARNINGS_KEPT = 20
 
 
@@ -34,11 +35,12 @@ class Summary:
         self.touched: set[str] = set()
 
     def text(self, limit: int = 0) -> str:
-        """The Markdown, at most `limit` characters when a limit is given (0: none)."""
+        """The Markdown, at most `limit` characters when a limit is given (0: none); never
+        less than the site's heading and the note, which a tiny limit cannot hold."""
         full = self._render()
         if not limit or len(full) <= limit:
             return full
-        work, left_out = copy.deepcopy(self), []
+        work, left_out = copy.copy(self), []      # the steps replace sections, never edit them
         for what, step in _STEPS:
             if step(work):
                 left_out.append(what)
@@ -46,7 +48,7 @@ class Summary:
                 if len(out) <= limit:
                     return out
         note = _note(left_out + ["lines from the end"], limit)
-        room = limit - len("\n".join(note)) - 2         # the newlines around the note
+        room = limit - len("\n".join(note)) - 1         # the final newline; each line counts its own
         lines, size = [], 0
         for line in work._lines():          # the head always, then what still fits
             if len(lines) >= len(work.head) and size + len(line) + 1 > room:
@@ -91,7 +93,7 @@ def _most_warnings(s: Summary) -> bool:
 
 def _untouched_rows(s: Summary) -> bool:
     head, rows = s.plans[:4], s.plans[4:-1]     # title, blank, header, rule | rows | blank
-    kept = [row for row in rows if row.split("`")[1:2] and row.split("`")[1] in s.touched]
+    kept = [row for row in rows if row.split("`")[1] in s.touched]       # | `name` | ...
     if len(kept) == len(rows):
         return False
     s.plans = head + kept + [f"| … {len(rows) - len(kept)} more plans |  |  |  |  |  |  |", ""]
