@@ -98,6 +98,7 @@ def test_disk_facts_from_the_devices():
 @pytest.mark.parametrize("raw,shown", [
     ("web%2f01", "web/01"), ("a%5Cb", "a\\b"), ("100%25", "100%"), ("caf%C3%A9", "café"),
     ("plain name", "plain name"), ("a+b", "a+b"),                 # PathUnescape keeps '+'
+    ("caf%e9", "caf\ufffd"),                                       # a byte that is not UTF-8: shown replaced
     ("100%", "100%"), ("x%zz%2f", "x%zz%2f"),                      # a malformed escape: Go returns an error,
 ])                                                                 # Forklift keeps the name as it came
 def test_names_are_unescaped_as_gos_path_unescape_does(raw, shown):
@@ -110,3 +111,18 @@ def test_names_are_unescaped_as_gos_path_unescape_does(raw, shown):
 def test_a_vm_without_uuids_or_host_is_a_ghost_as_forklift_says(facts, ghost):
     from compiler.inventory.model import VM
     assert vsphere_records.is_ghost(VM(id="vm-1", name="x", **facts)) is ghost
+
+
+def test_paths_end_at_a_parent_cycle_instead_of_recursing_forever():
+    """vCenter never answers with a cycle of parents, but a path walk must not trust that."""
+    from pyVmomi import vim
+
+    class Ref:
+        def __init__(self, moid):
+            self._moId = moid
+
+    objects = {"group-a": (vim.Folder, {"name": "a", "parent": Ref("group-b")}),
+               "group-b": (vim.Folder, {"name": "b", "parent": Ref("group-a")}),
+               "vm-1": (vim.VirtualMachine, {"name": "x", "parent": Ref("group-a")})}
+    paths = vsphere_records.paths(objects)
+    assert paths["vm-1"].endswith("/a/x") and paths["vm-1"].count("/") <= 67
