@@ -225,8 +225,8 @@ def read(site: Site) -> Lock:
         version = _version(data)
         if version not in (None, LOCK_VERSION):
             raise _wrong_version(version, shown, site) from None
-        what, line = _damage(data, str(exc))
-        raise LockError(f"lock file is damaged ({what})", where=Location(shown, line),
+        what, where = _damage(data, text, str(exc), shown)
+        raise LockError(f"lock file is damaged ({what})", where=where,
                         fix=f"restore it from Git or re-run `mtvgen lock {site.dir}`") from None
     if doc.lock_version != LOCK_VERSION:
         raise _wrong_version(doc.lock_version, shown, site)
@@ -262,13 +262,14 @@ _RECORDS = {"vms": ("VM", VM), "networks": ("network", Network), "datastores": (
             "hosts": ("host", Host)}
 
 
-def _damage(data: bytes, message: str) -> tuple[str, int]:
-    """What is wrong and on which line. Malformed JSON: msgspec names the byte. A wrong
-    value in a record: msgspec's path hides the record's id (`$.vms[...]`), so the
-    records of that section are checked one by one to name the first bad one."""
+def _damage(data: bytes, text: str, message: str, shown: str) -> tuple[str, Location]:
+    """What is wrong and where. Malformed JSON: msgspec names the byte. A wrong value in
+    a record: msgspec's path hides the record's id (`$.vms[...]`), so the records of that
+    section are checked one by one to name the first bad one, found in the text as
+    snapshot errors are (yamlio.position)."""
     at = re.search(r"\(byte (\d+)\)", message)
     if at:
-        return message, data.count(b"\n", 0, int(at.group(1))) + 1
+        return message, Location(shown, data.count(b"\n", 0, int(at.group(1))) + 1)
     section = re.search(r"- at `\$\.(\w+)\[\.\.\.\]", message)
     if section and section.group(1) in _RECORDS:
         name = section.group(1)
@@ -276,15 +277,13 @@ def _damage(data: bytes, message: str) -> tuple[str, int]:
         try:    # msgspec stops at the first bad value; text after it may be broken too
             records = json.loads(data)[name]
         except (ValueError, KeyError, TypeError, RecursionError):
-            return message, 0
+            return message, Location(shown)
         for record_id, record in records.items():
             try:
                 msgspec.convert(record, type=record_type)
             except msgspec.ValidationError as exc:
-                text = data.decode("utf-8")      # read() checked it
-                line = text.count("\n", 0, text.find(f'"{record_id}": {{', text.find(f'"{name}": {{'))) + 1
-                return f"{label} {record_id!r}: {exc}", line
-    return message, 0
+                return f"{label} {record_id!r}: {exc}", yamlio.position(text, shown, (name, record_id))
+    return message, Location(shown)
 
 
 def _inconsistency(lock: Lock, site: Site) -> tuple[str, str] | None:

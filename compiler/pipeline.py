@@ -128,27 +128,24 @@ def lock_site(site: sitemodel.Site, source: InventorySource, target=None
             note = [f"previous lock not readable ({exc.what}); replacing it"]
     try:
         inv = source.snapshot(selector_keys(site))
-        detailed: set[str] = set()
-        skipped: list[Diagnostic] = []
-        while True:
-            res = resolve.resolve(site, inv, frozen_plans(site, old))
-            diags = finalize(res.diagnostics + skipped, site.suppressions)
-            _fail(diags, f"site {site.name}: cannot lock")
-            selected = {i for ids in res.plans.values() for i in ids}
-            if selected <= detailed:
-                break
-            inv = source.details(inv, selected - detailed)
-            detailed |= selected
-            # a selected VM that Forklift's inventory would not list has left inv.vms:
-            # select again without it (rare; the common lock resolves once)
-            ghosts = _skipped(site, res, inv)
-            if not ghosts:
-                break
-            skipped += ghosts
+        frozen = frozen_plans(site, old)
+        res, diags = _selected(site, inv, frozen, [])
+        inv = source.details(inv, {i for ids in res.plans.values() for i in ids})
+        skipped = _skipped(site, res, inv)
+        if skipped:     # VMs Forklift's inventory would not list left inv.vms: select without them
+            res, diags = _selected(site, inv, frozen, skipped)    # (fewer VMs never select a new one)
     finally:
         source.close()
     new = lockmod.build(site, inv, res, target(site) if target is not None else None, old)
     return new, note + lockdiff.changes(old, new), diags
+
+
+def _selected(site: sitemodel.Site, inv, frozen: dict, found: list[Diagnostic]):
+    """Resolution and its diagnostics (with `found`), or DiagnosticsFailed."""
+    res = resolve.resolve(site, inv, frozen)
+    diags = finalize(res.diagnostics + found, site.suppressions)
+    _fail(diags, f"site {site.name}: cannot lock")
+    return res, diags
 
 
 def _skipped(site: spec.Site, res: resolve.Resolution, inv) -> list[Diagnostic]:

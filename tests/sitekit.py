@@ -1,4 +1,11 @@
-"""A small vSphere site built in a temp dir, for tests that vary one thing."""
+"""A small vSphere site built in a temp dir, for tests that vary one thing.
+
+Its inventory is a snapshot in the shape of Forklift's vSphere inventory API at
+kubev2v/forklift d42511b, a subset of the fields each test needs: VMs as
+pkg/controller/provider/web/vsphere/vm.go (detail=all) with NICs, disks and refs as
+model/vsphere/model.go (NIC `network`/`mac`, Disk `key`/`datastore`/`capacity`/
+`changeTrackingEnabled`/`mode`, Ref `kind`/`id`); hosts as web/vsphere/host.go
+(`networkAdapters[].ipAddress`); networks as web/vsphere/network.go (`variant`)."""
 
 from __future__ import annotations
 
