@@ -147,11 +147,10 @@ def _bounds(loader_class, text: str, file: str, max_nodes: int) -> None:
                               where=Location(file, *_pos(ev.start_mark)), fix="write the values out, without aliases")
 
 
-def _load(loader_class, text: str, file: str, max_nodes: int, scan: bool = True) -> Any:
+def _load(loader_class, text: str, file: str, max_nodes: int) -> Any:
     loader = None
     try:
-        if scan:
-            _bounds(loader_class, text, file, max_nodes)
+        _bounds(loader_class, text, file, max_nodes)
         loader = loader_class(text)
         loader.name = file
         return loader.get_single_data()
@@ -298,12 +297,11 @@ def load_marked(text: str, file: str, max_nodes: int = MAX_NODES) -> Any:
     """Parse YAML text; mappings and lists carry their positions. A text libyaml refuses
     is parsed again by PyYAML's own parser, whose error (words and position) the user
     sees, as before; tests/test_yamlio.py holds the two parsers' data and marks equal."""
-    if _CMarkedLoader is not _Loader:
-        try:
-            return _load(_CMarkedLoader, text, file, max_nodes)
-        except MtvgenError as exc:
-            if not isinstance(exc.__cause__, yaml.YAMLError):
-                raise       # duplicate keys, nesting, aliases: the same with either parser
+    try:
+        return _load(_CMarkedLoader, text, file, max_nodes)
+    except MtvgenError as exc:
+        if not isinstance(exc.__cause__, yaml.YAMLError):
+            raise       # duplicate keys, nesting, aliases: the same with either parser
     return _load(_Loader, text, file, max_nodes)
 
 

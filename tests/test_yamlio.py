@@ -73,7 +73,7 @@ def test_many_line_strings_go_to_libyaml():
 # ------------------------------------------------------------------ reading from events
 
 def _loader(text):
-    return _outcome(lambda t: yamlio._load(yamlio._FastLoader, t, "x", yamlio.MAX_NODES, scan=False), text)
+    return _outcome(lambda t: yamlio._load(yamlio._FastLoader, t, "x", yamlio.MAX_NODES), text)
 
 
 def _events(text):
