@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import copy
 import difflib
+from collections import Counter
 import io
 import shutil
 import tempfile
@@ -23,8 +24,8 @@ from ruamel.yaml.comments import CommentedMap, CommentedSeq
 
 import msgspec
 
-from . import emit, lifecycle, lock as lockmod, spec
-from .errors import Location, UsageError
+from . import check, emit, lifecycle, lock as lockmod, spec
+from .errors import EditRefused, Location, UsageError
 from .sitemodel import LOCK_FILE, SPEC_FILE
 
 
@@ -148,7 +149,7 @@ def apply(site_dir: Path, plan_name: str, action: str, *, vms: tuple[str, ...] =
     out = io.StringIO()
     y.dump(doc, out)
     after = out.getvalue()
-    _check(site_dir, after)        # raises DiagnosticsFailed: nothing is written
+    _check(site_dir, before, after, frozen=plan_name if action == "done" else None)  # raises: nothing written
     emit.atomic_write(path, after)
     if action == "done":
         _freeze(spec.load(site_dir), plan_name)
@@ -157,16 +158,42 @@ def apply(site_dir: Path, plan_name: str, action: str, *, vms: tuple[str, ...] =
     return Edit(path, diff, summary)
 
 
-def _check(site_dir: Path, text: str) -> None:
-    """Load the edited spec from a scratch copy of the site (at the same relative path, so
-    messages name the real file): the real file is untouched until the edit loads."""
+def _check(site_dir: Path, before: str, after: str, frozen: str | None) -> None:
+    """Load and check the edited spec from a scratch copy of the site (at the same
+    relative path, so messages name the real file): the real file is untouched
+    until the edit loads and adds no error to the build. Errors the site had
+    before the edit do not block it: a cancel must go through a broken site."""
     with tempfile.TemporaryDirectory() as tmp:
         rel = site_dir if not site_dir.is_absolute() else Path(site_dir.name)
         scratch = Path(tmp) / rel
-        # the lock (up to 512 MiB) is not part of loading a spec: leave it out of the copy
+        # the lock (up to 512 MiB) is read where it is, not copied
         shutil.copytree(site_dir, scratch, symlinks=True, ignore=shutil.ignore_patterns(LOCK_FILE))
-        (scratch / SPEC_FILE).write_text(text, encoding="utf-8")
-        spec.load(scratch, display_root=Path(tmp))
+        if (site_dir / LOCK_FILE).exists():
+            (scratch / LOCK_FILE).symlink_to((site_dir / LOCK_FILE).resolve())
+        had = Counter(d.code + d.message for d in _errors(scratch, before, Path(tmp), None))
+        new = [d for d in _errors(scratch, after, Path(tmp), frozen) if not _take(had, d.code + d.message)]
+    if new:
+        raise EditRefused(new, f"the edit was not written to {site_dir / SPEC_FILE}: the build would fail as above")
+
+
+def _take(counts: Counter, key: str) -> bool:
+    """Counts as a multiset: one more of an error the site already had is a new one."""
+    if counts[key]:
+        counts[key] -= 1
+        return True
+    return False
+
+
+def _errors(scratch: Path, text: str, root: Path, frozen: str | None) -> list:
+    """The build's errors for the spec `text` (a spec that does not load raises). For
+    `done`, MTV124 (done but not frozen) on its plan is what the edit itself mends."""
+    (scratch / SPEC_FILE).write_text(text, encoding="utf-8")
+    site = spec.load(scratch, display_root=root)
+    if not (scratch / LOCK_FILE).exists():
+        return []                  # no lock yet: the build says so, whatever the edit
+    lock = lockmod.read(site)
+    return [d for d in check.run(lifecycle.expand(site, lock), lock)
+            if d.level == "error" and not (d.code == "MTV124" and f"'{frozen}'" in d.message)]
 
 
 def _freeze(site: spec.Site, plan_name: str) -> None:

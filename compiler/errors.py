@@ -88,3 +88,7 @@ class AuthError(InventoryError):
 
 class PermissionDenied(InventoryError):
     """Authenticated, but not allowed to read what is needed."""
+
+
+class EditRefused(DiagnosticsFailed):
+    """A lifecycle edit whose result would not build: nothing was written."""

@@ -21,6 +21,13 @@ import yaml
 
 TOKEN = "good-token"
 
+# What the inventory service lists when a request has no `detail`: each item's
+# bare REST Resource (kubev2v/forklift d42511b: web/base/handler.go setDetail
+# leaves Detail 0; the Resource structs of web/{vsphere,ovirt,openstack,ova,ocp}
+# carry only these JSON keys between them, so no NICs, disks or concerns).
+RESOURCE_KEYS = frozenset({"id", "uid", "version", "namespace", "name", "description", "variant", "parent",
+                           "path", "revision", "selfLink"})
+
 
 @dataclass
 class State:
@@ -109,15 +116,22 @@ class _Handler(BaseHTTPRequestHandler):
         parts = path.strip("/").split("/")   # providers/<type>/<uid>[/<collection>]
         if len(parts) < 3 or parts[2] not in st.inventory:
             return self._send(404, {}, {"X-Reason": "ProviderNotFound"})
+        inv = st.inventory[parts[2]]
+        if parts[1] != inv["type"]:         # each type has its own routes and its own model
+            return self._send(404, {})
+        detail = query.get("detail", [""])[0]
+        if detail and detail.lower() != "all" and not detail.lstrip("-").isdigit():
+            return self._send(400, {})      # web/base/handler.go setDetail: not "all", not a number
         if st.loading:
             st.loading -= 1 if st.loading > 0 else 0
             return self._send(206, [])
-        inv = st.inventory[parts[2]]
         if len(parts) == 3:
             return self._send(200, inv["summary"])
         items = inv["collections"].get(parts[3], [])
         if not isinstance(items, list):     # a test's stand-in for a service that answers otherwise
             return self._send(200, items)
+        if not detail or detail == "0":     # Detail 0: the bare Resource of each item, no NICs or disks
+            items = [{k: v for k, v in i.items() if k in RESOURCE_KEYS} for i in items]
         offset = int(query.get("offset", ["0"])[0])
         limit = int(query.get("limit", [str(len(items) or 1)])[0])
         return self._send(200, items[offset:offset + limit])

@@ -170,7 +170,39 @@ def test_an_unwritable_output_is_an_environment_error(tmp_path):
     site(tmp_path)
     (tmp_path / "out").write_text("a file where the output directory should be")
     r = build(tmp_path)
-    assert r.exit_code == 2 and r.stderr.count("\n") <= 3 and "out" in r.stderr and "Traceback" not in r.output
+    assert r.exit_code == 2
+    assert r.stderr == ("error: cannot write out: File exists\n"
+                        "  help: check free space and permissions of the output directory\n")
+
+
+def test_strict_turns_a_warning_into_a_failed_build_that_writes_nothing(tmp_path):
+    d = site(tmp_path, BASE_SPEC.replace("    preHook: prep\n", ""))     # hook 'prep' unused: a warning only
+    r = build(tmp_path)
+    assert r.exit_code == 0 and "warning[MTV050]" in r.stderr
+    before = tree(tmp_path / "out")
+    (d / "site.yaml").write_text(BASE_SPEC.replace("    preHook: prep\n", "") + "    start: true\n")
+    r = run(["build", "--strict", "--now", NOW], tmp_path)
+    assert r.exit_code == 1, r.output
+    assert "error[MTV050]: hook 'prep' is used by no VM" in r.stderr and "warning[" not in r.stderr
+    assert "build failed; nothing was written" in r.stderr
+    assert tree(tmp_path / "out") == before                              # the old output stands
+    r = run(["check", "--strict", "--now", NOW], tmp_path)
+    assert r.exit_code == 1 and "error[MTV050]" in r.output
+
+
+def test_an_internal_error_is_one_line_and_exit_3_unless_debugging(tmp_path, monkeypatch):
+    site(tmp_path)
+
+    def broken(*a, **k):
+        raise RuntimeError("planted")
+    monkeypatch.setattr(pipeline, "compile_site", broken)
+    r = build(tmp_path)
+    assert r.exit_code == 3
+    assert r.stderr == ("internal error: RuntimeError: planted\n  help: this is a bug in mtvgen; run again with "
+                        "MTVGEN_DEBUG=1 for the traceback and report it\n")
+    monkeypatch.setenv("MTVGEN_DEBUG", "1")
+    with pytest.raises(RuntimeError, match="planted"):       # the traceback reaches the terminal
+        build(tmp_path)
 
 
 def test_a_full_disk_is_an_environment_error(tmp_path, monkeypatch):
@@ -234,12 +266,36 @@ def test_a_kill_at_any_step_of_the_swap_is_repaired_by_the_next_build(tmp_path):
 
 def test_concurrent_builds_take_turns(tmp_path):
     site(tmp_path)
+    assert build(tmp_path).exit_code == 0
+    expected = tree(tmp_path / "out")
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     procs = [subprocess.Popen([sys.executable, "-m", "compiler.cli", "build", "--now", NOW], cwd=tmp_path, env=env,
                               stdout=subprocess.PIPE, stderr=subprocess.PIPE) for _ in range(4)]
     codes = [p.wait(timeout=120) for p in procs]
     assert codes == [0, 0, 0, 0], [p.stderr.read() for p in procs]
-    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["t"]
+    assert tree(tmp_path / "out") == expected        # no file lost or doubled by an interleaving
+
+
+def test_a_build_waits_for_the_one_that_holds_the_output(tmp_path):
+    """Deterministic: the test holds the build's flock on out/, so the build must wait,
+    say so, and write nothing until the lock is released."""
+    import fcntl
+    site(tmp_path)
+    (tmp_path / "out").mkdir()
+    fd = os.open(tmp_path / "out", os.O_RDONLY)
+    fcntl.flock(fd, fcntl.LOCK_EX)
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    p = subprocess.Popen([sys.executable, "-m", "compiler.cli", "build", "--now", NOW], cwd=tmp_path, env=env,
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        line = p.stderr.readline()      # blocks until the build says it waits (or ends)
+        assert line == "waiting for another build of out/ ...\n", line
+        time.sleep(0.3)
+        assert p.poll() is None and list((tmp_path / "out").iterdir()) == []
+    finally:
+        os.close(fd)                    # releases the lock
+    assert p.wait(timeout=60) == 0, p.stderr.read()
+    assert (tmp_path / "out" / "t").is_dir()
 
 
 # ------------------------------------------------------------------ credentials

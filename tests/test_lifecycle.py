@@ -152,11 +152,15 @@ def test_archive_and_retire(tmp_path):
     docs = build(tmp_path)
     assert docs["plans/wave1/plan/plan-t-wave1.yaml"]["spec"]["archived"] is True
     assert not any("migration-" in p for p in docs)                    # an archived plan is not reconciled
-    r = run(["retire", "sites/t", "wave1"], tmp_path)
-    assert r.exit_code == 0
+    before = (d / "site.yaml").read_text()
+    r = run(["retire", "sites/t", "wave1"], tmp_path)                  # retired but not done: refused
+    assert r.exit_code == 1 and "error[MTV121]" in r.stderr and (d / "site.yaml").read_text() == before
+    (d / "site.yaml").write_text(before + "    retired: true\n")
     r = run(["build", "--now", NOW], tmp_path)
-    assert r.exit_code == 1 and "MTV121" in r.stderr                   # retired but not done
-    run(["done", "sites/t", "wave1"], tmp_path)
+    assert r.exit_code == 1 and "MTV121" in r.stderr                   # the build says the same of a hand edit
+    (d / "site.yaml").write_text(before)
+    assert run(["done", "sites/t", "wave1"], tmp_path).exit_code == 0
+    assert run(["retire", "sites/t", "wave1"], tmp_path).exit_code == 0
     docs = build(tmp_path)
     assert not any(p.startswith("plans/") for p in docs)
     assert not any("wave1" in p for p in docs if p.startswith("argocd/"))   # the root prunes its Application
@@ -215,7 +219,8 @@ def test_batch_numbers_that_do_not_exist(tmp_path):
 
 
 def test_edits_keep_comments_and_write_nothing_when_they_fail(tmp_path):
-    spec_text = BASE_SPEC.replace("  - name: wave1\n", "  # the first wave: web servers\n  - name: wave1  # keep\n")
+    spec_text = BASE_SPEC.replace("  - name: wave1\n", "  # the first wave: web servers\n  - name: wave1  # keep\n"
+                                  ).replace("    preHook: prep", "    preHook: prep\n    type: warm")
     d = sitekit.make(tmp_path, spec_text, inventory(2))
     relock(d)
     r = run(["start", "sites/t", "wave1", "--cutover", "2027-01-09T22:00:00+01:00"], tmp_path)
@@ -259,3 +264,31 @@ def test_an_edit_of_an_invalid_spec_reports_the_spec_first(tmp_path, action):
     line = before.splitlines().index("  - name: true") + 1
     assert f"sites/t/site.yaml:{line}:" in r.stderr and "error[MTV001]" in r.stderr
     assert (d / "site.yaml").read_text() == before
+
+
+@pytest.mark.parametrize("spec_text,args,code", [
+    (BASE_SPEC, ["start", "sites/t", "wave1", "--cutover", "not-a-time"], "MTV094"),
+    (BASE_SPEC + "    start: true\n", ["cancel", "sites/t", "wave1", "nope"], "MTV016"),
+    (BATCHED, ["start", "sites/t", "wave1", "--batch", "4"], "MTV125"),
+])
+def test_an_edit_the_next_build_would_refuse_writes_nothing(tmp_path, spec_text, args, code):
+    """The edit runs the build's checks on its result (offline, from the lock) and
+    refuses with the build's own located diagnostic: exit 1, site.yaml byte-identical."""
+    d = sitekit.make(tmp_path, spec_text, inventory(3))
+    relock(d)
+    before = (d / "site.yaml").read_bytes()
+    r = run(args, tmp_path)
+    assert r.exit_code == 1, r.output
+    assert f"error[{code}]" in r.stderr and "sites/t/site.yaml:" in r.stderr
+    assert "error: the edit was not written to sites/t/site.yaml" in r.stderr
+    assert (d / "site.yaml").read_bytes() == before and r.stdout == ""
+
+
+def test_an_edit_goes_through_a_site_that_already_has_errors(tmp_path):
+    """Errors the site had before the edit do not block it: a cancel must reach a broken site."""
+    d = sitekit.make(tmp_path, BASE_SPEC + "    start: {cutover: 'yesterday'}\n", inventory(2))
+    relock(d)
+    assert any(x.code == "MTV094" for x in diags(d))
+    r = run(["cancel", "sites/t", "wave1", "app1"], tmp_path)
+    assert r.exit_code == 0, r.output
+    assert "cancel: [app1]" in (d / "site.yaml").read_text()

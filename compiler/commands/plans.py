@@ -8,13 +8,18 @@ from pathlib import Path
 
 import click
 
-from .common import run
+from ..errors import EditRefused, MtvgenError
+from .common import emit_diags, run
 
 
 def _edit(action: str, site, plan, **kw):
     def go():
         from .. import edit
-        result = edit.apply(site, plan, action, **kw)
+        try:
+            result = edit.apply(site, plan, action, **kw)
+        except EditRefused as exc:     # the diagnostics, then one line that says nothing changed
+            emit_diags(exc.diagnostics, "text")
+            raise MtvgenError(exc.what, fix="mend the edit (or the spec) and run the command again") from None
         sys.stdout.write(result.diff)
         click.echo(f"{result.summary}; review and commit {result.path}, then `mtvgen build`", err=True)
     run(go)

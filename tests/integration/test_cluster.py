@@ -94,6 +94,42 @@ def test_collections_are_paged(tmp_path, cluster):
     assert len(vm_calls) == len(snap["vms"]) + 1  # one VM per page, then an empty page
 
 
+def test_the_fake_service_answers_detail_and_type_as_the_real_one(cluster):
+    """The planted bug `detail="all"` dropped from the client passes only against a
+    service that ignores `detail`: the real one lists bare Resources without it."""
+    import urllib3
+    uid = cluster.serve_inventory(_snapshot(ROOT / "sites/rhv-lab/inventory.yaml"), "rhv-lab")
+    http = urllib3.PoolManager(cert_reqs="CERT_REQUIRED", ca_certs=cluster.cert)
+    auth = {"Authorization": "Bearer good-token"}
+
+    def get(path, **fields):
+        r = http.request("GET", cluster.url + path, fields=fields or None, headers=auth)
+        return r.status, json.loads(r.data)
+
+    status, bare = get(f"/providers/ovirt/{uid}/vms")
+    assert status == 200 and bare and all(set(vm) <= {"id", "name", "description", "path", "revision", "selfLink"}
+                                          for vm in bare)
+    status, full = get(f"/providers/ovirt/{uid}/vms", detail="all")
+    assert status == 200 and "nics" in full[0] and "diskAttachments" in full[0]
+    assert get(f"/providers/ovirt/{uid}/vms", detail="some")[0] == 400
+    assert get(f"/providers/vsphere/{uid}/vms", detail="all")[0] == 404
+
+
+def test_a_write_to_the_provider_cr_is_no_change_to_the_lock(repo, cluster):
+    """The summary's `version` is the Provider CR's resourceVersion: any write to the CR
+    (a label, a status update) bumps it, and it must not make the lock change."""
+    site = _satisfy(cluster, repo / "sites/rhv-lab")
+    uid = cluster.serve_inventory(_snapshot(repo / "sites/rhv-lab/inventory.yaml"), site.source.name,
+                                  url=site.source.url)
+    assert _lock(repo, "rhv-lab", cluster).exit_code == 0
+    before = (repo / "sites/rhv-lab/mtvgen.lock").read_bytes()
+    cluster.state.inventory[uid]["summary"]["version"] = "48999"
+    r = _lock(repo, "rhv-lab", cluster)
+    assert r.exit_code == 0, r.output
+    assert "no changes" in r.output
+    assert (repo / "sites/rhv-lab/mtvgen.lock").read_bytes() == before
+
+
 def test_inventory_still_loading_is_retried_then_given_up(repo, cluster):
     site = _satisfy(cluster, repo / "sites/rhv-lab")
     cluster.serve_inventory(_snapshot(repo / "sites/rhv-lab/inventory.yaml"), site.source.name, url=site.source.url)
