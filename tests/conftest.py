@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 import yaml
+from hypothesis import settings
 from click.testing import CliRunner
 
 from compiler.cli import main
@@ -24,12 +25,33 @@ KUBECTL = str(Path(sys.executable).parent / "kubectl") if (Path(sys.executable).
 @pytest.hookimpl(hookwrapper=True)
 def pytest_runtest_makereport(item, call):
     """Under CI (.ci/run sets CI=1) a skipped test is a failed one: a test that silently
-    does not run is a defect, and the scripts install everything the tests need."""
+    does not run is a defect, and the scripts install everything the tests need. An
+    xfail (expected or not) is one too: a known failure is a failure."""
     outcome = yield
     report = outcome.get_result()
-    if report.skipped and os.environ.get("CI") and not hasattr(report, "wasxfail"):
+    if os.environ.get("CI") and (report.skipped or hasattr(report, "wasxfail")):
+        why = f"xfail ({report.wasxfail})" if hasattr(report, "wasxfail") else f"skipped ({report.longrepr})"
+        if hasattr(report, "wasxfail"):
+            del report.wasxfail          # pytest counts a failed report with it as no failure
         report.outcome = "failed"
-        report.longrepr = f"skipped under CI: {report.longrepr}"
+        report.longrepr = f"{why} under CI"
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_make_collect_report(collector):
+    """The same at collection: a module-level `importorskip` or `skip` fails under CI."""
+    outcome = yield
+    report = outcome.get_result()
+    if os.environ.get("CI") and report.skipped:
+        report.outcome = "failed"
+        report.longrepr = f"skipped at collection under CI: {report.longrepr}"
+
+
+# Hypothesis: under CI the examples are derandomized (the same run every time) and bounded;
+# a developer's run keeps exploring new examples.
+settings.register_profile("ci", derandomize=True, max_examples=100, deadline=None, print_blob=True)
+settings.register_profile("dev", deadline=None)
+settings.load_profile("ci" if os.environ.get("CI") else "dev")
 
 
 @pytest.fixture(autouse=True)

@@ -45,6 +45,7 @@ class State:
     loading: int = 0                                          # answer 206 this many more times (-1: forever)
     inventory_status: int = 0                                 # force a status (401, 403) on inventory calls
     requests: list = field(default_factory=list)
+    queries: list = field(default_factory=list)               # the query strings, in request order
     forklift: dict = field(default_factory=dict)              # (plural, ns) -> [objects with status]
 
 
@@ -95,6 +96,7 @@ class _Handler(BaseHTTPRequestHandler):
         url = urlparse(self.path)
         path, query = url.path, parse_qs(url.query)
         st.requests.append(path)
+        st.queries.append(url.query)
         if self.headers.get("Authorization") != f"Bearer {TOKEN}":
             return self._send(401, _status(401, "Unauthorized", "Unauthorized"))
         if path.startswith("/providers/"):

@@ -99,10 +99,18 @@ def test_under_ci_a_skip_is_a_failure(tmp_path):
     import os
     import shutil
     shutil.copy(ROOT / "tests" / "conftest.py", tmp_path / "conftest.py")
-    (tmp_path / "test_skips.py").write_text("import pytest\n\ndef test_x():\n    pytest.skip('no tool')\n")
+    cases = {
+        "test_skips.py": "import pytest\n\ndef test_x():\n    pytest.skip('no tool')\n",
+        "test_collect_skip.py": "import pytest\n\npytest.importorskip('no_such_module_here')\n\ndef test_y():\n    pass\n",
+        "test_xfail.py": "import pytest\n\n@pytest.mark.xfail(reason='known')\ndef test_z():\n    assert False\n",
+        "test_xpass.py": "import pytest\n\n@pytest.mark.xfail(reason='known')\ndef test_w():\n    pass\n",
+    }
     env = {**os.environ, "PYTHONPATH": f"{ROOT}:{ROOT / 'tests'}"}
-    for ci, want in (("", 0), ("1", 1)):
-        env["CI"] = ci
-        r = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", str(tmp_path)],
-                           cwd=tmp_path, env=env, capture_output=True, text=True)
-        assert r.returncode == want, r.stdout
+    for name, text in cases.items():
+        (tmp_path / name).write_text(text)
+        for ci, want in (("", {0, 5}), ("1", {1, 2})):  # 5: no test ran; 2: a collection error
+            env["CI"] = ci
+            r = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", name],
+                               cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120)
+            assert r.returncode in want, (name, ci, r.stdout)
+        (tmp_path / name).unlink()

@@ -3,9 +3,39 @@
 import subprocess
 import sys
 
+import pytest
+
 from conftest import ROOT
 
 
 def test_readme_is_current():
     r = subprocess.run([sys.executable, str(ROOT / "scripts" / "update-readme"), "--check"])
     assert r.returncode == 0, "run scripts/update-readme"
+
+
+def test_the_limits_the_readme_states_are_the_ones_enforced():
+    """Each bound in README "Limits" is the constant the code enforces: raising or
+    dropping one (a planted bug) fails here, not only in a test that patches it smaller."""
+    from compiler import lock, spec, yamlio
+    from compiler.inventory import snapshot
+    text = (ROOT / "README.md").read_text()
+    rows = {line.split("|")[1].strip(): line for line in text.splitlines() if line.startswith("| `") or
+            line.startswith("| inventory snapshot")}
+    assert "4 MiB" in rows["`site.yaml`"] and spec.MAX_SPEC_BYTES == 4 * 1024 * 1024
+    assert "at most 1,000,000 values" in rows["`site.yaml`"] and yamlio.MAX_NODES == 1_000_000
+    assert "nesting at most 50 levels" in rows["`site.yaml`"] and yamlio.MAX_DEPTH == 50
+    assert "512 MiB" in rows["`mtvgen.lock`"] and lock.MAX_LOCK_BYTES == 512 * 1024 * 1024
+    snap = rows["inventory snapshot (YAML or JSON)"]
+    assert "at most 100,000,000 values" in snap and snapshot.SNAPSHOT_MAX_NODES == 100_000_000
+
+
+def test_a_lock_over_512_mib_is_refused_before_it_is_read(tmp_path):
+    """At the real bound, with a sparse file: nothing is read into memory."""
+    import sitekit
+    from compiler import lock, spec
+    from compiler.errors import LockError
+    d = sitekit.make(tmp_path)
+    with open(d / "mtvgen.lock", "wb") as fh:
+        fh.truncate(512 * 1024 * 1024 + 1)
+    with pytest.raises(LockError, match="the lock is 536,870,913 bytes; the limit is 536,870,912"):
+        lock.read(spec.load(d))

@@ -4,6 +4,7 @@ shape its inventory through the real vSphere API with pyvmomi."""
 from __future__ import annotations
 
 import json
+import select
 import ssl
 import subprocess
 import time
@@ -17,6 +18,7 @@ from pyVmomi import SoapStubAdapter, vim
 
 ROOT = Path(__file__).resolve().parent.parent
 BINARY = ROOT / ".cache" / "vcsim" / "vcsim"
+STARTUP_DEADLINE = 60    # seconds; a 10k-VM model starts in a few
 USER, PASSWORD = "mtvgen", "s3cret-pw"
 
 
@@ -38,6 +40,10 @@ def running(*args: str):
     proc = subprocess.Popen([str(BINARY), "-u", f"{USER}:{PASSWORD}", *args], stdin=subprocess.PIPE,
                             stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
     try:
+        # the simulator prints one JSON line when it listens; a hung start ends the test
+        ready, _, _ = select.select([proc.stdout], [], [], STARTUP_DEADLINE)
+        if not ready:
+            raise RuntimeError(f"vcsim did not start within {STARTUP_DEADLINE} s")
         info = json.loads(proc.stdout.readline())
         yield Sim(info["url"], info.get("cert", ""), proc)
     finally:
@@ -59,8 +65,11 @@ def connect(sim: Sim):
     return content
 
 
-def wait(task):
+def wait(task, deadline: float = 60.0):
+    end = time.monotonic() + deadline
     while task.info.state not in ("success", "error"):
+        if time.monotonic() > end:
+            raise RuntimeError(f"vcsim task {task} did not finish within {deadline} s")
         time.sleep(0.01)
     if task.info.state == "error":
         raise RuntimeError(task.info.error.msg)

@@ -68,6 +68,7 @@ def test_status_of_a_site_in_json(repo, cluster):
         _as("plan-failed", plan, "factory", "finance"),
         _as("plan-ready", "factory-web-01", "factory", "web-01"),
         _as("plan-ready", "someone-elses", "other", "x"),              # another site's: not shown
+        _as("plan-failed", "other-web-02", "other", "web-02"),          # another site's plan of the same name
     ]
     cluster.state.forklift[("migrations", NS)] = [
         _as("migration-failed", "factory-finance-1", "factory", "finance", plan={"name": plan, "namespace": NS})]
@@ -83,6 +84,7 @@ def test_status_of_a_site_in_json(repo, cluster):
     failed = [v for v in fin["vms"] if v["outcome"] == "Failed"]
     assert failed[0]["error"].startswith("Import DataVolume failed") and failed[0]["total_mb"] == 10240
     assert (plans["web-02"]["found"], plans["web-02"]["health"]) == (False, "Missing")
+    assert "labelSelector=mtvgen.io/site%3Dfactory" in cluster.state.queries[-1]   # asked the server to filter
     assert yaml.safe_load(status(repo, cluster, "-o", "yaml").stdout) == report
 
 
