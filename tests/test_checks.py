@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
+from pathlib import Path
+
 import pytest
 
 from compiler import check, diagnostics, lock as lockmod, spec
@@ -176,18 +178,13 @@ def test_check_stays_quiet_when_its_cause_is_gone(tmp_path, code, spec_text, inv
 
 
 def test_every_catalog_code_has_a_trigger_test():
-    covered = {c[0] for c in CASES} | {"MTV001", "MTV002", "MTV003", "MTV004", "MTV005",  # test_spec_errors
-                                        "MTV045", "MTV060", "MTV062", "MTV063", "MTV064", "MTV065",
-                                        "MTV038", "MTV039",  # test_fidelity.py
-                                        "MTV099",  # provider tests
-                                        "MTV100", "MTV101", "MTV102", "MTV103", "MTV104", "MTV105", "MTV106",
-                                        "MTV107", "MTV108", "MTV109",  # integration/test_cluster.py
-                                        "MTV007", "MTV068", "MTV110", "MTV111", "MTV112", "MTV113",  # test_delivery.py
-                                        "MTV093", "MTV120", "MTV121", "MTV122", "MTV123", "MTV124",
-                                        "MTV125",  # test_lifecycle.py
-                                        "MTV046", "MTV047",  # test_plan_api.py
-                                        "MTV084"}  # test_resolve.py (a source's details find a ghost)
-    assert set(diagnostics.CATALOG) - covered == set()
+    """Every code is fired by a case here or named by a test elsewhere (found by reading the
+    test files, not by a hand-kept list that says "covered elsewhere")."""
+    import re
+    here = Path(__file__)
+    elsewhere = "\n".join(f.read_text() for f in here.parent.rglob("*.py") if f != here)
+    named = set(re.findall(r"MTV\d{3}", elsewhere))
+    assert set(diagnostics.CATALOG) - {c[0] for c in CASES} - named == set()
 
 
 def _finalized(tmp_path, spec_text):

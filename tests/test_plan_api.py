@@ -110,6 +110,7 @@ def test_luks_passes_on_vsphere(tmp_path):
     d = sitekit.make(tmp_path, SPEC.replace("        rdmAsLun: false\n", "        luksSecret: alpha-luks\n"))
     sitekit.lock(d)
     r = run(["check", "--now", NOW], tmp_path)
+    assert r.exit_code == 0, r.output
     assert "MTV046" not in r.output and "MTV047" not in r.output
 
 

@@ -39,3 +39,19 @@ def test_a_lock_over_512_mib_is_refused_before_it_is_read(tmp_path):
         fh.truncate(512 * 1024 * 1024 + 1)
     with pytest.raises(LockError, match="the lock is 536,870,913 bytes; the limit is 536,870,912"):
         lock.read(spec.load(d))
+
+
+def test_the_plan_api_table_has_every_upstream_plan_field_once():
+    """The generated table's sense, against the upstream Plan CRD (../shared/crds): each
+    field of Plan.spec and Plan.spec.vms[] has one row, and no row names a field it lacks."""
+    import re
+    import yaml
+    crd = yaml.safe_load((ROOT.parent / "shared/crds/forklift.konveyor.io_plans.yaml").read_text())
+    spec = crd["spec"]["versions"][0]["schema"]["openAPIV3Schema"]["properties"]["spec"]["properties"]
+    vm_fields = set(spec["vms"]["items"]["properties"])
+    rows = re.findall(r"^\| `spec\.([A-Za-z0-9\[\].]+)` \|", (ROOT / "README.md").read_text(), re.M)
+    assert len(rows) == len(set(rows)), sorted(r for r in rows if rows.count(r) > 1)
+    top = {r for r in rows if not r.startswith("vms[].")}
+    per_vm = {r.removeprefix("vms[].") for r in rows if r.startswith("vms[].")}
+    assert top == set(spec)
+    assert vm_fields - per_vm - top == set() and per_vm <= vm_fields

@@ -13,7 +13,8 @@ def _build_fails(tmp_path, spec_text, *, lock_first=True):
     d = sitekit.make(tmp_path)
     if lock_first:
         sitekit.lock(d)
-    run(["build", "--now", NOW], tmp_path)
+    first = run(["build", "--now", NOW], tmp_path)
+    assert first.exit_code == (0 if lock_first else 1), first.output
     before = tree(tmp_path / "out")
     (d / "site.yaml").write_text(spec_text)
     r = run(["build", "--now", NOW], tmp_path)

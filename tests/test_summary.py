@@ -250,6 +250,10 @@ def test_the_last_resort_keeps_every_line_that_fits_and_no_more():
         note = _note(["lines from the end"], limit)
         fits = [k for k in range(len(s.head), len(lines) + 1) if len("\n".join(lines[:k] + note)) + 1 <= limit]
         assert s.text(limit) == "\n".join(lines[:max(fits)] + note) + "\n", limit
+    assert s.text(400) == (       # one limit written down, not computed
+        "## Site `s`\n\n**What this change does**\n\n" + "".join(f"- plan `p{i}`: new, {i} VMs, cold\n" for i in range(7))
+        + "\n_Shortened to fit the limit (400 characters); left out: lines from the end. "
+          "`mtvgen summary --max-chars 0` prints all of it._\n")
 
 
 def test_twenty_warnings_stay_and_each_step_is_named_only_when_it_removed_something():
@@ -272,6 +276,11 @@ def test_sites_share_the_limit_smallest_first_whatever_their_order():
     for limit in range(2000, 4000, 97):
         text = join([big, small], limit)                             # the big one gets what the small one leaves
         assert text == big.text(limit - len(small.text()) - 1) + "\n" + small.text() and len(text) <= limit
+    text = join([big, small], 2000)                                  # written down: the small one whole, last
+    assert len(text) == 1458 and "_Shortened to fit the limit (1,787 characters)" in text
+    assert text.endswith("## Site `s`\n\n**What this change does**\n\n- plan `p1`: **started** (attempt 1, cold)\n\n"
+                         "**Warnings**\n\n\n**Plans**\n\n| plan | wave |\n|---|---|\n| `p0` | 1 |\n\n"
+                         "<details><summary>p0: 1 VMs</summary>\n\n| vm-0-0 |\n\n</details>\n")
     # a summary made without a base (no plan known to be touched) still shortens
     from compiler.report.shorten import Summary
     plain = Summary(["## Site `s`", ""])

@@ -196,3 +196,19 @@ def test_load_marked_is_pyyamls_reading_data_marks_and_errors(text):
     PyYAML's own parser gives, whichever parser read the text."""
     assert _outcome_of(lambda t: yamlio.load_marked(t, "f.yaml"), text) == \
         _outcome_of(lambda t: yamlio._load(yamlio._Loader, t, "f.yaml", yamlio.MAX_NODES), text)
+
+
+@pytest.mark.parametrize("text,outcome", [
+    ("a: 1\na: 2\n", ("error", "f.yaml:2:1: error: duplicate key 'a'\n  help: keep one 'a' (the first is at line 1)")),
+    ("x: [1, 2\n", ("error", "f.yaml:2:1: error: not valid YAML: expected ',' or ']', but got '<stream end>'\n"
+                              "  help: fix the YAML syntax at this position")),
+])
+def test_load_marked_errors_in_literal_words(text, outcome):
+    """Written down, not computed: the agreement tests above would pass if both parsers
+    worded an error the same wrong way."""
+    assert _outcome_of(lambda t: yamlio.load_marked(t, "f.yaml"), text) == outcome
+
+
+def test_the_writer_quotes_what_yaml_1_1_would_misread_in_literal_text():
+    doc = {"a": "yes", "b": "01", "c": "x: y", "d": [1, "null", "~", ""], "e": "multi\nline"}
+    assert yamlout.dump(doc) == "a: 'yes'\nb: '01'\nc: 'x: y'\nd:\n- 1\n- 'null'\n- '~'\n- ''\ne: |-\n  multi\n  line\n"
