@@ -3,7 +3,7 @@
 Every builder mirrors a Go struct of kubev2v/forklift at d42511bb28a605af9303b097333baa61d6c74a00
 and its JSON tags (omitempty fields left out when empty, untagged fields under
 their Go names, nil slices written as null). The file each one mirrors is named
-above it. compiler/delivery/health.py SEMANTICS names one fixture per row.
+above it. tests/health_oracle.py gives the verdict expected of each fixture.
 """
 
 from __future__ import annotations
@@ -65,14 +65,27 @@ def vm(i: int, phase: str, outcome: str = "", started=True, warm=None, reason=""
                               total=10240, completed=bool(outcome), annotations={"unit": "MB"})]
     else:
         v["pipeline"] = None
-    v["phase"] = {"Succeeded": "Completed", "Failed": phase, "Canceled": phase}.get(outcome, phase)
+    # pkg/controller/plan/migration.go (d42511b) execute(): a canceled VM (:856) and a failed
+    # one (:1836) end in phase Completed like a succeeded one; the outcome is the condition,
+    # and a failure keeps the phase it failed in under error.phase
+    v["phase"] = "Completed" if outcome else phase
     if outcome == "Failed":
         v["error"] = {"phase": phase, "reasons": [reason or "Import DataVolume failed: source disk unreadable"]}
     if warm is not None:
         v["warm"] = warm
     if outcome:
-        v["conditions"] = [cond(outcome, "Advisory", durable=True)]
+        v["conditions"] = [cond(outcome, "Advisory", durable=True, **OUTCOME_WORDS[outcome])]
+    elif not started:
+        # markSchedulerQueuedVMs (:1876-1893): a VM over the in-flight limit is Pending
+        v["conditions"] = [cond("Pending", "Advisory", durable=True,
+                                message="Waiting to start migration: in-flight limit reached (max 20).")]
     return v
+
+
+# the reason and message execute() writes with each outcome condition
+OUTCOME_WORDS = {"Succeeded": {"message": "The VM migration has SUCCEEDED."},
+                 "Failed": {"message": "The VM migration has FAILED."},
+                 "Canceled": {"reason": "UserRequested", "message": "The migration has been canceled."}}
 
 
 # plan/vm.go Warm{successes, failures, consecutiveFailures, nextPrecopyAt omitempty, precopies omitempty}

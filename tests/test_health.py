@@ -1,6 +1,6 @@
-"""Health, as Argo CD and Flux will compute it: every row of
-compiler/delivery/health.SEMANTICS runs its upstream-shaped fixture
-(tests/status_fixtures.py) through the Lua script the way Argo CD runs it
+"""Health, as Argo CD and Flux will compute it: every row of the oracle
+(tests/health_oracle.py, written apart from compiler/delivery/health.SEMANTICS)
+runs its upstream-shaped fixture (tests/status_fixtures.py) through the Lua script the way Argo CD runs it
 (tools/argocd-lua: gopher-lua, base/table/package only) and through the Flux
 CEL expressions with a real CEL evaluator (cel-python), following Flux's
 StatusEvaluator (fluxcd/pkg runtime/cel/status_evaluator.go)."""
@@ -18,6 +18,7 @@ import yaml
 
 from compiler.delivery import health
 from conftest import ROOT, run
+from health_oracle import EXPECTED
 from status_fixtures import FIXTURES
 
 LUA = ROOT / ".cache" / "argocd-lua" / "argocd-lua"
@@ -65,20 +66,29 @@ def flux_status(kind: str, obj: dict) -> str:
     return "InProgress"
 
 
-@pytest.mark.parametrize("case", health.SEMANTICS, ids=[c.fixture for c in health.SEMANTICS])
-def test_argocd_health(lua_runner, tmp_path, case):
-    status, message = argocd_status(lua_runner, case.kind, FIXTURES[case.fixture], tmp_path)
-    assert (status, case.words in message) == (case.argocd, True), message
+@pytest.mark.parametrize("fixture", sorted(EXPECTED))
+def test_argocd_health(lua_runner, tmp_path, fixture):
+    argocd, words, _flux, _why = EXPECTED[fixture]
+    obj = FIXTURES[fixture]
+    status, message = argocd_status(lua_runner, obj["kind"], obj, tmp_path)
+    assert (status, words in message) == (argocd, True), message
 
 
-@pytest.mark.parametrize("case", health.SEMANTICS, ids=[c.fixture for c in health.SEMANTICS])
-def test_flux_health(case):
-    assert flux_status(case.kind, FIXTURES[case.fixture]) == case.flux
+@pytest.mark.parametrize("fixture", sorted(EXPECTED))
+def test_flux_health(fixture):
+    obj = FIXTURES[fixture]
+    assert flux_status(obj["kind"], obj) == EXPECTED[fixture][2]
+
+
+def test_the_readme_table_says_what_the_oracle_says():
+    """SEMANTICS generates the README's table; the oracle is written apart from it."""
+    assert {c.fixture: (c.argocd, c.words, c.flux) for c in health.SEMANTICS} == \
+        {k: v[:3] for k, v in EXPECTED.items()}
 
 
 def test_every_fixture_has_a_row_and_every_forklift_kind_is_covered():
-    assert {c.fixture for c in health.SEMANTICS} == set(FIXTURES)
-    assert {c.kind for c in health.SEMANTICS} == set(health.CEL)
+    assert set(EXPECTED) == set(FIXTURES)
+    assert {FIXTURES[f]["kind"] for f in EXPECTED} == set(health.CEL)
 
 
 def test_nothing_that_gates_a_retry_reports_a_run_outcome():
