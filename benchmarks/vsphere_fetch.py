@@ -14,7 +14,7 @@ memory, and the ratio. Issue-3 targets: round trips grow per 1,000 objects, not
 per VM; >= 100x faster than naive through the 20 ms proxy; 10,000 VMs resolved
 in under 5 s on loopback.
 
-    scripts/build-vcsim && .venv/bin/python benchmarks/vsphere_fetch.py [--vms 10000] [--delays 0,20]
+    scripts/build-go && .venv/bin/python benchmarks/vsphere_fetch.py [--vms 10000] [--delays 0,20]
 """
 
 from __future__ import annotations
@@ -198,7 +198,7 @@ def main() -> None:
     ap.add_argument("--delays", default="0,20", help="proxy latency per request, ms")
     ap.add_argument("--sample", type=int, default=300, help="VMs the naive traversal reads before extrapolating")
     args = ap.parse_args()
-    binary = ROOT / ".cache" / "vcsim" / "vcsim"
+    binary = ROOT / ".cache" / "bin" / "vcsim"
     clusters = max(1, args.vms // 1000)
     proc = subprocess.Popen([str(binary), "-no-tls", "-u", "user:pass", "-cluster", str(clusters), "-vm", str(args.vms // clusters),
                              "-host", "2"], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)

@@ -108,15 +108,15 @@ def out_objects(site_out: Path) -> list[Path]:
     return [p for p in sorted(site_out.rglob("*.yaml")) if p.name != "kustomization.yaml"]
 
 
-GOYAML = ROOT / ".cache" / "goyaml" / "goyaml"
+GOYAML = ROOT / ".cache" / "bin" / "goyaml"
 
 
 def go_yaml_read(paths: list[Path]) -> list:
-    """Documents as kubectl, Argo CD and Flux read them (go-yaml v2, YAML 1.1; tools/goyaml)."""
+    """Documents as kubectl, Argo CD and Flux read them (go-yaml v2, YAML 1.1; e2e/goyaml)."""
     import json
     import subprocess
     if not GOYAML.exists():
-        pytest.fail("tools/goyaml is not built; scripts/test builds it (scripts/build-goyaml)")
+        pytest.fail("e2e/goyaml is not built; scripts/test builds it (scripts/build-go)")
     out = subprocess.run([str(GOYAML), *map(str, paths)], capture_output=True, text=True, timeout=60)
     assert out.returncode == 0, out.stderr
     return [json.loads(line) for line in out.stdout.splitlines()]

@@ -1,4 +1,4 @@
-"""Start the vCenter simulator (tools/vcsim, built by scripts/build-vcsim) and
+"""Start the vCenter simulator (e2e/vcsim, built by scripts/build-go) and
 shape its inventory through the real vSphere API with pyvmomi."""
 
 from __future__ import annotations
@@ -11,13 +11,13 @@ import time
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import urlparse
+from urllib.parse import unquote, urlparse
 
 from pyVim.connect import SmartStubAdapter
 from pyVmomi import SoapStubAdapter, vim
 
 ROOT = Path(__file__).resolve().parent.parent
-BINARY = ROOT / ".cache" / "vcsim" / "vcsim"
+BINARY = ROOT / ".cache" / "bin" / "vcsim"
 STARTUP_DEADLINE = 60    # seconds; a 10k-VM model starts in a few
 USER, PASSWORD = "mtvgen", "s3cret-pw"
 
@@ -36,7 +36,7 @@ class Sim:
 @contextmanager
 def running(*args: str):
     if not BINARY.exists():
-        raise RuntimeError("vcsim is not built: run scripts/build-vcsim")
+        raise RuntimeError("vcsim is not built: run scripts/build-go")
     proc = subprocess.Popen([str(BINARY), "-u", f"{USER}:{PASSWORD}", *args], stdin=subprocess.PIPE,
                             stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
     try:
@@ -85,11 +85,13 @@ def find(content, kind, name=None):
 
 
 def folder(content, dc, path: str):
-    """Create (or find) a VM folder path under datacenter `dc` ("Prod/DB")."""
+    """Create (or find) a VM folder path under datacenter `dc` ("Prod/DB"). A part is the
+    name as vCenter stores it (escaped: "Team%2fA" is the folder a user named "Team/A")."""
     parent = dc.vmFolder
     for part in path.split("/"):
         found = [c for c in parent.childEntity if isinstance(c, vim.Folder) and c.name == part]
-        parent = found[0] if found else parent.CreateFolder(part)
+        # the simulator, as vCenter, escapes the name it is given: give it the user's name
+        parent = found[0] if found else parent.CreateFolder(unquote(part))
     return parent
 
 
@@ -118,4 +120,11 @@ def create_vm(content, dc, folder_obj, name, *, network=None, datastore=None, cb
             key=4000, backing=backing)))
     spec = vim.vm.ConfigSpec(name=name, guestId=guest, files=vim.vm.FileInfo(vmPathName=f"[{ds.name}]"),
                              numCPUs=1, memoryMB=128, deviceChange=devices, changeTrackingEnabled=cbt)
-    return wait(folder_obj.CreateVM_Task(config=spec, pool=pool, host=host))
+    if "%" not in name:
+        return wait(folder_obj.CreateVM_Task(config=spec, pool=pool, host=host))
+    # an escaped name (web%2f01): the simulator cannot name disk files after it, so the VM
+    # is made under another name and renamed, which the simulator stores as given
+    spec.name = f"vm-{abs(hash(name)) % 10**8}"
+    vm = wait(folder_obj.CreateVM_Task(config=spec, pool=pool, host=host))
+    wait(vm.Rename_Task(name))
+    return vm

@@ -11,5 +11,5 @@ def vcsim_binary():
     if not vcsim.BINARY.exists():
         if os.environ.get("CI"):
             pytest.fail("vcsim is not built; scripts/test builds it")
-        pytest.skip("vcsim not built (run scripts/build-vcsim)")
+        pytest.skip("vcsim not built (run scripts/build-go)")
     return vcsim.BINARY
