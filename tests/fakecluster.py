@@ -153,8 +153,8 @@ def _namespace(st, ns, **_):
 
 def _storage_classes(st, **_):
     """list storageclasses"""
-    return 200, _list("StorageClassList", [{"apiVersion": "storage.k8s.io/v1", "kind": "StorageClass",
-                                            "metadata": _meta(n), "provisioner": p, "reclaimPolicy": "Delete"}
+    # the items of a built-in kind's list carry no apiVersion/kind (tests/fixtures/real/storageclasses.json)
+    return 200, _list("StorageClassList", [{"metadata": _meta(n), "provisioner": p, "reclaimPolicy": "Delete"}
                                            for n, p in sorted(st.storage_classes.items())], "storage.k8s.io/v1")
 
 
