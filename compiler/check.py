@@ -38,7 +38,7 @@ CHECKS: tuple[Check, ...] = (
     lifecycle.cancels, lifecycle.waves,
 )
 # Checks of the whole life of the site, done and retired plans included.
-LIFECYCLE: tuple[Check, ...] = (lifecycle.frozen_plans, lifecycle.batch_numbers)
+LIFECYCLE: tuple[Check, ...] = (lifecycle.frozen_plans, lifecycle.running_plans, lifecycle.batch_numbers)
 
 
 def run(site: Site, lock: Lock, *, now: datetime | None = None, allow_plaintext: bool = False,
@@ -47,7 +47,7 @@ def run(site: Site, lock: Lock, *, now: datetime | None = None, allow_plaintext:
     if stale:  # everything else would be judged against the wrong data
         return stale
     now = now or datetime.now(timezone.utc)
-    out: list[Diagnostic] = []
+    out: list[Diagnostic] = list(site.spec_notes)
     planner = planner or Planner(lock)
     whole = Context(site, lock, now, allow_plaintext, planner)
     for fn in LIFECYCLE:

@@ -190,6 +190,8 @@ CATALOG: dict[str, Check] = {c.code: c for c in (
           "Revert the edit; select VMs that still need to move in a new plan."),
     Check("MTV094", "cutover-invalid", ERROR, "A cutover or wave start is not an ISO 8601 time with an offset",
           "", "Write e.g. 2026-12-05T22:00:00+01:00."),
+    Check("MTV095", "cutover-past-at-start", ERROR, "A warm run starts (or was pinned) with a cutover already in the past",
+          "", "Set a future cutover, or pass --cutover now to cut over at once."),
     # lifecycle: waves, batches, done and retired plans
     Check("MTV120", "wave-unknown", ERROR, "A plan names a wave that `waves:` does not define",
           "", "Add the wave to `waves:` or correct the number."),
@@ -205,6 +207,16 @@ CATALOG: dict[str, Check] = {c.code: c for c in (
           "Run `mtvgen done <plan>` (offline) or `mtvgen lock`."),
     Check("MTV125", "batch-unknown", ERROR, "start.batches or done names a batch the plan does not have",
           "", "Use the batch numbers of the lock (plan-01, plan-02, ...)."),
+    Check("MTV126", "started-plan-removed", ERROR, "A running plan (pinned in the lock) is gone from site.yaml "
+          "(deleted or renamed)", "a Plan and Migration that keep running with no owner in Git; after a rename, "
+          "a second Plan over the same VMs", "Put it back; to end its run, cancel it, then mark it done."),
+    Check("MTV127", "started-plan-archived", ERROR, "A started plan whose run has not ended (not done) is archived",
+          "Forklift's archive of an unfinished plan deletes the DataVolumes and PVCs of every VM not yet succeeded",
+          "Cancel the run, mark the plan done, then archive it."),
+    Check("MTV128", "started-plan-unstarted", ERROR, "A running plan lost its `start:`",
+          "a run that goes on while Git no longer shows it", "Put `start:` back; to stop the run, use `mtvgen cancel`."),
+    Check("MTV129", "suppress-error", WARNING, "`suppress:` names an error, which suppressing cannot silence",
+          "", "Fix the error, or take responsibility for it with `acknowledge:` where the code allows."),
     # the target cluster (facts recorded in the lock by `mtvgen lock --context ...`)
     Check("MTV100", "target-namespace-created", INFO, "A target namespace does not exist yet; the controller creates it",
           "", "Create it yourself if it needs labels, quotas or RBAC for the GitOps service account."),
@@ -256,6 +268,7 @@ class Diagnostic(msgspec.Struct, frozen=True):
     vm: str = ""                 # VM id or name, for suppressions
     severity: str = ""           # "" = the catalog's
     suppressed: str = ""         # the user's reason, when suppressed
+    acknowledged: str = ""       # an error a person took responsibility for: their reason and where
 
     @property
     def level(self) -> str:
@@ -270,20 +283,34 @@ class Diagnostic(msgspec.Struct, frozen=True):
         tag = f"{self.level}[{self.code}]"
         if self.suppressed:
             tag = f"suppressed {tag}"
+        elif self.acknowledged:
+            tag = f"acknowledged {tag}"
         text = f"{where}{tag}: {self.message}"
         fix = self.help or CATALOG[self.code].fix
         if self.suppressed:
             return text + f"\n  note: suppressed: {self.suppressed}"
+        if self.acknowledged:
+            return text + f"\n  note: acknowledged: {self.acknowledged}"
         return text + (f"\n  help: {fix}" if fix else "")
 
 
-def finalize(diags, suppressions=(), strict=False):
-    """Deduplicate, sort, apply suppressions (never to errors) and --strict."""
+# Errors a person may take responsibility for (site.yaml `acknowledge:`): each guards a
+# running migration against an edit that someone may, rarely, really mean.
+ACKNOWLEDGEABLE = ("MTV095", "MTV121", "MTV126", "MTV127", "MTV128")
+
+
+def finalize(diags, suppressions=(), strict=False, acknowledgements=()):
+    """Deduplicate, sort, apply suppressions (never to errors), acknowledgements (only
+    to the errors of ACKNOWLEDGEABLE) and --strict."""
     out = []
     for d in sorted(dict.fromkeys(diags), key=Diagnostic.sort_key):   # in order made: mostly sorted runs
         for s in suppressions:
             if s.matches(d) and d.level != ERROR:
                 d = msgspec.structs.replace(d, suppressed=s.reason)
+                break
+        for a in acknowledgements:
+            if a.matches(d) and d.level == ERROR and d.code in ACKNOWLEDGEABLE:
+                d = msgspec.structs.replace(d, acknowledged=f"{a.reason} ({a.where})")
                 break
         if strict and d.level == WARNING and not d.suppressed:
             d = msgspec.structs.replace(d, severity=ERROR)
@@ -292,20 +319,20 @@ def finalize(diags, suppressions=(), strict=False):
 
 
 def counts(diags) -> dict[str, int]:
-    c = {ERROR: 0, WARNING: 0, INFO: 0, "suppressed": 0}
+    c = {ERROR: 0, WARNING: 0, INFO: 0, "suppressed": 0, "acknowledged": 0}
     for d in diags:
-        c["suppressed" if d.suppressed else d.level] += 1
+        c["suppressed" if d.suppressed else "acknowledged" if d.acknowledged else d.level] += 1
     return c
 
 
 def has_errors(diags) -> bool:
-    return any(d.level == ERROR and not d.suppressed for d in diags)
+    return any(d.level == ERROR and not d.suppressed and not d.acknowledged for d in diags)
 
 
 def summary(diags) -> str:
     c = counts(diags)
     return (f"{c[ERROR]} error(s), {c[WARNING]} warning(s), {c[INFO]} note(s), "
-            f"{c['suppressed']} suppressed")
+            f"{c['suppressed']} suppressed" + (f", {c['acknowledged']} acknowledged" if c["acknowledged"] else ""))
 
 
 # ------------------------------------------------------------------ formats
@@ -324,7 +351,8 @@ def _as_dict(d: Diagnostic) -> dict:
     return {"code": d.code, "check": CATALOG[d.code].slug, "severity": d.level, "message": d.message,
             "help": d.help or CATALOG[d.code].fix, "file": loc.file if loc else None,
             "line": loc.line if loc else None, "column": loc.col if loc else None,
-            "plan": d.plan or None, "vm": d.vm or None, "suppressed": d.suppressed or None}
+            "plan": d.plan or None, "vm": d.vm or None, "suppressed": d.suppressed or None,
+            "acknowledged": d.acknowledged or None}
 
 
 def as_json(diags) -> str:
@@ -342,7 +370,7 @@ def as_github(diags) -> str:
     for d in diags:
         if d.suppressed:
             continue
-        cmd = {ERROR: "error", WARNING: "warning", INFO: "notice"}[d.level]
+        cmd = "warning" if d.acknowledged else {ERROR: "error", WARNING: "warning", INFO: "notice"}[d.level]
         props = [f"title={_gh_escape(d.code + ' ' + CATALOG[d.code].slug, True)}"]
         if d.location:
             props.insert(0, f"file={_gh_escape(d.location.file, True)}")
@@ -350,7 +378,7 @@ def as_github(diags) -> str:
                 props.insert(1, f"line={d.location.line}")
             if d.location.col:
                 props.insert(2, f"col={d.location.col}")
-        msg = d.message + "\n" + (d.help or CATALOG[d.code].fix)
+        msg = d.message + "\n" + (f"acknowledged: {d.acknowledged}" if d.acknowledged else d.help or CATALOG[d.code].fix)
         lines.append(f"::{cmd} {','.join(props)}::{_gh_escape(msg)}")
     lines.append(summary(diags))
     return "\n".join(lines) + "\n"
@@ -376,8 +404,8 @@ def as_sarif(diags) -> str:
             if region:
                 phys["region"] = region
             r["locations"] = [{"physicalLocation": phys}]
-        if d.suppressed:
-            r["suppressions"] = [{"kind": "inSource", "justification": d.suppressed}]
+        if d.suppressed or d.acknowledged:
+            r["suppressions"] = [{"kind": "inSource", "justification": d.suppressed or d.acknowledged}]
         results.append(r)
     doc = {"$schema": "https://json.schemastore.org/sarif-2.1.0.json", "version": "2.1.0",
            "runs": [{"tool": {"driver": {"name": "mtvgen", "version": __version__,

@@ -13,10 +13,11 @@ from __future__ import annotations
 
 import copy
 import difflib
-from collections import Counter
 import io
 import shutil
 import tempfile
+from collections import Counter
+from datetime import datetime
 from pathlib import Path
 
 from ruamel.yaml import YAML
@@ -132,7 +133,7 @@ def _start_block(plan: CommentedMap) -> CommentedMap:
 
 
 def apply(site_dir: Path, plan_name: str, action: str, *, vms: tuple[str, ...] = (), cutover: str = "",
-          batches: tuple[int, ...] = ()) -> Edit:
+          batches: tuple[int, ...] = (), include_canceled: bool = False) -> Edit:
     site_dir = Path(site_dir)
     path = site_dir / SPEC_FILE
     if not path.exists():
@@ -144,21 +145,28 @@ def apply(site_dir: Path, plan_name: str, action: str, *, vms: tuple[str, ...] =
     y = _yaml()
     doc = y.load(before)
     plan = _plan(doc, plan_name, str(path))
-    summary = ACTIONS[action](plan, vms=vms, cutover=cutover, batches=batches, file=str(path))
+    now = lifecycle.utc_now()
+    if cutover == "now":           # the pin below takes the same instant: not "already past"
+        cutover = now
+    summary = ACTIONS[action](plan, vms=vms, cutover=cutover, batches=batches, file=str(path),
+                              include_canceled=include_canceled)
     _settle(plan)
     out = io.StringIO()
     y.dump(doc, out)
     after = out.getvalue()
-    _check(site_dir, before, after, frozen=plan_name if action == "done" else None)  # raises: nothing written
+    _check(site_dir, before, after, frozen=plan_name if action == "done" else None,   # raises: nothing written
+           now=datetime.fromisoformat(now))
     emit.atomic_write(path, after)
     if action == "done":
         _freeze(spec.load(site_dir), plan_name)
+    elif action in ("start", "retry"):
+        _pin(spec.load(site_dir), now)
     diff = "".join(difflib.unified_diff(before.splitlines(True), after.splitlines(True), f"{path} (before)",
                                         f"{path} (after)"))
     return Edit(path, diff, summary)
 
 
-def _check(site_dir: Path, before: str, after: str, frozen: str | None) -> None:
+def _check(site_dir: Path, before: str, after: str, frozen: str | None, now: datetime) -> None:
     """Load and check the edited spec from a scratch copy of the site (at the same
     relative path, so messages name the real file): the real file is untouched
     until the edit loads and adds no error to the build. Errors the site had
@@ -170,8 +178,8 @@ def _check(site_dir: Path, before: str, after: str, frozen: str | None) -> None:
         shutil.copytree(site_dir, scratch, symlinks=True, ignore=shutil.ignore_patterns(LOCK_FILE))
         if (site_dir / LOCK_FILE).exists():
             (scratch / LOCK_FILE).symlink_to((site_dir / LOCK_FILE).resolve())
-        had = Counter(d.code + d.message for d in _errors(scratch, before, Path(tmp), None))
-        new = [d for d in _errors(scratch, after, Path(tmp), frozen) if not _take(had, d.code + d.message)]
+        had = Counter(d.code + d.message for d in _errors(scratch, before, Path(tmp), None, now))
+        new = [d for d in _errors(scratch, after, Path(tmp), frozen, now) if not _take(had, d.code + d.message)]
     if new:
         raise EditRefused(new, f"the edit was not written to {site_dir / SPEC_FILE}: the build would fail as above")
 
@@ -184,7 +192,7 @@ def _take(counts: Counter, key: str) -> bool:
     return False
 
 
-def _errors(scratch: Path, text: str, root: Path, frozen: str | None) -> list:
+def _errors(scratch: Path, text: str, root: Path, frozen: str | None, now: datetime) -> list:
     """The build's errors for the spec `text` (a spec that does not load raises). For
     `done`, MTV124 (done but not frozen) on its plan is what the edit itself mends."""
     (scratch / SPEC_FILE).write_text(text, encoding="utf-8")
@@ -192,7 +200,7 @@ def _errors(scratch: Path, text: str, root: Path, frozen: str | None) -> list:
     if not (scratch / LOCK_FILE).exists():
         return []                  # no lock yet: the build says so, whatever the edit
     lock = lockmod.read(site)
-    return [d for d in check.run(lifecycle.expand(site, lock), lock)
+    return [d for d in check.run(lifecycle.expand(site, lock), lock, now=now)
             if d.level == "error" and not (d.code == "MTV124" and f"'{frozen}'" in d.message)]
 
 
@@ -204,6 +212,18 @@ def _freeze(site: spec.Site, plan_name: str) -> None:
     for name in names:
         lock.frozen.setdefault(name, lifecycle.plan_digest(plan))
     lockmod.write(site, lock)
+
+
+def _pin(site: spec.Site, now: str) -> None:
+    """Pin what now runs in the lock (offline), as `done` freezes: from here on a re-lock
+    keeps its VMs, and removing or archiving it is an error (checks/lifecycle.py)."""
+    if not site.lock_path.exists():
+        return
+    lock = lockmod.read(site)
+    pins = lifecycle.pins(site, lock, lock, now)
+    if pins != lock.started:
+        lock.started = pins
+        lockmod.write(site, lock)
 
 
 def _start(plan, *, cutover, batches, file, **_):
@@ -221,18 +241,22 @@ def _start(plan, *, cutover, batches, file, **_):
     return f"plan {plan['name']}: started" + (f", cutover {cutover}" if cutover else "")
 
 
-def _retry(plan, *, cutover, file, **_):
+def _retry(plan, *, cutover, file, include_canceled, **_):
     if plan.get("start") in (None, False):
         raise UsageError(f"plan '{plan['name']}' was never started", where=_at(plan, file),
                          fix=f"`mtvgen start {plan['name']}` starts its first attempt")
     start = _start_block(plan)
     attempt = int(start.get("attempt", 1)) + 1
     _put(start, "attempt", attempt)
-    for key in ("cancel", "resumeConversion"):   # they belonged to the previous attempt
-        start.pop(key, None)
+    start.pop("resumeConversion", None)          # it belonged to the previous attempt
+    held = start.get("cancel")
+    # VMs the operator held back stay held back: a retry runs what failed, not what was canceled
+    if include_canceled or held == "all":
+        start.pop("cancel", None)
     if cutover:
         _put(start, "cutover", cutover)
-    return f"plan {plan['name']}: attempt {attempt} (runs the VMs that did not succeed)"
+    kept = f"; still held back: {', '.join(held)}" if isinstance(held, list) and not include_canceled else ""
+    return f"plan {plan['name']}: attempt {attempt} (runs the VMs that did not succeed{kept})"
 
 
 def _cancel(plan, *, vms, file, **_):

@@ -15,7 +15,7 @@ an error (the controller would ignore the edit).
 from __future__ import annotations
 
 import re
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone
 
 import msgspec
 
@@ -104,6 +104,56 @@ def expand(site: Site, lock) -> Site:
                                                  done=p.done or number in p.done_batches, batch=number,
                                                  parent=p.name))
     return msgspec.structs.replace(site, plans=plans, spec_plans=site.spec_plans)
+
+
+class Pin(msgspec.Struct, frozen=True):
+    """A running plan or batch, as the lock holds it still: its attempt, and since when
+    (the lock, `mtvgen start` or `mtvgen retry` took it): a cutover already past then
+    would cut over at once."""
+    attempt: int
+    since: str            # ISO 8601, UTC
+
+
+def running(site: Site, batches: dict[str, list[str]]) -> dict[str, tuple[PlanSpec, int]]:
+    """Plans and batches whose run Git has not ended (started, not done, not retired):
+    name -> (the spec plan, its attempt). `batches`: the lock's batch names per plan."""
+    out = {}
+    for p in site.spec_plans:
+        if p.start is None or p.done or p.retired:
+            continue
+        if p.batch_max is None:
+            out[p.name] = (p, p.start.attempt)
+            continue
+        for name in batches.get(p.name, []):
+            number = batch_number(name)
+            if batch_started(p, number) and number not in p.done_batches:
+                out[name] = (p, p.start.attempt)
+    return out
+
+
+def pinned(site: Site, old) -> dict[str, list[str]]:
+    """Why pinning: Forklift runs what the Plan named when its Migration started, and a
+    re-lock must not re-resolve it (a renamed VM would get another target name, a moved
+    one would leave the running Plan). Running plans and batches the previous lock
+    pinned -> their VM ids then."""
+    if old is None:
+        return {}
+    return {name: list(old.plans.get(name, [])) for name in running(site, old.batches) if name in old.started}
+
+
+def pins(site: Site, lock, old, now: str = "") -> dict[str, Pin]:
+    """The new lock's pins: every running plan or batch. A pin keeps its `since` while its
+    attempt is the same; a new start or attempt is pinned now."""
+    now = now or utc_now()
+    out = {}
+    for name, (_plan, attempt) in running(site, lock.batches).items():
+        was = old.started.get(name) if old is not None else None
+        out[name] = was if was is not None and was.attempt == attempt else Pin(attempt, now)
+    return dict(sorted(out.items()))
+
+
+def utc_now() -> str:
+    return datetime.now(timezone.utc).replace(microsecond=0).isoformat()
 
 
 def live(site: Site) -> list[PlanSpec]:

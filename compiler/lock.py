@@ -20,6 +20,7 @@ import msgspec
 from . import __version__, emit, lifecycle, names, yamlio
 from .diagnostics import Diagnostic
 from .errors import LockError, Location
+from .lifecycle import Pin
 from .inventory.model import VM, Datastore, Disk, Host, Inventory, Network, Nic, ProviderInfo, Record, TargetFacts
 from .resolve import Resolution
 from .sitemodel import Site
@@ -44,17 +45,24 @@ class Lock(msgspec.Struct):
     version: str = __version__
     batches: dict[str, list[str]] = msgspec.field(default_factory=dict)   # batched spec plan -> its batch names, in order
     frozen: dict[str, str] = msgspec.field(default_factory=dict)          # done plan or batch -> digest of its spec
+    started: dict[str, Pin] = msgspec.field(default_factory=dict)        # running plan or batch -> its pin
 
 
 def build(site: Site, inv: Inventory, res: Resolution, target: TargetFacts | None = None,
-          old: Lock | None = None) -> Lock:
+          old: Lock | None = None, now: str = "") -> Lock:
     """Keep just what the site uses: selected VMs and the objects they or the
     mappings touch. Done plans (and done batches) are copied from the previous
-    lock as they were; batched plans keep their batches (lifecycle.py)."""
+    lock as they were; so are running ones (pinned: lifecycle.pinned); batched
+    plans keep their batches (lifecycle.py)."""
     lock = Lock(site.name, inv.provider, site.resolution_inputs(), maps=res.maps, host_ids=res.hosts, target=target)
     kept: set[str] = set()       # VMs whose record comes from the previous lock
+    pinned = lifecycle.pinned(site, old)
     for p in site.spec_plans:
         old_batches = old.batches.get(p.name, []) if old else []
+        if p.name in pinned and p.batch_max is None:     # running: exactly as it started
+            lock.plans[p.name] = list(pinned[p.name])
+            kept.update(lock.plans[p.name])
+            continue
         if p.name in res.frozen:
             for name in old_batches or [p.name]:
                 lock.plans[name] = list(old.plans.get(name, []))
@@ -79,6 +87,10 @@ def build(site: Site, inv: Inventory, res: Resolution, target: TargetFacts | Non
                 batches[name] = list(old.plans.get(name, []))
                 kept.update(batches[name])
                 lock.frozen[name] = old.frozen.get(name) or lifecycle.plan_digest(p)
+            for name in batches:
+                if name in pinned:                          # a running batch: exactly as it started
+                    batches[name] = list(pinned[name])
+                    kept.update(batches[name])
             lock.batches[p.name] = list(batches)
             lock.plans.update(batches)
         if p.done:   # done, locked for the first time: frozen from now on
@@ -86,6 +98,7 @@ def build(site: Site, inv: Inventory, res: Resolution, target: TargetFacts | Non
     for ids in lock.plans.values():
         for vm_id in ids:
             lock.vms[vm_id] = old.vms[vm_id] if vm_id in kept else inv.vms[vm_id]
+    lock.started = lifecycle.pins(site, lock, old, now)
     if old is not None:   # a frozen VM's networks and datastores may be gone from the source
         inv = Inventory(inv.provider, {**old.vms, **inv.vms}, {**old.networks, **inv.networks},
                         {**old.datastores, **inv.datastores}, {**old.hosts, **inv.hosts})
@@ -159,6 +172,7 @@ def to_text(lock: Lock) -> str:
         "vms": {i: _vm_record(v) for i, v in lock.vms.items()},
         **({"batches": lock.batches} if lock.batches else {}),
         **({"frozen": lock.frozen} if lock.frozen else {}),
+        **({"started": {k: msgspec.structs.asdict(v) for k, v in lock.started.items()}} if lock.started else {}),
         "networks": {i: _record(n) for i, n in lock.networks.items()},
         "datastores": {i: _record(d) for i, d in lock.datastores.items()},
         "hosts": {i: _record(h) for i, h in lock.hosts.items()},
@@ -196,6 +210,7 @@ class _File(msgspec.Struct, rename="camel"):
     hosts: dict[str, Host] = {}
     batches: dict[str, list[str]] = {}
     frozen: dict[str, str] = {}
+    started: dict[str, Pin] = {}
     target: TargetFacts | None = None
 
 
@@ -236,7 +251,7 @@ def read(site: Site) -> Lock:
     lock = Lock(site=doc.site, provider=ProviderInfo(doc.provider.type, doc.provider.identity, doc.provider.origin),
                 inputs=doc.inputs, version=doc.mtvgen, vms=doc.vms, networks=doc.networks,
                 datastores=doc.datastores, hosts=doc.hosts, plans=doc.plans, maps=doc.maps, host_ids=doc.esxi_hosts,
-                target=doc.target, batches=doc.batches, frozen=doc.frozen)
+                target=doc.target, batches=doc.batches, frozen=doc.frozen, started=doc.started)
     problem = _inconsistency(lock, site)
     if problem:
         what, needle = problem

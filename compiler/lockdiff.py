@@ -39,8 +39,35 @@ def changes(old, new) -> list[str]:
         was, now = old.host_ids.get(host, "(none)"), new.host_ids.get(host, "(none)")
         if was != now:
             out.append(f"ESXi host {host}: {was} -> {now}")
+    for name in sorted(set(old.started) | set(new.started)):
+        was, now = old.started.get(name), new.started.get(name)
+        if was is None:
+            out.append(f"plan {name}: pinned as it runs (attempt {now.attempt}): a re-lock no longer changes it")
+        elif now is None:
+            out.append(f"plan {name}: no longer pinned (its run ended in Git)")
+        elif was.attempt != now.attempt:
+            out.append(f"plan {name}: pinned again for attempt {now.attempt}")
     if old.provider.identity != new.provider.identity:
         out.append(f"source provider identity: {_pairs(old.provider.identity)} -> {_pairs(new.provider.identity)}")
+    return out
+
+
+def pinned_drift(pinned: dict[str, list[str]], new, inv) -> list[str]:
+    """What changed on the source for the VMs of running plans, which the lock keeps as
+    they started (lifecycle.pinned): said, never applied. A retry after `done`, or a new
+    plan, takes the source as it is then."""
+    out = []
+    for name, ids in sorted(pinned.items()):
+        for vm_id in ids:
+            locked, now = new.vms.get(vm_id), inv.vms.get(vm_id)
+            if locked is None:
+                continue
+            if now is None:
+                out.append(f"running plan {name}: VM {vm_id} '{locked.name}' is gone from the source; "
+                           "kept as it started")
+                continue
+            out += [f"running plan {name}: {line} (not applied: the run keeps it as it started)"
+                    for line in _vm(locked, now)]
     return out
 
 

@@ -14,6 +14,8 @@ from .diagnostics import Diagnostic, finalize, has_errors, summary
 from .errors import DiagnosticsFailed, Location, LockError, MtvgenError
 from .inventory.base import InventorySource
 from .plan_model import Planner
+from .checks.context import Context
+from .checks.lifecycle import running_plans
 
 EXCLUDE_MARKER = ".mtvgen-exclude"   # a site directory holding this file is skipped by a plain `mtvgen build`
 
@@ -61,7 +63,7 @@ def check_site(site_dir: Path, opts: Options) -> tuple[spec.Site, lockmod.Lock, 
     site = lifecycle.expand(site, lock)
     planner = Planner(lock)
     diags = finalize(check.run(site, lock, now=opts.now, allow_plaintext=opts.allow_plaintext, planner=planner),
-                     site.suppressions, opts.strict)
+                     site.suppressions, opts.strict, site.acknowledgements)
     return site, lock, diags, planner
 
 
@@ -120,29 +122,33 @@ def lock_site(site: sitemodel.Site, source: InventorySource, target=None
     """Resolve a loaded site against a live (or snapshot) inventory; returns the new
     lock and what changed. `target(site)`, when given, reads the destination
     cluster's facts. Writes nothing: the caller writes only when all is well."""
-    old, note = None, []
+    old, note, guard = None, [], []
     if site.lock_path.exists():
         try:
             old = lockmod.read(site)
         except LockError as exc:  # a damaged or older lock is replaced, not a reason to stop
             note = [f"previous lock not readable ({exc.what}); replacing it"]
+    if old is not None:      # a running plan that left site.yaml: the lock would forget its pin
+        guard = finalize(list(running_plans(Context(site, old))), site.suppressions,
+                         acknowledgements=site.acknowledgements)
+        _fail(guard, f"site {site.name}: cannot lock")
     try:
         inv = source.snapshot(selector_keys(site))
-        frozen = frozen_plans(site, old)
-        res, diags = _selected(site, inv, frozen, [])
+        frozen, pinned = frozen_plans(site, old), lifecycle.pinned(site, old)
+        res, diags = _selected(site, inv, frozen, pinned, [])
         inv = source.details(inv, {i for ids in res.plans.values() for i in ids})
         skipped = _skipped(site, res, inv)
         if skipped:     # VMs Forklift's inventory would not list left inv.vms: select without them
-            res, diags = _selected(site, inv, frozen, skipped)    # (fewer VMs never select a new one)
+            res, diags = _selected(site, inv, frozen, pinned, skipped)    # (fewer VMs never select a new one)
     finally:
         source.close()
     new = lockmod.build(site, inv, res, target(site) if target is not None else None, old)
-    return new, note + lockdiff.changes(old, new), diags
+    return new, note + lockdiff.changes(old, new) + lockdiff.pinned_drift(pinned, new, inv), guard + diags
 
 
-def _selected(site: sitemodel.Site, inv, frozen: dict, found: list[Diagnostic]):
+def _selected(site: sitemodel.Site, inv, frozen: dict, pinned: dict, found: list[Diagnostic]):
     """Resolution and its diagnostics (with `found`), or DiagnosticsFailed."""
-    res = resolve.resolve(site, inv, frozen)
+    res = resolve.resolve(site, inv, frozen, pinned)
     diags = finalize(res.diagnostics + found, site.suppressions)
     _fail(diags, f"site {site.name}: cannot lock")
     return res, diags

@@ -240,17 +240,23 @@ def _most_specific(m, resolved: list[list[str]], objects: dict, diags: list) -> 
     return kept
 
 
-def resolve(site: Site, inv: Inventory, frozen: dict[str, list[str]] | None = None) -> Resolution:
+def resolve(site: Site, inv: Inventory, frozen: dict[str, list[str]] | None = None,
+            pinned: dict[str, list[str]] | None = None) -> Resolution:
     """`frozen`: done plans -> their VMs in the previous lock. They are not selected again
-    (a VM that vanished from the source does not fail the lock), and their VMs stay theirs."""
+    (a VM that vanished from the source does not fail the lock), and their VMs stay theirs.
+    `pinned`: running plans and batches -> their VMs, likewise (a pinned batch's plan still
+    selects, for its batches that have not started)."""
     res = Resolution(frozen=set(frozen or {}))
+    pinned = pinned or {}
     diags = res.diagnostics
     scope = set(site.source.datacenters)
     vms = sorted((v for v in inv.vms.values() if not scope or v.datacenter in scope), key=lambda v: (v.path, v.id))
     match, candidates = _Matcher(inv), _Candidates(vms)
     owner: dict[str, str] = {vm: f"{plan} (done)" for plan, ids in (frozen or {}).items() for vm in ids}
+    spec_plan = {b: p.name for p in site.spec_plans for b in pinned if b == p.name or b.rpartition("-")[0] == p.name}
+    owner.update({vm: f"{name} (started)" for name, ids in pinned.items() for vm in ids})
     for plan in site.spec_plans:
-        if plan.name in res.frozen:
+        if plan.name in res.frozen or plan.name in pinned:
             continue
         chosen: dict[str, VM] = {}
         exact_seen: dict[str, Selector] = {}
@@ -273,7 +279,7 @@ def resolve(site: Site, inv: Inventory, frozen: dict[str, list[str]] | None = No
             # an ambiguous or missing exact selector already says why the plan is empty
             diags.append(Diagnostic("MTV015", f"plan '{plan.name}' selects no VM", plan.where, plan=plan.name))
         for vm_id, vm in chosen.items():
-            if vm_id in owner:
+            if vm_id in owner and spec_plan.get(owner[vm_id].rpartition(" ")[0]) != plan.name:
                 diags.append(Diagnostic("MTV014", f"VM {vm.name!r} ({vm_id}) is selected by plans '{owner[vm_id]}' "
                                         f"and '{plan.name}'", plan.where, "exclude it from one of the plans",
                                         plan=plan.name, vm=vm_id))

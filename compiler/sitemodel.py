@@ -221,6 +221,11 @@ class Suppression(msgspec.Struct, frozen=True):
                 and (not self.vm or self.vm == d.vm))
 
 
+class Acknowledgement(Suppression, frozen=True):
+    """`acknowledge:`: a person takes responsibility for one located error (the codes of
+    diagnostics.ACKNOWLEDGEABLE); the build goes on and says so, with the reason."""
+
+
 class ArgoCDDelivery(msgspec.Struct, frozen=True, kw_only=True):
     namespace: str
     project: str
@@ -268,6 +273,9 @@ class Site(msgspec.Struct):
     secret_files: tuple[secretfiles.SecretFile, ...] = ()   # `secrets:` (LUKS, offload)
     waves: dict[int, Wave] = msgspec.field(default_factory=dict)
     spec_plans: list[PlanSpec] = msgspec.field(default_factory=list)  # as written; `plans` are the Forklift plans
+    acknowledgements: list[Acknowledgement] = msgspec.field(default_factory=list)
+    plans_where: Location | None = None    # the `plans:` key
+    spec_notes: list = msgspec.field(default_factory=list)   # the spec's own warnings and notes (spec_rules)
 
     def __post_init__(self):
         if not self.spec_plans:
@@ -276,6 +284,11 @@ class Site(msgspec.Struct):
     @property
     def lock_path(self) -> Path:
         return self.dir / LOCK_FILE
+
+    @property
+    def shown_dir(self) -> str:
+        """The site directory as messages show it: what a hint's command takes."""
+        return str(Path(self.file).parent)
 
     @property
     def lock_shown(self) -> str:

@@ -15,7 +15,7 @@ from . import names, resources, secretfiles, spec_rules, yamlio
 from .diagnostics import Diagnostic, finalize, has_errors, summary
 from .errors import DiagnosticsFailed, Location, MtvgenError, UsageError
 from .schemacheck import Schema
-from .sitemodel import (SPEC_FILE, ArgoCDDelivery, Credentials, Delivery, Destination, FluxDelivery,
+from .sitemodel import (SPEC_FILE, Acknowledgement, ArgoCDDelivery, Credentials, Delivery, Destination, FluxDelivery,
                         HookSpec, HostSpec, MapEntry, MapSpec, Override, PlanSpec, Selector, Site, Source, Start,
                         Suppression, Wave)
 
@@ -61,6 +61,7 @@ def load(site_dir: Path, display_root: Path | None = None) -> Site:
     diags = finalize(diags)
     if has_errors(diags):
         raise DiagnosticsFailed(diags, f"{shown}: spec has errors: {summary(diags)}")
+    site.spec_notes = diags          # warnings and notes: the checks report them with their own
     return site
 
 
@@ -283,8 +284,11 @@ def _build(site_dir: Path, file: str, raw, diags: list) -> Site:
     extra = tuple(secretfiles.read(site_dir, x.get("sealedSecret") or x.get("sops"),
                                    "sealedSecret" if "sealedSecret" in x else "sops", mtv_ns, where("secrets", i))
                   for i, x in enumerate(raw.get("secrets", [])))
+    acks = [Acknowledgement(x["code"], x.get("plan", ""), x.get("vm", ""), x["reason"], where("acknowledge", i))
+            for i, x in enumerate(raw.get("acknowledge", []))]
     return Site(site_name, site_dir, file, mtv_ns, raw["targetNamespace"], source, destination, hooks, plans, maps,
-                sups, raw, _delivery(site_name, raw.get("delivery"), file), extra, waves)
+                sups, raw, _delivery(site_name, raw.get("delivery"), file), extra, waves,
+                acknowledgements=acks, plans_where=where("plans"))
 
 
 def _host_credentials(raw, file, site_dir: Path, namespace: str) -> Credentials | None:

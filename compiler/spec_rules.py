@@ -9,7 +9,7 @@ import difflib
 import re
 
 from . import yamlio
-from .diagnostics import INFO, Diagnostic
+from .diagnostics import ACKNOWLEDGEABLE, CATALOG, ERROR, INFO, Diagnostic
 from .errors import Location
 from .sitemodel import Credentials, Site, Source
 from .tables import PROVIDER_TYPES
@@ -33,6 +33,16 @@ def cross_references(site: Site):
     for s in site.suppressions:
         if s.plan and s.plan not in plan_names:
             yield Diagnostic("MTV002", f"suppression names plan '{s.plan}', which this site does not have", s.where)
+        if s.code in CATALOG and CATALOG[s.code].severity == ERROR:
+            able = s.code in ACKNOWLEDGEABLE
+            yield Diagnostic("MTV129", f"suppress: {s.code} is an error, and suppressing does not silence an error",
+                             s.where, f"move it to `acknowledge:` (same fields) to take responsibility for it"
+                             if able else f"fix what {s.code} reports; an error can only be acknowledged where "
+                             f"it guards a running plan ({', '.join(ACKNOWLEDGEABLE)})")
+    for a in site.acknowledgements:
+        if a.code not in ACKNOWLEDGEABLE:
+            yield Diagnostic("MTV001", f"acknowledge: {a.code} cannot be acknowledged", a.where,
+                             f"only the errors that guard a running plan can: {', '.join(ACKNOWLEDGEABLE)}")
     if site.source.hosts and not ptype.has_hosts:
         yield Diagnostic("MTV065", f"source.hosts is set, but {ptype.name} sources have no ESXi hosts",
                          yamlio.locate(site.raw, ["source", "hosts"]))

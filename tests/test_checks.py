@@ -3,6 +3,7 @@ message; and the unchanged base site is clean."""
 
 from __future__ import annotations
 
+import json
 from datetime import datetime, timezone
 
 from pathlib import Path
@@ -134,7 +135,8 @@ CASES = [
     ("MTV082", BASE_SPEC, _inv(powerState="poweredOn", toolsStatus="toolsOk"), "- name: wave1", "no guest IP"),
     ("MTV083", BASE_SPEC, _inv(powerState="poweredOn", ipAddress="10.1.1.1", toolsStatus="toolsNotRunning"),
      "- name: wave1", "toolsNotRunning"),
-    ("MTV090", WARM + "    start:\n      cutover: '2026-01-01T00:00:00+00:00'\n", None, "start:", "in the past"),
+    ("MTV095", WARM + "    start:\n      cutover: '2026-01-01T00:00:00+00:00'\n", None, "start:",
+     "was already past when the attempt was pinned"),
     ("MTV091", BASE_SPEC + "    start:\n      cutover: '2027-01-01T00:00:00+00:00'\n", None, "start:",
      "cutover applies to warm plans only"),
     ("MTV092", WARM + "    start: true\n", None, "start: true", "without a cutover"),
@@ -156,7 +158,7 @@ def test_check_triggers(tmp_path, code, spec_text, inv, needle, words):
     wrong VM, or also for a VM it must leave alone, fails here."""
     files = {"pb.yml": "just: a mapping\n", "ok.yml": "- hosts: localhost\n"}
     found = [d for d in diagnose(tmp_path, spec_text, inv, files) if d.code == code]
-    if code in ("MTV090", "MTV091", "MTV094"):
+    if code in ("MTV095", "MTV091", "MTV094"):
         want_line = line(spec_text, "cutover:")
     else:
         want_line = line(spec_text, needle)
@@ -178,11 +180,10 @@ def test_check_stays_quiet_when_its_cause_is_gone(tmp_path, code, spec_text, inv
 
 
 def test_every_catalog_code_has_a_trigger_test():
-    """Every code is fired by a case here or named by a test elsewhere (found by reading the
-    test files, not by a hand-kept list that says "covered elsewhere")."""
+    """Every code is fired by a case here or named by a test (found by reading the test
+    files, not by a hand-kept list that says "covered elsewhere")."""
     import re
-    here = Path(__file__)
-    elsewhere = "\n".join(f.read_text() for f in here.parent.rglob("*.py") if f != here)
+    elsewhere = "\n".join(f.read_text() for f in Path(__file__).parent.rglob("*.py"))
     named = set(re.findall(r"MTV\d{3}", elsewhere))
     assert set(diagnostics.CATALOG) - {c[0] for c in CASES} - named == set()
 
@@ -272,11 +273,33 @@ def test_guest_tools_on_a_running_vm(tmp_path, tools):
     assert [(d.vm, tools in d.message) for d in found] == [("alpha", True)]
 
 
+def _pinned_since(d, since: str) -> None:
+    lock = json.loads((d / "mtvgen.lock").read_text())
+    for pin in lock["started"].values():
+        pin["since"] = since
+    (d / "mtvgen.lock").write_text(json.dumps(lock, indent=1, sort_keys=True) + "\n")
+
+
+def test_a_cutover_that_passed_during_the_run_is_a_warning_and_one_past_at_its_start_an_error(tmp_path):
+    """MTV095 only where the Migration would cut over at once: the cutover was already past
+    when the attempt was pinned (started). One that passed while it ran is MTV090."""
+    spec_text = WARM + "    start:\n      cutover: '2026-01-01T00:00:00+00:00'\n"
+    d = sitekit.make(tmp_path, spec_text)
+    sitekit.lock(d)
+    codes = lambda: {x.code for x in check.run(spec.load(d), lockmod.read(spec.load(d)), now=NOW)}  # noqa: E731
+    assert "MTV095" in codes() and "MTV090" not in codes()
+    _pinned_since(d, "2025-12-31T00:00:00+00:00")          # pinned before its cutover, which has passed since
+    assert "MTV090" in codes() and "MTV095" not in codes()
+    (d / "site.yaml").write_text(spec_text.replace("    start:\n", "    start:\n      attempt: 2\n"))
+    assert "MTV095" in codes()                             # a new attempt with the old cutover: at once
+
+
 def test_done_plans_are_not_judged_again(tmp_path):
     """A done plan ran: a past cutover, a VM that now has a snapshot, are no news."""
     spec_text = WARM + "    start:\n      cutover: '2026-01-01T00:00:00+00:00'\n"
     d = sitekit.make(tmp_path, spec_text, _inv(snapshot={"kind": "VirtualMachineSnapshot", "id": "s-1"}))
     sitekit.lock(d)
+    _pinned_since(d, "2025-12-31T00:00:00+00:00")
     assert {x.code for x in check.run(spec.load(d), lockmod.read(spec.load(d)), now=NOW)} >= {"MTV090", "MTV043"}
     (d / "site.yaml").write_text(spec_text + "    done: true\n")
     sitekit.lock(d)

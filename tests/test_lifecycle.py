@@ -67,9 +67,10 @@ def test_batches_keep_their_vms_when_others_appear_or_vanish(tmp_path):
 def test_a_started_batch_takes_no_new_vm(tmp_path):
     d = sitekit.make(tmp_path, BATCHED + "    start: {batches: [1]}\n", inventory(3))
     relock(d)
-    relock(d, inventory(4, skip={2}))     # a seat is free in batch 01, but it is running
+    relock(d, inventory(4, skip={2}))     # vm-2 is deleted on the source: batch 01 runs as it started
     plans = lock_of(d)["plans"]
-    assert plans["wave1-01"] == ["vm-1"] and plans["wave1-02"] == ["vm-3", "vm-4"]
+    assert plans["wave1-01"] == ["vm-1", "vm-2"] and plans["wave1-02"] == ["vm-3", "vm-4"]
+    assert lock_of(d)["vms"]["vm-2"]["name"] == "app2"
     docs = build(tmp_path)
     assert "plans/wave1-01/run/migration-t-wave1-01-1.yaml" in docs
     assert not any(p.startswith("plans/wave1-02/run") for p in docs)   # only batch 1 is started
@@ -126,14 +127,22 @@ def test_cancel_retry_and_resume_are_migration_fields(tmp_path):
     mig = build(tmp_path)["plans/wave1/run/migration-t-wave1-1.yaml"]["spec"]
     assert mig["cancel"] == [{"id": "vm-2", "name": "app2"}] and mig["resumeConversion"] is True
     r = run(["retry", "sites/t", "wave1"], tmp_path)
-    assert r.exit_code == 0 and "+    start: {attempt: 2}" in r.stdout      # the author's flow style is kept
+    assert r.exit_code == 0 and "+    start: {cancel: [app2], attempt: 2}" in r.stdout   # the flow style is kept
+    assert "still held back: app2" in r.stderr
     docs = build(tmp_path)
     assert "plans/wave1/run/migration-t-wave1-1.yaml" not in docs        # retired from Git, kept on the cluster
     mig = docs["plans/wave1/run/migration-t-wave1-2.yaml"]["spec"]
-    assert "cancel" not in mig and "resumeConversion" not in mig          # they belonged to attempt 1
-    r = run(["cancel", "sites/t", "wave1"], tmp_path)
+    # the VM the operator held back stays held back; resumeConversion belonged to attempt 1
+    assert mig["cancel"] == [{"id": "vm-2", "name": "app2"}] and "resumeConversion" not in mig
+    r = run(["retry", "sites/t", "wave1", "--include-canceled"], tmp_path)
+    assert r.exit_code == 0 and "+    start: {attempt: 3}" in r.stdout
+    mig = build(tmp_path)["plans/wave1/run/migration-t-wave1-3.yaml"]["spec"]
+    assert "cancel" not in mig
+    r = run(["cancel", "sites/t", "wave1"], tmp_path)                      # no VM named: a usage error
+    assert r.exit_code == 2 and "pass --all to cancel the whole run" in r.output
+    r = run(["cancel", "sites/t", "wave1", "--all"], tmp_path)
     assert r.exit_code == 0
-    mig = build(tmp_path)["plans/wave1/run/migration-t-wave1-2.yaml"]["spec"]
+    mig = build(tmp_path)["plans/wave1/run/migration-t-wave1-3.yaml"]["spec"]
     assert [c["id"] for c in mig["cancel"]] == ["vm-1", "vm-2"]
 
 
@@ -148,11 +157,10 @@ def test_archive_and_retire(tmp_path):
     d = sitekit.make(tmp_path, BASE_SPEC.replace("networks:\n", ARGO + "networks:\n", 1) + "    start: true\n",
                      inventory(2))
     relock(d)
-    run(["archive", "sites/t", "wave1"], tmp_path)
-    docs = build(tmp_path)
-    assert docs["plans/wave1/plan/plan-t-wave1.yaml"]["spec"]["archived"] is True
-    assert not any("migration-" in p for p in docs)                    # an archived plan is not reconciled
     before = (d / "site.yaml").read_text()
+    r = run(["archive", "sites/t", "wave1"], tmp_path)                 # its run has not ended: refused
+    assert r.exit_code == 1 and "error[MTV127]: plan 'wave1' is archived while its run has not ended" in r.stderr
+    assert (d / "site.yaml").read_text() == before
     r = run(["retire", "sites/t", "wave1"], tmp_path)                  # retired but not done: refused
     assert r.exit_code == 1 and "error[MTV121]" in r.stderr and (d / "site.yaml").read_text() == before
     (d / "site.yaml").write_text(before + "    retired: true\n")
@@ -160,6 +168,10 @@ def test_archive_and_retire(tmp_path):
     assert r.exit_code == 1 and "MTV121" in r.stderr                   # the build says the same of a hand edit
     (d / "site.yaml").write_text(before)
     assert run(["done", "sites/t", "wave1"], tmp_path).exit_code == 0
+    assert run(["archive", "sites/t", "wave1"], tmp_path).exit_code == 0
+    docs = build(tmp_path)
+    assert docs["plans/wave1/plan/plan-t-wave1.yaml"]["spec"]["archived"] is True
+    assert not any("migration-" in p for p in docs)                    # a done plan is not run again
     assert run(["retire", "sites/t", "wave1"], tmp_path).exit_code == 0
     docs = build(tmp_path)
     assert not any(p.startswith("plans/") for p in docs)
@@ -243,7 +255,7 @@ def test_edit_errors_point_at_the_spec_line(tmp_path):
     lines = (d / "site.yaml").read_text().splitlines()
     plans_line = lines.index("plans:") + 1
     plan_line = lines.index("  - name: wave1") + 1
-    r = run(["cancel", "sites/t", "wave1"], tmp_path)
+    r = run(["cancel", "sites/t", "wave1", "--all"], tmp_path)
     assert r.exit_code == 2 and f"sites/t/site.yaml:{plan_line}:5: error: plan 'wave1' is not started" in r.stderr
     r = run(["retry", "sites/t", "nope"], tmp_path)
     assert f"sites/t/site.yaml:{plans_line}:1: error:" in r.stderr
@@ -259,7 +271,7 @@ def test_an_edit_of_an_invalid_spec_reports_the_spec_first(tmp_path, action):
     (exit 3; a fuzzer found it). The spec as it stands is loaded first."""
     d = sitekit.make(tmp_path, BASE_SPEC.replace("  - name: wave1\n", "  - name: true\n"), inventory(2))
     before = (d / "site.yaml").read_text()
-    r = run([action, "sites/t", "True"], tmp_path)
+    r = run([action, "sites/t", "True", *(["--all"] if action == "cancel" else [])], tmp_path)
     assert r.exit_code == 1, r.output
     line = before.splitlines().index("  - name: true") + 1
     assert f"sites/t/site.yaml:{line}:" in r.stderr and "error[MTV001]" in r.stderr

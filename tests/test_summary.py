@@ -51,7 +51,8 @@ def test_a_wave_in_words(repo):
     run(["retry", "sites/factory", "finance"], repo)
     text = summary(repo, "sites/factory", *base)
     assert "- plan `finance`: **retry**, attempt 2 runs the VMs that did not succeed" in text
-    assert "cancel" not in text.split("**Plans**")[0]
+    assert "- plan `finance`: fin-017 stay held back (canceled in attempt 1)" in text
+    assert "**cancel**" not in text.split("**Plans**")[0]
 
 
 def test_vms_added_removed_and_plans_retired(repo):

@@ -5,7 +5,7 @@ sections these see done and retired plans too."""
 from __future__ import annotations
 
 from ..diagnostics import Diagnostic
-from ..lifecycle import batch_number, done_batches, fully_done, plan_digest, window_end
+from ..lifecycle import batch_number, done_batches, fully_done, plan_digest, running, window_end
 from ..plan_model import match_vms
 from .context import Context
 from .cutover import parse_time
@@ -21,7 +21,7 @@ def frozen_plans(ctx: Context):
             frozen = lock.frozen.get(name)
             if frozen is None:
                 yield Diagnostic("MTV124", f"plan '{name}' is marked done, but the lock does not freeze it yet",
-                                 p.where, f"run `mtvgen done {p.name}` (offline) or `mtvgen lock {ctx.site.dir}`",
+                                 p.where, f"run `mtvgen done {p.name}` (offline) or `mtvgen lock {ctx.site.shown_dir}`",
                                  plan=name)
             elif frozen != plan_digest(p):
                 yield Diagnostic("MTV093", f"plan '{name}' is done and was edited since: Forklift never reconciles "
@@ -29,6 +29,35 @@ def frozen_plans(ctx: Context):
         if p.retired and not fully_done(p, batches):
             yield Diagnostic("MTV121", f"plan '{p.name}' is retired but not done", p.where,
                              "mark it done first (a running plan must not leave the output)", plan=p.name)
+
+
+def running_plans(ctx: Context):
+    """Guards of a run that has not ended (MTV126-128): what the lock pinned as running
+    must stay in Git as long as Forklift runs it, and must not be archived mid-run."""
+    site, lock = ctx.site, ctx.lock
+    by_name = {p.name: p for p in site.spec_plans}
+    still = running(site, lock.batches)
+    for name in lock.started:
+        if name in still:
+            continue
+        plan = by_name.get(name) or by_name.get(name.rpartition("-")[0])
+        if plan is None:
+            yield Diagnostic("MTV126", f"plan '{name}' is running (pinned in the lock) and is gone from site.yaml: "
+                             "its Plan and Migration keep running with no owner in Git", site.plans_where,
+                             f"put plan '{name}' back (a rename is a removal and a new plan); to end the run: "
+                             f"`mtvgen cancel {site.shown_dir} {name} --all`, then `mtvgen done {site.shown_dir} {name}`",
+                             plan=name)
+        elif plan.start is None and not plan.done and not plan.retired:
+            yield Diagnostic("MTV128", f"plan '{name}' is running (pinned in the lock) and has no `start:` any more: "
+                             "the run goes on while Git no longer shows it", plan.where,
+                             f"put `start:` back; to stop the run: `mtvgen cancel {site.shown_dir} {plan.name} --all`",
+                             plan=name)
+    for name, (plan, _attempt) in still.items():
+        if plan.options.get("archived") and plan.start is not None:
+            yield Diagnostic("MTV127", f"plan '{name}' is archived while its run has not ended (not done): Forklift "
+                             "deletes the DataVolumes and PVCs of every VM not yet succeeded",
+                             plan.option_where("archived"), f"cancel the run, mark it done "
+                             f"(`mtvgen done {site.shown_dir} {plan.name}`), then archive it", plan=name)
 
 
 def batch_numbers(ctx: Context):

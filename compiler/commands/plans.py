@@ -42,19 +42,26 @@ def start(site, plan, cutover, batches):
 @click.command()
 @SITE_ARG
 @PLAN_ARG
-@click.option("--cutover", default="", help="A new cutover time for the new attempt.")
-def retry(site, plan, cutover):
-    """Start a new attempt of PLAN: a new Migration that runs the VMs that did not succeed."""
-    _edit("retry", site, plan, cutover=cutover)
+@click.option("--cutover", default="", help="A new cutover time for the new attempt (`now`: at once).")
+@click.option("--include-canceled", is_flag=True, help="Run the VMs the last attempt canceled too.")
+def retry(site, plan, cutover, include_canceled):
+    """Start a new attempt of PLAN: a new Migration that runs the VMs that did not succeed.
+    VMs held back by `cancel` stay held back unless --include-canceled."""
+    _edit("retry", site, plan, cutover=cutover, include_canceled=include_canceled)
 
 
 @click.command()
 @SITE_ARG
 @PLAN_ARG
 @click.argument("vms", nargs=-1)
-def cancel(site, plan, vms):
-    """Cancel VMS (names, ids or paths) of PLAN's running attempt, or the whole run without VMS
+@click.option("--all", "everything", is_flag=True, help="Cancel the whole run (every VM not done yet).")
+def cancel(site, plan, vms, everything):
+    """Cancel VMS (names, ids or paths) of PLAN's running attempt, or the whole run with --all
     (Migration spec.cancel; nothing is deleted)."""
+    if not vms and not everything:
+        raise click.UsageError("name the VMs to cancel, or pass --all to cancel the whole run")
+    if vms and everything:
+        raise click.UsageError("pass VMs or --all, not both")
     _edit("cancel", site, plan, vms=tuple(vms))
 
 

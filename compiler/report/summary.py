@@ -77,10 +77,13 @@ def _run_changes(name: str, a: PlanState | None, b: PlanState) -> list[str]:
     if b.attempt is not None and before is not None and b.cutover != a.cutover:
         out.append(f"plan `{name}`: cutover moved from {when(a.cutover) or 'none'} to {when(b.cutover) or 'none'}")
     if b.attempt is not None:
-        old = set(a.cancel) if a is not None and a.attempt == b.attempt else set()
+        old = set(a.cancel) if a is not None else set()
         new = [v for v in b.cancel if v not in old]
         if new:
             out.append(f"plan `{name}`: **cancel** {', '.join(new)} (nothing is deleted)")
+        held = [v for v in b.cancel if v in old]
+        if held and a.attempt != b.attempt:      # a retry keeps what the operator held back
+            out.append(f"plan `{name}`: {', '.join(held)} stay held back (canceled in attempt {a.attempt})")
         if b.resume and not (a is not None and a.resume and a.attempt == b.attempt):
             out.append(f"plan `{name}`: resume the guest conversion of the VMs whose disks were copied")
         for vm_name, t in sorted(b.vm_cutover.items()):
@@ -120,7 +123,8 @@ def summary(site: Site, lock: Lock, head: dict[str, PlanState], base: dict[str, 
     warnings = [d for d in diags if d.level != INFO and not d.suppressed and (d.code, d.message) not in known]
     if warnings:
         title = "New warnings" if base_diags is not None else "Warnings"
-        out.warnings = [f"**{title}**", ""] + [f"- `{d.code}` {d.message} ({d.location})" for d in warnings] + [""]
+        out.warnings = [f"**{title}**", ""] + [f"- `{d.code}` {d.message} ({d.location})" + (
+            f" — **acknowledged** error: {d.acknowledged}" if d.acknowledged else "") for d in warnings] + [""]
     out.plans = ["**Plans**", ""] + _plan_rows(site, lock, head) + [""]
     picture = timeline.mermaid(site)
     if picture:

@@ -1,0 +1,153 @@
+"""A running plan is safe from Git (issue 23): the README's wave story made hostile.
+Start a warm plan; re-lock under drift; cancel a VM; retry; rename, delete, un-start and
+archive it mid-run; a second engineer's suppress. At each step the build delivers what
+the operator meant or refuses with a located error, and nothing that runs is orphaned,
+duplicated or destroyed."""
+
+from __future__ import annotations
+
+import json
+
+import yaml
+
+import sitekit
+from compiler import check, lock as lockmod, spec
+from conftest import NOW, run
+from sitekit import BASE_SPEC, vm
+
+WARM = BASE_SPEC.replace("    preHook: prep", "    preHook: prep\n    type: warm")
+FUTURE = "2027-01-09T22:00:00+01:00"
+
+
+def inventory(*vms):
+    return sitekit.inventory(vms=list(vms) or [vm("vm-1", "alpha"), vm("vm-2", "beta")])
+
+
+def relock(d, inv=None):
+    if inv is not None:
+        (d / "inventory.yaml").write_text(yaml.safe_dump(inv, sort_keys=False))
+    return run(["lock", "sites/t", "--inventory", "sites/t/inventory.yaml"], d.parent.parent)
+
+
+def lock_of(d) -> dict:
+    return json.loads((d / "mtvgen.lock").read_text())
+
+
+def build(root, *extra):
+    return run(["build", "--now", NOW, *extra], root)
+
+
+def started_site(tmp_path):
+    d = sitekit.make(tmp_path, WARM, inventory())
+    assert relock(d).exit_code == 0
+    r = run(["start", "sites/t", "wave1", "--cutover", FUTURE], tmp_path)
+    assert r.exit_code == 0, r.output
+    return d
+
+
+def test_start_pins_the_plan_in_the_lock_offline(tmp_path):
+    d = started_site(tmp_path)
+    pin = lock_of(d)["started"]["wave1"]
+    assert pin["attempt"] == 1 and pin["since"] < FUTURE
+    assert build(tmp_path).exit_code == 0
+
+
+def test_a_relock_under_drift_keeps_the_running_plan_as_it_started_and_says_what_moved(tmp_path):
+    d = started_site(tmp_path)
+    before = lock_of(d)
+    snap = {"kind": "VirtualMachineSnapshot", "id": "snapshot-7"}          # Forklift's own precopy snapshot
+    drifted = inventory(vm("vm-1", "alpha-renamed", snapshot=snap), vm("vm-2", "beta", folder="/DC/vm/elsewhere"),
+                        vm("vm-3", "gamma"))                                  # gamma is new in the plan's folder
+    r = relock(d, drifted)
+    assert r.exit_code == 0, r.output
+    after = lock_of(d)
+    assert after["plans"]["wave1"] == ["vm-1", "vm-2"] and after["vms"] == before["vms"]
+    assert "running plan wave1: VM vm-1 'alpha' is now 'alpha-renamed' (not applied" in r.stderr
+    assert "running plan wave1: VM vm-2 'beta' moved from /DC/vm/prod to /DC/vm/elsewhere (not applied" in r.stderr
+    r = build(tmp_path)                     # the snapshot is the run's business: the build goes through
+    assert r.exit_code == 0, r.output
+    text = (tmp_path / "out/t/plans/wave1/plan/plan-t-wave1.yaml").read_text()
+    assert [v["id"] for v in yaml.safe_load(text)["spec"]["vms"]] == ["vm-1", "vm-2"] and "renamed" not in text
+
+
+def test_a_vm_deleted_on_the_source_does_not_fail_the_lock_of_its_running_plan(tmp_path):
+    d = started_site(tmp_path)
+    r = relock(d, inventory(vm("vm-1", "alpha")))
+    assert r.exit_code == 0, r.output
+    assert lock_of(d)["plans"]["wave1"] == ["vm-1", "vm-2"]
+    assert "VM vm-2 'beta' is gone from the source; kept as it started" in r.stderr
+
+
+def test_renaming_or_deleting_a_running_plan_is_refused_until_someone_answers_for_it(tmp_path):
+    d = started_site(tmp_path)
+    text = (d / "site.yaml").read_text()
+    plans_line = text.splitlines().index("  - name: wave1") + 1       # where `plans:` holds its list
+    for edited in (text.replace("  - name: wave1", "  - name: wave-one"),                   # a rename
+                   text.replace("  - name: wave1", "  - name: other\n    select: [{name: nothing}]\n"
+                                "  - name: gone").split("  - name: gone")[0]):            # a removal
+        (d / "site.yaml").write_text(edited)
+        before = (d / "mtvgen.lock").read_bytes()
+        r = relock(d)
+        assert r.exit_code == 1, r.output
+        assert f"sites/t/site.yaml:{plans_line}:3: error[MTV126]: plan 'wave1' is running (pinned in the lock) and " \
+               "is gone from site.yaml" in r.stderr
+        assert "mtvgen cancel sites/t wave1 --all" in r.stderr
+        assert (d / "mtvgen.lock").read_bytes() == before                     # the pin is not forgotten
+    (d / "site.yaml").write_text(text.replace("  - name: wave1", "  - name: wave-one") +
+                                 "acknowledge:\n  - {code: MTV126, plan: wave1, reason: 'run canceled by hand, CHG-42'}\n")
+    r = relock(d)
+    assert r.exit_code == 0, r.output
+    assert "acknowledged error[MTV126]" in r.stderr and "CHG-42" in r.stderr
+    assert list(lock_of(d)["started"]) == ["wave-one"]
+
+
+def test_a_running_plan_that_loses_its_start_is_an_error(tmp_path):
+    d = started_site(tmp_path)
+    text = (d / "site.yaml").read_text()
+    (d / "site.yaml").write_text(text.split("    start:")[0])
+    r = build(tmp_path)
+    assert r.exit_code == 1 and "error[MTV128]: plan 'wave1' is running (pinned in the lock) and has no `start:`" \
+        in r.stderr
+
+
+def test_archiving_a_run_that_has_not_ended_is_refused_and_can_be_acknowledged(tmp_path):
+    d = started_site(tmp_path)
+    text = (d / "site.yaml").read_text()
+    r = run(["archive", "sites/t", "wave1"], tmp_path)
+    assert r.exit_code == 1 and "error[MTV127]" in r.stderr and (d / "site.yaml").read_text() == text
+    (d / "site.yaml").write_text(text.replace("    type: warm", "    type: warm\n    archived: true") +
+                                 "acknowledge:\n  - {code: MTV127, plan: wave1, reason: 'test VMs, PVCs may go'}\n")
+    r = build(tmp_path)
+    assert r.exit_code == 0, r.output
+    assert "acknowledged error[MTV127]" in r.stderr and "test VMs, PVCs may go" in r.stderr
+    assert "1 acknowledged" in r.stderr
+
+
+def test_retry_keeps_the_held_back_vms_and_refuses_a_cutover_already_past(tmp_path):
+    d = started_site(tmp_path)
+    assert run(["cancel", "sites/t", "wave1", "beta"], tmp_path).exit_code == 0
+    r = run(["retry", "sites/t", "wave1"], tmp_path)
+    assert r.exit_code == 0, r.output
+    start = yaml.safe_load((d / "site.yaml").read_text())["plans"][0]["start"]
+    assert start == {"cutover": FUTURE, "cancel": ["beta"], "attempt": 2}
+    assert lock_of(d)["started"]["wave1"]["attempt"] == 2                  # pinned again for the new attempt
+    text = (d / "site.yaml").read_text()
+    (d / "site.yaml").write_text(text.replace(FUTURE, "2026-01-01T00:00:00+00:00"))
+    r = run(["retry", "sites/t", "wave1"], tmp_path)                       # attempt 3 would cut over at once
+    assert r.exit_code == 1 and "error[MTV095]" in r.stderr and "--cutover now" in r.stderr
+    r = run(["retry", "sites/t", "wave1", "--cutover", "now"], tmp_path)
+    assert r.exit_code == 0, r.output
+    start = yaml.safe_load((d / "site.yaml").read_text())["plans"][0]["start"]
+    assert start["attempt"] == 3 and start["cutover"] == lock_of(d)["started"]["wave1"]["since"]
+
+
+def test_suppressing_an_error_says_it_cannot(tmp_path):
+    spec_text = WARM + "suppress:\n  - {code: MTV127, reason: 'nobody reads this'}\n  - {code: MTV043, reason: 'nor this'}\n"
+    d = sitekit.make(tmp_path, spec_text, inventory())
+    assert relock(d).exit_code == 0
+    site = spec.load(d)
+    found = [x for x in check.run(site, lockmod.read(site)) if x.code == "MTV129"]
+    first = spec_text.splitlines().index("suppress:") + 2
+    assert [(x.location.line, "acknowledge:" in x.help) for x in found] == [(first, True), (first + 1, False)]
+    r = build(tmp_path)
+    assert r.exit_code == 0 and "warning[MTV129]: suppress: MTV127 is an error" in r.stderr
