@@ -11,7 +11,6 @@ require k8s.io/kubernetes v1.34.4 // indirect
 
 require (
 	github.com/vmware/govmomi v0.50.0
-	github.com/yuin/gopher-lua v1.1.2
 	gopkg.in/yaml.v2 v2.4.0
 )
 

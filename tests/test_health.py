@@ -1,7 +1,7 @@
 """Health, as Argo CD and Flux will compute it: every row of the oracle
 (tests/health_oracle.py, written apart from compiler/delivery/health.SEMANTICS)
 runs its upstream-shaped fixture (tests/status_fixtures.py) through the Lua script the way Argo CD runs it
-(e2e/argocd-lua: gopher-lua, base/table/package only) and through the Flux
+(e2e/argocd: Argo CD's own util/lua, VM.ExecuteHealthLua) and through the Flux
 CEL expressions with a real CEL evaluator (cel-python), following Flux's
 StatusEvaluator (fluxcd/pkg runtime/cel/status_evaluator.go)."""
 
@@ -28,7 +28,7 @@ LUA = ROOT / ".cache" / "bin" / "argocd-lua"
 def lua_runner():
     if not LUA.exists():
         if os.environ.get("CI"):
-            pytest.fail("e2e/argocd-lua is not built; scripts/test builds it (scripts/build-go)")
+            pytest.fail("argocd-lua (e2e/argocd) is not built; scripts/test builds it (scripts/build-go)")
         pytest.skip("run scripts/build-go first")
     return LUA
 

@@ -11,7 +11,7 @@ would block the Migration that retries it.
 
 SEMANTICS is the table the README's "What health means" is generated from;
 tests/test_health.py runs one upstream-shaped status fixture per row through
-the Lua (gopher-lua, as Argo CD runs it) and the CEL (a real evaluator).
+the Lua (through Argo CD's own util/lua) and the CEL (a real evaluator).
 """
 
 from __future__ import annotations

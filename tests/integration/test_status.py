@@ -32,7 +32,7 @@ def test_python_and_lua_messages_are_the_same(tmp_path):
     import test_health
     runner = test_health.LUA
     if not runner.exists():
-        pytest.fail("e2e/argocd-lua is not built; scripts/test builds it (scripts/build-go)")
+        pytest.fail("argocd-lua (e2e/argocd) is not built; scripts/test builds it (scripts/build-go)")
     for case in ROWS:
         lua = test_health.argocd_status(runner, case.kind, FIXTURES[case.fixture], tmp_path)
         assert health.ASSESS[case.kind](FIXTURES[case.fixture]) == lua, case.fixture
