@@ -59,10 +59,14 @@ def build(sites, sites_dir, out_dir, check_only, strict, allow_plaintext_secrets
                        "do not commit them", err=True)
         if check_only:
             diffs = "".join(emit.diff_tree(out_dir / r.name, r.files, f"{out_dir}/{r.name}") for r in results)
+            strays = [] if sites else emit.strays(out_dir, {r.name for r in results}, sites_dir)
             if diffs:
                 sys.stdout.write(diffs)
+            for line in strays:
+                click.echo(f"error: {line}", err=True)
+            if diffs or strays:
                 raise MtvgenError(f"{out_dir}/ is not what a fresh build gives",
-                                  fix="run `mtvgen build` and commit the result")
+                                  fix="run `mtvgen build` and commit the result; remove what no site writes")
             click.echo(f"{out_dir}/ is up to date ({len(results)} site(s))", err=True)
             return
         with emit.exclusive(out_dir, lambda: click.echo(f"waiting for another build of {out_dir}/ ...", err=True)):

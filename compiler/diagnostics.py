@@ -48,6 +48,9 @@ CATALOG: dict[str, Check] = {c.code: c for c in (
           "for the MTV namespace", "SecretNotValid / a plaintext credential in Git",
           "Seal it with kubeseal for the MTV namespace, or encrypt every value with sops."),
     # selection
+    Check("MTV009", "lock-unselected", ERROR, "The lock lists a VM in a plan that none of the plan's selectors choose",
+          "a Plan that migrates a VM nobody selected (a hand-edited or badly merged lock)",
+          "Re-run `mtvgen lock`; review who changed the lock."),
     Check("MTV010", "vm-not-found", ERROR, "An exact VM selector (name, id, path) matches no VM",
           "VMNotFound", "Correct the name; the message lists the closest names."),
     Check("MTV011", "selector-matches-nothing", WARNING, "A pattern selector (glob, regex, folder, ...) matches no VM",
@@ -178,6 +181,9 @@ CATALOG: dict[str, Check] = {c.code: c for c in (
     Check("MTV084", "vm-ghost", WARNING, "A selected vSphere VM has no UUID, instance UUID or host (orphaned or "
           "inaccessible); Forklift's inventory does not list it, so it is left out",
           "VMNotFound, a Plan that is never Ready", "Repair or remove the VM in vCenter, then lock again."),
+    Check("MTV085", "vm-name-unprintable", WARNING, "A VM's name holds a control character (DEL, C1, a lone "
+          "surrogate) that kubectl, kustomize, Argo CD and Flux refuse in YAML",
+          "a manifest every GitOps tool refuses whole", "Rename the VM at the source; until then it is named by id."),
     # start and cutover
     Check("MTV090", "cutover-past", WARNING, "The cutover time is in the past",
           "", "Set a future cutover or remove it."),
@@ -250,6 +256,15 @@ CATALOG: dict[str, Check] = {c.code: c for c in (
           "AppProject (createProject: false)", "runs that start outside their window",
           "Add the windows to your AppProject, or let mtvgen write it."),
     # the build itself
+    # security: what a pull request may change, and what leaks
+    Check("MTV140", "url-credentials", ERROR, "A source or destination URL carries user:password",
+          "a password written into the Provider, the lock and every log that echoes the URL",
+          "Drop the user-info; credentials go in the Secret."),
+    Check("MTV141", "plaintext-http", ERROR, "A source or destination URL is plain http://",
+          "the vCenter password (at lock) and the Provider's credentials crossing the network in clear",
+          "Use https://."),
+    Check("MTV142", "insecure-tls", WARNING, "insecureSkipVerify: true: the server's certificate is not checked",
+          "credentials handed to whoever answers on the path", "Give the CA (cacert) instead."),
     Check("MTV099", "manifest-invalid", ERROR, "A generated manifest fails its Forklift schema or references a missing object",
           "Admission rejection", "Fix the spec value the message points at."),
 )}

@@ -15,11 +15,13 @@ import contextlib
 import difflib
 import fcntl
 import os
+import re
 import shutil
 import tempfile
 from pathlib import Path
 
 from . import yamlout
+from .sitemodel import EXCLUDE_MARKER
 from .delivery import Bundle
 from .errors import EmitError
 
@@ -158,13 +160,44 @@ def remove_stale(out_root: Path, keep: set[str], sites_dir: Path) -> list[str]:
 
 
 def diff_tree(target: Path, content: dict[str, str], label: str) -> str:
-    """Unified diff between what is on disk and a fresh build; '' when equal."""
+    """Unified diff between what is on disk and a fresh build; '' when equal. A Secret's
+    lines are never printed (a CI log is no place for a credential): only that it differs."""
     chunks = []
     existing = {str(p.relative_to(target)) for p in target.rglob("*") if p.is_file()} if target.is_dir() else set()
     for name in sorted(existing | set(content)):
-        old = (target / name).read_text(encoding="utf-8") if name in existing else ""
+        old = (target / name).read_text(encoding="utf-8", errors="replace") if name in existing else ""
         new = content.get(name, "")
-        if old != new:
-            chunks.extend(difflib.unified_diff(old.splitlines(True), new.splitlines(True),
-                                               f"{label}/{name} (committed)", f"{label}/{name} (fresh build)"))
+        if old == new:
+            continue
+        if _is_secret(old) or _is_secret(new):
+            chunks.append(f"--- {label}/{name} (committed)\n+++ {label}/{name} (fresh build)\n"
+                          f"@@ a Secret: {'added' if not old else 'removed' if not new else 'changed'}; "
+                          "its lines are not shown @@\n")
+            continue
+        chunks.extend(difflib.unified_diff(old.splitlines(True), new.splitlines(True),
+                                           f"{label}/{name} (committed)", f"{label}/{name} (fresh build)"))
     return "".join(chunks)
+
+
+def _is_secret(text: str) -> bool:
+    return bool(re.search(r"^kind:\s*Secret\s*$", text, re.M))
+
+
+def strays(out_root: Path, built: set[str], sites_dir: Path) -> list[str]:
+    """What lies under out/ that this build of every site did not write: the output of an
+    excluded site, of a site that is gone, or any other file. `build --check` fails on
+    each: a pull request could hide any manifest there, and a sync would apply it."""
+    found = []
+    if not out_root.is_dir():
+        return found
+    for child in sorted(out_root.iterdir()):
+        if child.name in built and child.is_dir():
+            continue
+        if child.is_dir() and (sites_dir / child.name / EXCLUDE_MARKER).exists():
+            why = f"its site is excluded ({sites_dir / child.name / EXCLUDE_MARKER}), so no build writes or checks it"
+        elif child.is_dir():
+            why = f"no site {sites_dir / child.name} builds it"
+        else:
+            why = "mtvgen writes no file there"
+        found.append(f"{out_root / child.name}{'/' if child.is_dir() else ''}: {why}")
+    return found

@@ -67,3 +67,19 @@ def target_vm_name(source_name: str, vm_id: str) -> str:
     if len(source_name) <= LABEL_MAX and DNS1123_SUBDOMAIN.match(source_name):
         return source_name
     return forklift_vm_name(source_name) or f"vm-{digest(vm_id, 4)}"
+
+
+# YAML's printable characters (YAML 1.2 c-printable): what go-yaml, and so kubectl,
+# kustomize, Argo CD and Flux, will read or write in a manifest at all
+_UNPRINTABLE = re.compile("[^\t\n\r\x20-\x7e\x85\xa0-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+
+
+def yaml_printable(text: str) -> bool:
+    return not _UNPRINTABLE.search(text)
+
+
+def ref(obj_id: str, name: str) -> dict:
+    """An inventory reference {id, name}; just {id} when the name holds a character no
+    Kubernetes tool will write (DEL, a C1 control, a lone surrogate): Forklift finds the
+    object by id alone, and kustomize refuses the whole file otherwise."""
+    return {"id": obj_id, "name": name} if yaml_printable(name) else {"id": obj_id}

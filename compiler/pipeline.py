@@ -17,7 +17,7 @@ from .plan_model import Planner
 from .checks.context import Context
 from .checks.lifecycle import running_plans
 
-EXCLUDE_MARKER = ".mtvgen-exclude"   # a site directory holding this file is skipped by a plain `mtvgen build`
+EXCLUDE_MARKER = sitemodel.EXCLUDE_MARKER
 
 
 class Options(msgspec.Struct, frozen=True):
@@ -88,8 +88,10 @@ def summarize(site_dir: Path, opts: Options, base_out: Path | None, base_sites: 
               ) -> report_summary.Summary:
     """The pull-request summary of one site against a base (report/summary.py)."""
     site, lock, diags, bundle = _bundle(site_dir, opts)
-    head = report_state.from_documents([d.body for d in bundle.documents if d.verbatim is None])
+    head_docs = [d.body for d in bundle.documents if d.verbatim is None]
+    head = report_state.from_documents(head_docs)
     base = report_state.from_tree(base_out / site.name) if base_out is not None else None
+    base_docs = report_state.documents_of_tree(base_out / site.name) if base_out is not None else None
     base_diags = None
     if base_sites is not None and (base_sites / site.name / sitemodel.SPEC_FILE).exists():
         try:
@@ -98,7 +100,7 @@ def summarize(site_dir: Path, opts: Options, base_out: Path | None, base_sites: 
             base_diags = exc.diagnostics
         except MtvgenError:
             base_diags = None
-    return report_summary.summary(site, lock, head, base, diags, base_diags)
+    return report_summary.summary(site, lock, head, base, diags, base_diags, (base_docs, head_docs))
 
 
 def clashes(results: list[SiteResult]) -> list[Diagnostic]:

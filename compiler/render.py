@@ -17,7 +17,7 @@ import jinja2
 
 import msgspec
 
-from . import lifecycle, resources, yamlio, yamlout
+from . import lifecycle, names, resources, yamlio, yamlout
 from .documents import HOST_CREDENTIALS, Document, labels as object_labels
 from .errors import Location, MtvgenError
 from .lock import Lock
@@ -157,7 +157,7 @@ class Renderer:
                     source = {"name": "glance"}  # OpenStack image-backed instances: a name, no inventory id
                 else:
                     obj = objects[obj_id]
-                    source = {"id": obj_id, "name": obj.name}
+                    source = names.ref(obj_id, obj.name)
                     if getattr(obj, "namespace", ""):
                         source["namespace"] = obj.namespace
                 pair = {"source": source}
@@ -239,7 +239,7 @@ class Renderer:
         if self.site.source.type == "openshift":
             fields["namespace"] = p.vm.namespace
         # the order Jinja's dictsort gives the plan-level options: case-insensitive
-        row = {"id": p.vm.id, "name": p.vm.name}
+        row = names.ref(p.vm.id, p.vm.name)
         row.update(sorted(fields.items(), key=_lower_key) if len(fields) > 1 else fields)
         if p.options.get("preHook") or p.options.get("postHook"):
             row["hooks"] = [{"step": step, "hook": {"name": self.site.hooks[p.options[key]].object_name,
@@ -256,8 +256,8 @@ class Renderer:
             hits = match_vms(vm_name, [p.vm for p in vms])
             if len(hits) == 1:
                 per_vm.append({"id": hits[0].id, "cutover": cutover})
-        cancel = [{"id": p.vm.id, "name": p.vm.name} for p in vms] if start.cancel_all else \
-            [{"id": v.id, "name": v.name} for text, _w in start.cancel for v in match_vms(text, [p.vm for p in vms])[:1]]
+        cancel = [names.ref(p.vm.id, p.vm.name) for p in vms] if start.cancel_all else \
+            [names.ref(v.id, v.name) for text, _w in start.cancel for v in match_vms(text, [p.vm for p in vms])[:1]]
         self._render("Migration", start.where, plan=plan.name, name=f"{plan.object_name}-{start.attempt}",
                      plan_name=plan.object_name, cutover=start.cutover, vm_cutover=per_vm, cancel=cancel,
                      resume_conversion=start.resume_conversion)

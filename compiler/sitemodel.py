@@ -19,6 +19,7 @@ from .errors import Location
 
 SPEC_FILE = "site.yaml"
 LOCK_FILE = "mtvgen.lock"
+EXCLUDE_MARKER = ".mtvgen-exclude"   # a site directory holding this file is skipped by a plain `mtvgen build`
 
 
 class Credentials(msgspec.Struct, frozen=True):

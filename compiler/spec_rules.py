@@ -13,7 +13,7 @@ from .diagnostics import ACKNOWLEDGEABLE, CATALOG, ERROR, INFO, Diagnostic
 from .errors import Location
 from .sitemodel import Credentials, Site, Source
 from .tables import PROVIDER_TYPES
-from .urls import http_url
+from .urls import has_userinfo, http_url, redacted
 
 
 def cross_references(site: Site):
@@ -82,14 +82,31 @@ def _url_rules(site: Site):
         checks.append((["destination", "url"], site.destination.url, "openshift"))
     for path, url, ptype in checks:
         where = yamlio.locate(site.raw, path)
+        shown = redacted(url)
+        if has_userinfo(url):
+            yield Diagnostic("MTV140", f"{'.'.join(path)}: {shown!r} carries credentials in the URL; they would be "
+                             "written into the Provider and the lock", where,
+                             "drop `user:password@`; credentials go in the Secret (`credentials:`)")
+            continue
         if ptype == "ova":
             if not _NFS.match(url):
-                yield Diagnostic("MTV001", f"{'.'.join(path)}: {url!r} is not an NFS export (server:/path)", where,
+                yield Diagnostic("MTV001", f"{'.'.join(path)}: {shown!r} is not an NFS export (server:/path)", where,
                                  f"e.g. {PROVIDER_TYPES['ova'].url_hint}")
             continue
-        if http_url(url) is None:
-            yield Diagnostic("MTV001", f"{'.'.join(path)}: {url!r} is not an http(s) URL with a host", where,
+        parsed = http_url(url)
+        if parsed is None:
+            yield Diagnostic("MTV001", f"{'.'.join(path)}: {shown!r} is not an http(s) URL with a host", where,
                              f"e.g. {PROVIDER_TYPES[ptype].url_hint}")
+        elif parsed[0].scheme == "http":
+            yield Diagnostic("MTV141", f"{'.'.join(path)}: {shown!r} is plain HTTP: the "
+                             f"{'vCenter ' if ptype == 'vsphere' else ''}password (mtvgen lock) and the Provider's "
+                             "credentials would cross the network in clear", where, "use https://")
+    for label, block in (("source", site.source), ("destination", site.destination)):
+        if not block.external and block.insecure:
+            yield Diagnostic("MTV142", f"{label}.insecureSkipVerify: true: the {label}'s certificate is not "
+                             "checked, so anyone on the path can read its credentials",
+                             yamlio.locate(site.raw, [label, "insecureSkipVerify"]),
+                             "give the CA instead (the credentials' cacert), and drop insecureSkipVerify")
 
 
 def _delivery_rules(site: Site):

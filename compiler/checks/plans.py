@@ -3,8 +3,10 @@ Forklift's VM renaming, target name collisions (catalog: selection, names)."""
 
 from __future__ import annotations
 
-from .. import names
+from .. import lifecycle, names, resolve
 from ..diagnostics import PLAN_VMS_TESTED, Diagnostic
+from ..inventory.model import Inventory
+from ..textsafe import printable
 from ..plan_model import match_vms
 from .context import Context, vm_diag
 
@@ -26,6 +28,9 @@ def plans_and_target_names(ctx: Context):
         if not ctx.lock.plans.get(plan.name):
             yield Diagnostic("MTV015", f"plan '{plan.name}' has no VM in the lock", plan.where, plan=plan.name)
         for p in ctx.vms(plan):
+            if not names.yaml_printable(p.vm.name):
+                yield vm_diag("MTV085", p, plan, "the name holds a control character that no Kubernetes tool writes "
+                              f"({printable(p.vm.name)!r}): the Plan names the VM by id only", where=plan.where)
             if p.vm.id in owner and owner[p.vm.id] != plan.name:
                 yield vm_diag("MTV014", p, plan, f"is also in plan '{owner[p.vm.id]}'", where=plan.where)
             owner.setdefault(p.vm.id, plan.name)
@@ -50,3 +55,26 @@ def plan_size(ctx: Context):
         n = len(ctx.lock.plans.get(plan.name, ()))
         if n > PLAN_VMS_TESTED:
             yield Diagnostic("MTV019", f"plan '{plan.name}' holds {n} VMs", plan.where, plan=plan.name)
+
+
+def lock_selection(ctx: Context):
+    """The lock is verified, not trusted: each VM it lists for a plan must be one the
+    spec's selectors choose under the lock's own recorded facts (a hand edit or a bad
+    merge could add any VM id to a Plan). Done and running plans are exempt: their
+    members are what they were when they were frozen or pinned."""
+    site, lock = ctx.site, ctx.lock
+    inv = Inventory(lock.provider, lock.vms, lock.networks, lock.datastores, lock.hosts)
+    kept = set(lock.frozen) | set(lock.started)
+    frozen = {p.name: [] for p in site.spec_plans if p.name in lock.frozen}
+    chosen = resolve.resolve(site, inv, frozen, {n: lock.plans.get(n, []) for n in lock.started}).plans
+    for p in site.spec_plans:
+        names_ = lock.batches.get(p.name) or [p.name]
+        listed = [(n, vm) for n in names_ if n not in kept for vm in lock.plans.get(n, [])]
+        allowed = set(chosen.get(p.name, []))
+        for name, vm_id in listed:
+            if vm_id not in allowed:
+                vm = lock.vms.get(vm_id)
+                yield Diagnostic("MTV009", f"the lock lists VM {vm.name if vm else vm_id!r} ({vm_id}) in plan "
+                                 f"'{name}', and no selector of the plan chooses it", p.where,
+                                 f"re-run `mtvgen lock {site.shown_dir}` (a hand edit or a bad merge of the lock?)",
+                                 plan=name, vm=vm_id)

@@ -16,6 +16,7 @@ import time
 import urllib3
 
 from ..errors import AuthError, ConnectError, InventoryError, PermissionDenied, TimeoutError_, TLSError, UsageError
+from ..urls import has_userinfo, redacted
 from . import shapes
 from .kube import Cluster
 from .model import Inventory, ProviderInfo
@@ -27,6 +28,11 @@ class ForkliftSource:
     def __init__(self, cluster: Cluster, namespace: str, provider: str, provider_type: str, *,
                  url: str | None = None, ca_file: str | None = None, insecure: bool = False,
                  timeout: float = 30.0, load_wait: float = 120.0, page: int = 500):
+        if url and (has_userinfo(url) or not url.startswith("https://")):
+            # the cluster's bearer token goes with every request: never in clear, never in the URL
+            raise UsageError(f"--inventory-url {redacted(url)!r} must be https:// without user-info: the bearer "
+                             "token of the kubeconfig is sent with every request", fix="use the https Route of "
+                             "forklift-inventory (or leave --inventory-url out to find it)")
         self.cluster, self.namespace, self.provider, self.type = cluster, namespace, provider, provider_type
         self.url, self.timeout, self.load_wait, self.page = url, timeout, load_wait, page
         kw = {"cert_reqs": "CERT_NONE"} if insecure else {"cert_reqs": "CERT_REQUIRED", "ca_certs": ca_file}

@@ -80,10 +80,15 @@ def credentials(file: Path | None = None, environ=os.environ) -> Credentials:
     Never from the command line, never logged."""
     if file is not None:
         try:
-            data = yaml.safe_load(Path(file).read_text(encoding="utf-8")) or {}
-        except (OSError, yaml.YAMLError) as exc:
-            raise UsageError(f"cannot read credentials file: {exc}", where=Location(str(file)),
-                             fix="the file holds `user:` and `password:`") from exc
+            # BaseLoader: every value a string, as written (`0012345` is no YAML 1.1 octal 5349)
+            data = yaml.load(Path(file).read_text(encoding="utf-8"), Loader=yaml.BaseLoader) or {}
+        except OSError as exc:
+            raise UsageError(f"cannot read credentials file: {exc.strerror}", where=Location(str(file)),
+                             fix="the file holds `user:` and `password:`") from None
+        except yaml.YAMLError as exc:   # its text quotes the line, which may be the password's
+            mark = getattr(exc, "problem_mark", None)
+            raise UsageError("credentials file is not valid YAML", fix="the file holds `user:` and `password:`",
+                             where=Location(str(file), mark.line + 1 if mark else 0)) from None
         if not isinstance(data, dict) or not data.get("user") or not data.get("password"):
             raise UsageError("credentials file needs `user:` and `password:`", where=Location(str(file)),
                              fix="write both keys; keep the file out of Git")

@@ -27,6 +27,7 @@ class Summary:
 
     def __init__(self, head: list[str]):
         self.head = head
+        self.security: list[str] = []      # never shortened: it comes right after the heading
         self.changes: list[str] = []
         self.warnings: list[str] = []
         self.plans: list[str] = []
@@ -51,14 +52,14 @@ class Summary:
         room = limit - len("\n".join(note)) - 1         # the final newline; each line counts its own
         lines, size = [], 0
         for line in work._lines():          # the head always, then what still fits
-            if len(lines) >= len(work.head) and size + len(line) + 1 > room:
+            if len(lines) >= len(work.head) + len(work.security) and size + len(line) + 1 > room:
                 break
             lines.append(line)
             size += len(line) + 1
         return "\n".join(lines + note) + "\n"
 
     def _lines(self) -> list[str]:
-        return (self.head + self.changes + self.warnings + self.plans + self.schedule
+        return (self.head + self.security + self.changes + self.warnings + self.plans + self.schedule
                 + [line for block in self.details.values() for line in block])
 
     def _render(self, note: list[str] = ()) -> str:

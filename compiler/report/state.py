@@ -56,9 +56,20 @@ def from_documents(docs: list[dict]) -> dict[str, PlanState]:
 
 
 def from_tree(site_out: Path) -> dict[str, PlanState]:
-    """The plans of a committed out/<site>/ directory ({} when there is none). The base of a
-    comparison may hold anything (a hand edit, a merge conflict): what cannot be read is an
-    error naming the file, not a crash."""
+    """The plans of a committed out/<site>/ directory ({} when there is none)."""
+    docs = documents_of_tree(site_out)
+    try:
+        return from_documents(docs)
+    except (AttributeError, KeyError, TypeError, ValueError, IndexError) as exc:
+        raise MtvgenError(f"a Plan or Migration in the base is not the shape mtvgen writes ({type(exc).__name__}: "
+                          f"{exc})", where=Location(str(site_out)),
+                          fix="rebuild the base with `mtvgen build`, or compare with another --base") from None
+
+
+def documents_of_tree(site_out: Path) -> list[dict]:
+    """The documents of a committed out/<site>/ directory. The base of a comparison may
+    hold anything (a hand edit, a merge conflict): what cannot be read is an error naming
+    the file, not a crash."""
     docs = []
     if site_out.is_dir():
         for path in sorted(site_out.rglob("*.yaml")):
@@ -71,9 +82,4 @@ def from_tree(site_out: Path) -> dict[str, PlanState]:
                                   where=Location(str(path)), fix="fix the base tree, or compare with another --base") from None
             if isinstance(doc, dict):
                 docs.append(doc)
-    try:
-        return from_documents(docs)
-    except (AttributeError, KeyError, TypeError, ValueError, IndexError) as exc:
-        raise MtvgenError(f"a Plan or Migration in the base is not the shape mtvgen writes ({type(exc).__name__}: "
-                          f"{exc})", where=Location(str(site_out)),
-                          fix="rebuild the base with `mtvgen build`, or compare with another --base") from None
+    return docs

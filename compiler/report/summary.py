@@ -18,7 +18,8 @@ from ..diagnostics import INFO, Diagnostic
 from ..lock import Lock
 from ..plan_model import planned
 from ..sitemodel import Site
-from . import timeline
+from ..textsafe import markdown, printable
+from . import privilege, timeline
 from .shorten import Summary
 from .state import PlanState
 
@@ -34,7 +35,7 @@ def when(text: str) -> str:
 
 
 def _names(ids, vms: dict[str, str], limit: int = 8) -> str:
-    shown = sorted(vms.get(i, i) for i in ids)
+    shown = sorted(markdown(vms.get(i, i)) for i in ids)
     more = f" and {len(shown) - limit} more" if len(shown) > limit else ""
     return ", ".join(shown[:limit]) + more
 
@@ -80,16 +81,17 @@ def _run_changes(name: str, a: PlanState | None, b: PlanState) -> list[str]:
         old = set(a.cancel) if a is not None else set()
         new = [v for v in b.cancel if v not in old]
         if new:
-            out.append(f"plan `{name}`: **cancel** {', '.join(new)} (nothing is deleted)")
+            out.append(f"plan `{name}`: **cancel** {', '.join(map(markdown, new))} (nothing is deleted)")
         held = [v for v in b.cancel if v in old]
         if held and a.attempt != b.attempt:      # a retry keeps what the operator held back
-            out.append(f"plan `{name}`: {', '.join(held)} stay held back (canceled in attempt {a.attempt})")
+            out.append(f"plan `{name}`: {', '.join(map(markdown, held))} stay held back "
+                       f"(canceled in attempt {a.attempt})")
         if b.resume and not (a is not None and a.resume and a.attempt == b.attempt):
             out.append(f"plan `{name}`: resume the guest conversion of the VMs whose disks were copied")
         for vm_name, t in sorted(b.vm_cutover.items()):
             was = a.vm_cutover.get(vm_name) if a is not None else None
             if was != t:
-                out.append(f"plan `{name}`: cutover of {vm_name} {'moved to' if was else 'at'} {when(t)}")
+                out.append(f"plan `{name}`: cutover of {markdown(vm_name)} {'moved to' if was else 'at'} {when(t)}")
     return out
 
 
@@ -104,16 +106,20 @@ def _plan_rows(site: Site, lock: Lock, head: dict[str, PlanState]) -> list[str]:
         if p.start and p.start.cutover and not p.done:
             state += f", cutover {when(p.start.cutover)}"
         rows.append(f"| `{p.name}` | {p.wave or '—'} | {p.type} | {len(vms)} | {gib:,.0f} GiB | "
-                    f"{', '.join(f'{o} ({n})' for o, n in oses) or '—'} | {state} |")
+                    f"{', '.join(f'{markdown(o)} ({n})' for o, n in oses) or '—'} | {state} |")
     return rows
 
 
 def summary(site: Site, lock: Lock, head: dict[str, PlanState], base: dict[str, PlanState] | None,
-            diags: list[Diagnostic], base_diags: list[Diagnostic] | None) -> Summary:
+            diags: list[Diagnostic], base_diags: list[Diagnostic] | None,
+            documents: tuple[list[dict] | None, list[dict]] = (None, [])) -> Summary:
     delivery = "Argo CD" if site.delivery and site.delivery.argocd else "Flux" if site.delivery and \
         site.delivery.flux else "kubectl"
-    out = Summary([f"## Site `{site.name}`", "", f"{site.source.type} → `{site.target_namespace}`, "
+    out = Summary([f"## Site `{site.name}`", "", f"{site.source.type} → `{markdown(site.target_namespace)}`, "
                    f"delivered by {delivery}.", ""])
+    base_docs, head_docs = documents
+    if base_docs is not None:
+        out.security = security(base_docs, head_docs)
     said = changes(base, head, site) if base is not None else []
     out.touched = {plan for plan, _ in said}
     if base is not None:
@@ -123,8 +129,8 @@ def summary(site: Site, lock: Lock, head: dict[str, PlanState], base: dict[str, 
     warnings = [d for d in diags if d.level != INFO and not d.suppressed and (d.code, d.message) not in known]
     if warnings:
         title = "New warnings" if base_diags is not None else "Warnings"
-        out.warnings = [f"**{title}**", ""] + [f"- `{d.code}` {d.message} ({d.location})" + (
-            f" — **acknowledged** error: {d.acknowledged}" if d.acknowledged else "") for d in warnings] + [""]
+        out.warnings = [f"**{title}**", ""] + [f"- `{d.code}` {markdown(d.message)} ({markdown(str(d.location))})" + (
+            f" — **acknowledged** error: {markdown(d.acknowledged)}" if d.acknowledged else "") for d in warnings] + [""]
     out.plans = ["**Plans**", ""] + _plan_rows(site, lock, head) + [""]
     picture = timeline.mermaid(site)
     if picture:
@@ -133,7 +139,30 @@ def summary(site: Site, lock: Lock, head: dict[str, PlanState], base: dict[str, 
         vms, _problems = planned(p, lock)
         block = [f"<details><summary>{p.name}: {len(vms)} VMs</summary>\n",
                  "| VM | target name | disks | guest OS |\n|---|---|---|---|"]
-        block += [f"| {v.vm.name} | {v.target_name} | "
-                  f"{sum(d.capacity for d in v.vm.disks) / (1 << 30):,.0f} GiB | {v.vm.guest_id or '—'} |" for v in vms]
+        block += [f"| {markdown(v.vm.name)} | {markdown(v.target_name)} | "
+                  f"{sum(d.capacity for d in v.vm.disks) / (1 << 30):,.0f} GiB | {markdown(v.vm.guest_id) or '—'} |"
+                  for v in vms]
         out.details[p.name] = block + ["\n</details>"]
     return out
+
+
+def security(base_docs: list[dict], head_docs: list[dict]) -> list[str]:
+    """Every change to a privileged setting (report/privilege.py), first in the summary:
+    a reviewer who reads only this section still sees each one. A playbook is shown as a
+    diff of its decoded text."""
+    found = privilege.changed(privilege.facts(base_docs), privilege.facts(head_docs))
+    if not found:
+        return []
+    lines = ["**Security-relevant changes** (review each)", ""]
+    for what, before, after in found:
+        if what.endswith(": playbook") and (before or after):
+            lines.append(f"- {markdown(what)} changed:")
+            lines += ["", "  ```diff"] + [f"  {printable(x).replace('```', '`‵`')}"
+                                          for x in privilege.playbook_diff(before, after)] + ["  ```"]
+        else:
+            lines.append(f"- {markdown(what)}: {_value(before)} → {_value(after)}")
+    return lines + [""]
+
+
+def _value(text: str) -> str:
+    return f"`{printable(text).replace('`', 'ʼ')}`" if text else "_(none)_"

@@ -15,6 +15,7 @@ from rich.text import Text
 from rich.tree import Tree
 
 from .. import yamlout
+from ..textsafe import printable
 from .model import PlanStatus, StatusReport
 
 STYLE = {"Healthy": "green", "Progressing": "cyan", "Suspended": "yellow", "Degraded": "bold red",
@@ -32,22 +33,30 @@ def _vms(p: PlanStatus) -> Table:
         table.add_column(column, overflow="fold")
     for vm in p.vms:
         share = vm.copied_mb / vm.total_mb if vm.total_mb else 0.0
-        table.add_row(vm.name, Text(vm.outcome, style=OUTCOME.get(vm.outcome, "")), vm.step or vm.phase,
+        # Text, never a str: rich would read a VM's name as markup (`[/bold]` crashed it)
+        table.add_row(_plain(vm.name), Text(vm.outcome, style=OUTCOME.get(vm.outcome, "")),
+                      _plain(vm.step or vm.phase),
                       ProgressBar(total=1.0, completed=share, width=20) if vm.total_mb else Text("—"),
-                      f"{vm.copied_mb:,}/{vm.total_mb:,} MB" if vm.total_mb else "",
-                      str(vm.precopies) if vm.precopies else "", vm.cutover, vm.error)
+                      Text(f"{vm.copied_mb:,}/{vm.total_mb:,} MB" if vm.total_mb else ""),
+                      Text(str(vm.precopies) if vm.precopies else ""), _plain(vm.cutover), _plain(vm.error))
     return table
+
+
+def _plain(text: str) -> Text:
+    """Cluster text as it is: no rich markup, no terminal control sequences."""
+    return Text(printable(text or ""))
 
 
 def tree(report: StatusReport) -> Group:
     parts = []
     for site in report.sites:
-        root = Tree(Text.assemble(("site ", "bold"), (site.site, "bold"), f"  (context {site.context})"))
+        root = Tree(Text.assemble(("site ", "bold"), (site.site, "bold"), f"  (context {printable(site.context)})"))
         for p in site.plans:
-            label = Text.assemble(_badge(p.health), " ", (p.object, "bold"), f"  {p.message}")
+            label = Text.assemble(_badge(p.health), " ", (printable(p.object), "bold"), f"  {printable(p.message)}")
             node = root.add(label)
             if p.migration:
-                node.add(Text.assemble(_badge(p.run_health), " ", p.migration, f"  {p.run_message}"))
+                node.add(Text.assemble(_badge(p.run_health), " ", printable(p.migration),
+                                       f"  {printable(p.run_message)}"))
             if p.vms:
                 node.add(_vms(p))
         parts.append(root)

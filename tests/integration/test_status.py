@@ -21,6 +21,23 @@ NS = "openshift-mtv"
 ROWS = [c for c in health_table.SEMANTICS if c.kind in health.ASSESS]
 
 
+def test_cluster_text_is_shown_as_text_not_markup_or_terminal_control(repo, cluster, monkeypatch):
+    """A VM's name and error come from whoever can name a VM: `[/bold]` crashed rich (exit 3),
+    `[link=...]` made a clickable link, and escape sequences reached the terminal."""
+    monkeypatch.setenv("COLUMNS", "200")
+    cluster.state.forklift[("plans", NS)] = [_as("plan-executing", "factory-finance", "factory", "finance")]
+    run = _as("migration-failed", "factory-finance-1", "factory", "finance",
+              plan={"name": "factory-finance", "namespace": NS})
+    bad = next(v for v in run["status"]["vms"] if v.get("error"))
+    bad["name"] = "[/bold]db\x1b[2J"
+    bad["error"]["reasons"] = ["[link=http://evil.example]click[/link]"]
+    cluster.state.forklift[("migrations", NS)] = [run]
+    r = status(repo, cluster)
+    assert r.exit_code == 1, r.output                   # a failed run: not an internal error
+    assert "[/bold]db\\x1b[2J" in r.stdout and "\x1b" not in r.stdout
+    assert "[link=http://evil.example]click[/link]" in r.stdout
+
+
 @pytest.mark.parametrize("case", ROWS, ids=[c.fixture for c in ROWS])
 def test_status_judges_like_the_argocd_health_check(case):
     status, message = health.ASSESS[case.kind](FIXTURES[case.fixture])
