@@ -86,6 +86,8 @@ CATALOG: dict[str, Check] = {c.code: c for c in (
     Check("MTV025", "name-template-invalid", ERROR, "A PVC, volume or network name template does not give valid names",
           "NotValid (template)", "Use only the template's variables and keep results DNS-1123."),
     # mappings
+    Check("MTV026", "target-label-invalid", ERROR, "A targetLabels key or value is not a Kubernetes label",
+          "VM creation refused by the API server, late in the run", "Use label syntax; quote numbers and booleans."),
     Check("MTV030", "network-not-mapped", ERROR, "A selected VM uses a network that no mapping covers",
           "VMNetworksNotMapped", "Add the network to `networks:`."),
     Check("MTV031", "storage-not-mapped", ERROR, "A selected VM has a disk on storage that no mapping covers",
@@ -132,6 +134,9 @@ CATALOG: dict[str, Check] = {c.code: c for c in (
           "InvalidPlaybook", "Fix the playbook file."),
     Check("MTV052", "hook-image-missing", ERROR, "A hook has a playbook but no image to run it",
           "InvalidImage", "Set image (e.g. quay.io/konveyor/hook-runner)."),
+    Check("MTV053", "playbook-too-large", ERROR, "A hook's playbook is over 512 KiB",
+          "a Hook larger than the API server and etcd accept (the sync fails)",
+          "Move the work into the hook image; keep the playbook short."),
     # provider specific
     Check("MTV060", "openstack-image-backed", ERROR, "An OpenStack VM boots from an image, not only Cinder volumes",
           "VMStorageNotMapped (glance)", "Only Cinder-volume VMs are supported; migrate it another way."),
@@ -260,11 +265,26 @@ CATALOG: dict[str, Check] = {c.code: c for c in (
     Check("MTV140", "url-credentials", ERROR, "A source or destination URL carries user:password",
           "a password written into the Provider, the lock and every log that echoes the URL",
           "Drop the user-info; credentials go in the Secret."),
-    Check("MTV141", "plaintext-http", ERROR, "A source or destination URL is plain http://",
+    Check("MTV141", "plaintext-http", ERROR, "A source or destination URL is plain http:// (a warning where the "
+          "policy allows it)",
           "the vCenter password (at lock) and the Provider's credentials crossing the network in clear",
           "Use https://."),
-    Check("MTV142", "insecure-tls", WARNING, "insecureSkipVerify: true: the server's certificate is not checked",
+    Check("MTV142", "insecure-tls", ERROR, "insecureSkipVerify: true: the server's certificate is not checked "
+          "(a warning where the policy allows it)",
           "credentials handed to whoever answers on the path", "Give the CA (cacert) instead."),
+    Check("MTV143", "policy-delivery", ERROR, "A delivery setting (Git path or repository, Argo CD project or "
+          "cluster, Flux source, kubeconfig or service account, source host) the policy does not allow",
+          "a pull request to one site that points Argo CD or Flux at manifests, clusters or rights of its choosing",
+          "Use the defaults, or have the policy's owners allow it in mtvgen-policy.yaml."),
+    Check("MTV144", "policy-namespace", ERROR, "A site writes to a system namespace the policy does not allow",
+          "Providers, Plans or VMs created in kube-system, openshift-config, argocd...",
+          "Use a namespace of the site's own."),
+    Check("MTV145", "policy-hook", ERROR, "A hook runs an image or as a service account the policy does not allow",
+          "a playbook that runs with the Forklift controller's rights", "Give hooks an account of their own."),
+    Check("MTV146", "too-many-units", WARNING, "A site writes over 1,000 Applications or Kustomizations (an "
+          "error past the policy's maxUnits, 5,000 by default)",
+          "a review no one can read and an Argo CD or Flux that reconciles thousands of units",
+          "Raise batch.maxVMs, or split the site."),
     Check("MTV099", "manifest-invalid", ERROR, "A generated manifest fails its Forklift schema or references a missing object",
           "Admission rejection", "Fix the spec value the message points at."),
 )}

@@ -27,6 +27,7 @@ import msgspec
 
 from . import check, emit, lifecycle, lock as lockmod, spec
 from .errors import EditRefused, Location, UsageError
+from .policy import POLICY_FILE
 from .sitemodel import LOCK_FILE, SPEC_FILE
 
 
@@ -178,6 +179,8 @@ def _check(site_dir: Path, before: str, after: str, frozen: str | None, now: dat
         shutil.copytree(site_dir, scratch, symlinks=True, ignore=shutil.ignore_patterns(LOCK_FILE))
         if (site_dir / LOCK_FILE).exists():
             (scratch / LOCK_FILE).symlink_to((site_dir / LOCK_FILE).resolve())
+        if (site_dir.parent / POLICY_FILE).exists():     # the repository's policy judges the edit too
+            shutil.copy(site_dir.parent / POLICY_FILE, scratch.parent / POLICY_FILE)
         had = Counter(d.code + d.message for d in _errors(scratch, before, Path(tmp), None, now))
         new = [d for d in _errors(scratch, after, Path(tmp), frozen, now) if not _take(had, d.code + d.message)]
     if new:

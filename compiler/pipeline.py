@@ -8,7 +8,8 @@ from pathlib import Path
 
 import msgspec
 
-from . import check, delivery, emit, lifecycle, lock as lockmod, lockdiff, render, resolve, sitemodel, spec, validate
+from . import (check, delivery, emit, lifecycle, lock as lockmod, lockdiff, policy, render, resolve, sitemodel,
+               spec, validate)
 from .report import state as report_state, summary as report_summary
 from .diagnostics import Diagnostic, finalize, has_errors, summary
 from .errors import DiagnosticsFailed, Location, LockError, MtvgenError
@@ -70,7 +71,8 @@ def check_site(site_dir: Path, opts: Options) -> tuple[spec.Site, lockmod.Lock, 
 def compile_site(site_dir: Path, opts: Options) -> SiteResult:
     """spec + lock -> checked, rendered, validated file contents. Writes nothing."""
     site, lock, diags, bundle = _bundle(site_dir, opts)
-    problems = finalize(validate.validate(site, bundle.documents))
+    count = sum(1 for d in bundle.documents if d.kind in ("Application", "Kustomization"))
+    problems = finalize(validate.validate(site, bundle.documents) + list(policy.units(site, count)))
     _fail(diags + problems, f"site {site.name}")
     objects = [(d.kind, d.namespace, d.name, d.where) for d in bundle.documents]
     return SiteResult(site.name, emit.files(site.name, bundle), diags + problems, objects)

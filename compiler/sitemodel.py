@@ -277,6 +277,7 @@ class Site(msgspec.Struct):
     acknowledgements: list[Acknowledgement] = msgspec.field(default_factory=list)
     plans_where: Location | None = None    # the `plans:` key
     spec_notes: list = msgspec.field(default_factory=list)   # the spec's own warnings and notes (spec_rules)
+    policy: Any = None                     # the repository's policy.Policy (spec.load sets it)
 
     def __post_init__(self):
         if not self.spec_plans:

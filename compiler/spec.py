@@ -11,7 +11,7 @@ import difflib
 from functools import lru_cache
 from pathlib import Path
 
-from . import names, resources, secretfiles, spec_rules, yamlio
+from . import names, policy, resources, secretfiles, spec_rules, yamlio
 from .diagnostics import Diagnostic, finalize, has_errors, summary
 from .errors import DiagnosticsFailed, Location, MtvgenError, UsageError
 from .schemacheck import Schema
@@ -58,6 +58,8 @@ def load(site_dir: Path, display_root: Path | None = None) -> Site:
     if not has_errors(diags):
         site = _build(site_dir, shown, raw, diags)
         diags += spec_rules.cross_references(site)
+        site.policy = policy.load(site_dir.resolve().parent)
+        diags += policy.check(site, site.policy)
     diags = finalize(diags)
     if has_errors(diags):
         raise DiagnosticsFailed(diags, f"{shown}: spec has errors: {summary(diags)}")

@@ -57,8 +57,12 @@ def _spec(base=TWO_PLANS, creds="    secret: vc-creds", delivery=""):
     return text.replace("networks:\n", delivery + "networks:\n", 1)
 
 
+# the repository's policy lets these sites' Flux apply to the `east` cluster (compiler/policy.py)
+POLICY = {"../mtvgen-policy.yaml": "fluxKubeConfigs: [east]\n"}
+
+
 def build(tmp_path, spec_text, files=None):
-    d = sitekit.make(tmp_path, spec_text, files=files)
+    d = sitekit.make(tmp_path, spec_text, files={**POLICY, **(files or {})})
     sitekit.lock(d)
     r = run(["build", "--now", NOW], tmp_path)
     assert r.exit_code == 0, r.output
@@ -67,7 +71,7 @@ def build(tmp_path, spec_text, files=None):
 
 
 def spec_diags(tmp_path, spec_text, files=None):
-    d = sitekit.make(tmp_path, spec_text, files=files)
+    d = sitekit.make(tmp_path, spec_text, files={**POLICY, **(files or {})})
     try:
         spec.load(d)
     except DiagnosticsFailed as exc:

@@ -219,7 +219,8 @@ def test_wave_checks(tmp_path):
     from compiler.spec_rules import cross_references as _cross_references
     assert [x.code for x in _cross_references(spec.load(d))] == ["MTV123"]
     d = sitekit.make(tmp_path / "e", BASE_SPEC.replace("networks:\n", ARGO.replace("{}", "{createProject: false}")
-                                                        + WAVES + "networks:\n", 1), inventory(2))
+                                                        + WAVES + "networks:\n", 1), inventory(2),
+                     files={"../mtvgen-policy.yaml": "projects: [mtv-t]\n"})   # the policy allows that project
     assert [x.code for x in _cross_references(spec.load(d))] == ["MTV113"]
 
 

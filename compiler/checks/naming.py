@@ -48,3 +48,35 @@ def names_and_templates(ctx: Context):
                 problem = template and _template_problem(key, template)
                 if problem:
                     yield Diagnostic("MTV025", f"{key} {template!r} {problem}", where, plan=plan.name)
+
+
+# Kubernetes label syntax (apimachinery validation IsQualifiedName / IsValidLabelValue)
+_LABEL_NAME = re.compile(r"^([A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?)$")
+_LABEL_VALUE = re.compile(r"^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$")
+
+
+def _label_key_problem(key: str) -> str:
+    prefix, _, name = key.rpartition("/")
+    if prefix and not (names.is_subdomain(prefix)):
+        return f"its prefix {prefix!r} is not a DNS-1123 subdomain"
+    if not name or len(name) > 63 or not _LABEL_NAME.match(name):
+        return "its name is not 1-63 letters, digits, '-', '_' or '.', starting and ending with a letter or digit"
+    return ""
+
+
+def target_labels(ctx: Context):
+    """targetLabels land on the migrated VMs: the API server refuses a bad label, and the
+    whole VM creation fails with it, late in the run."""
+    for plan in ctx.site.plans:
+        sources = [(plan.options.get("targetLabels") or plan.vm_options.get("targetLabels"),
+                    plan.option_where("targetLabels"))]
+        sources += [(o.options.get("targetLabels"), o.where) for o in plan.overrides]
+        for labels, where in sources:
+            for key, value in (labels or {}).items():
+                problem = _label_key_problem(str(key))
+                if problem:
+                    yield Diagnostic("MTV026", f"targetLabels key {key!r}: {problem}", where, plan=plan.name)
+                if not isinstance(value, str) or len(value) > 63 or not _LABEL_VALUE.match(value):
+                    yield Diagnostic("MTV026", f"targetLabels value {value!r} of {key!r} is not a label value "
+                                     "(at most 63 letters, digits, '-', '_' or '.', starting and ending with a "
+                                     "letter or digit; quote numbers and booleans)", where, plan=plan.name)
