@@ -7,6 +7,7 @@ the one place that prints errors and decides exit codes.
 from __future__ import annotations
 
 import contextlib
+import difflib
 import sys
 from pathlib import Path
 
@@ -14,7 +15,8 @@ import click
 
 from . import __version__, diagnostics, emit, pipeline
 from .commands import live, plans
-from .commands.common import FORMAT, NOTES, NOW, SITES_DIR, emit_diags, format_diags, parse_now, run, site_dirs
+from .commands.common import (FORMAT, NOTES, NOW, SITES_DIR, SiteDir, emit_diags, format_diags, parse_now, run,
+                              site_dirs)
 from .errors import DiagnosticsFailed, MtvgenError
 from .report import shorten
 from .report.shorten import GITHUB_COMMENT_LIMIT
@@ -27,7 +29,7 @@ def main():
 
 
 @main.command()
-@click.argument("sites", nargs=-1, type=click.Path(path_type=Path))
+@click.argument("sites", nargs=-1, type=SiteDir())
 @SITES_DIR
 @click.option("--out", "out_dir", type=click.Path(path_type=Path), default=Path("out"), show_default=True)
 @click.option("--check", "check_only", is_flag=True, help="Write nothing; exit 1 with a diff if out/ is not current.")
@@ -82,7 +84,7 @@ def build(sites, sites_dir, out_dir, check_only, strict, allow_plaintext_secrets
 
 
 @main.command("check")
-@click.argument("sites", nargs=-1, type=click.Path(path_type=Path))
+@click.argument("sites", nargs=-1, type=SiteDir())
 @SITES_DIR
 @click.option("--strict", is_flag=True, help="Treat warnings as errors.")
 @click.option("--allow-plaintext-secrets", is_flag=True)
@@ -113,7 +115,7 @@ def _room_for_a_summary(n: int) -> int:
 
 
 @main.command()
-@click.argument("sites", nargs=-1, type=click.Path(path_type=Path))
+@click.argument("sites", nargs=-1, type=SiteDir())
 @SITES_DIR
 @click.option("--base", help="What to compare with: a git ref (its committed out/ and sites/) or a directory.")
 @click.option("--max-chars", type=click.IntRange(min=0), default=GITHUB_COMMENT_LIMIT, show_default=True,
@@ -152,14 +154,30 @@ def health_checks(fmt):
 
 
 @main.command("checks")
+@click.argument("codes", nargs=-1)
 @click.option("--markdown", is_flag=True, help="Print the catalog as a Markdown table.")
-def checks_cmd(markdown):
-    """List every check: code, severity, what it catches, how to fix."""
+def checks_cmd(codes, markdown):
+    """List every check (code, severity, what it catches), or explain the CODES given
+    (MTV036 or its name, pod-network-static-ips): what it catches, what it prevents, the fix."""
     if markdown:
         sys.stdout.write(diagnostics.catalog_markdown())
         return
-    for c in diagnostics.CATALOG.values():
-        click.echo(f"{c.code} {c.severity:<7} {c.slug:<28} {c.title}")
+    if not codes:
+        for c in diagnostics.CATALOG.values():
+            click.echo(f"{c.code} {c.severity:<7} {c.slug:<28} {c.title}")
+        return
+    by_slug = {c.slug: c for c in diagnostics.CATALOG.values()}
+    for code in codes:
+        c = diagnostics.CATALOG.get(code.upper()) or by_slug.get(code)
+        if c is None:
+            near = difflib.get_close_matches(code.upper(), list(diagnostics.CATALOG), n=1) or \
+                difflib.get_close_matches(code, list(by_slug), n=1)
+            raise click.BadParameter(f"no check {code!r}" + (f"; did you mean {near[0]}?" if near else ""),
+                                     param_hint="CODES")
+        acknowledged = " It guards a running plan: `acknowledge:` can take responsibility for it." \
+            if c.code in diagnostics.ACKNOWLEDGEABLE else ""
+        click.echo(f"{c.code} {c.slug} ({c.severity})\n  catches:  {c.title}\n"
+                   f"  prevents: {c.prevents or '—'}\n  fix:      {c.fix}{acknowledged}")
 
 
 for command in (live.lock, live.init, live.status, live.schemas,

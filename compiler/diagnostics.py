@@ -215,7 +215,7 @@ CATALOG: dict[str, Check] = {c.code: c for c in (
           "", "Merge the start of a wave's plans inside its window."),
     Check("MTV124", "done-not-frozen", ERROR, "A plan marked done is not frozen in the lock yet",
           "a done plan re-selected or edited behind Forklift's back",
-          "Run `mtvgen done <plan>` (offline) or `mtvgen lock`."),
+          "Run `mtvgen done SITE PLAN` (offline) or `mtvgen lock SITE`."),
     Check("MTV125", "batch-unknown", ERROR, "start.batches or done names a batch the plan does not have",
           "", "Use the batch numbers of the lock (plan-01, plan-02, ...)."),
     Check("MTV126", "started-plan-removed", ERROR, "A running plan (pinned in the lock) is gone from site.yaml "

@@ -64,6 +64,16 @@ def _plan(doc, name: str, file: str) -> CommentedMap:
                      fix=f"did you mean '{near[0]}'?" if near else f"plans: {', '.join(names)}")
 
 
+def _batch_of(doc, name: str) -> tuple[str, int]:
+    """A batch name (`web-02`, as files, Plans and status show it) -> (its plan, 2); any other
+    name -> (name, 0)."""
+    plans = {p.get("name"): p for p in doc.get("plans") or [] if isinstance(p, dict)}
+    head, _, number = name.rpartition("-")
+    if name not in plans and number.isdigit() and isinstance(plans.get(head), dict) and plans[head].get("batch"):
+        return head, int(number)
+    return name, 0
+
+
 def _comment_after(node: CommentedMap, key):
     """The comment token ruamel keeps after `key`'s value (blank lines live there too)."""
     tokens = node.ca.items.get(key)
@@ -145,6 +155,12 @@ def apply(site_dir: Path, plan_name: str, action: str, *, vms: tuple[str, ...] =
     before = path.read_text(encoding="utf-8")
     y = _yaml()
     doc = y.load(before)
+    plan_name, batch = _batch_of(doc, plan_name)
+    if batch and action in ("start", "done"):
+        batches = batches or (batch,)         # `start web-02` is `start web --batch 2`
+    elif batch and action in ("retry", "archive", "retire"):
+        raise UsageError(f"{action} applies to the whole plan '{plan_name}', not to one of its batches",
+                         fix=f"`mtvgen {action} {site_dir} {plan_name}`")
     plan = _plan(doc, plan_name, str(path))
     now = lifecycle.utc_now()
     if cutover == "now":           # the pin below takes the same instant: not "already past"
@@ -229,10 +245,25 @@ def _pin(site: spec.Site, now: str) -> None:
         lockmod.write(site, lock)
 
 
+def _shown(file: str) -> str:
+    """The site directory as the hint's command takes it (the spec file's folder)."""
+    return str(Path(file).parent)
+
+
 def _start(plan, *, cutover, batches, file, **_):
-    if plan.get("start") not in (None, False):
+    current = plan.get("start")
+    listed = current.get("batches") if isinstance(current, dict) else None
+    if current not in (None, False) and batches and listed is not None and not cutover:
+        # a started plan that runs only some batches: start more of them (the same attempt)
+        new = sorted(set(listed) | set(batches))
+        if new == sorted(listed):
+            raise UsageError(f"batch {', '.join(map(str, batches))} of plan '{plan['name']}' is already started",
+                             where=_at(current, file, "batches"))
+        _put(current, "batches", _flow(new))
+        return f"plan {plan['name']}: batches {', '.join(map(str, new))} started"
+    if current not in (None, False):
         raise UsageError(f"plan '{plan['name']}' is already started", where=_at(plan, file, "start"),
-                         fix=f"`mtvgen retry {plan['name']}` starts a new attempt")
+                         fix=f"`mtvgen retry {_shown(file)} {plan['name']}` starts a new attempt")
     if not cutover and not batches:
         _put(plan, "start", True)
         return f"plan {plan['name']}: started"
@@ -247,7 +278,7 @@ def _start(plan, *, cutover, batches, file, **_):
 def _retry(plan, *, cutover, file, include_canceled, **_):
     if plan.get("start") in (None, False):
         raise UsageError(f"plan '{plan['name']}' was never started", where=_at(plan, file),
-                         fix=f"`mtvgen start {plan['name']}` starts its first attempt")
+                         fix=f"`mtvgen start {_shown(file)} {plan['name']}` starts its first attempt")
     start = _start_block(plan)
     attempt = int(start.get("attempt", 1)) + 1
     _put(start, "attempt", attempt)
@@ -265,7 +296,7 @@ def _retry(plan, *, cutover, file, include_canceled, **_):
 def _cancel(plan, *, vms, file, **_):
     if plan.get("start") in (None, False):
         raise UsageError(f"plan '{plan['name']}' is not started: nothing to cancel", where=_at(plan, file),
-                         fix=f"check the plan name; `mtvgen start {plan['name']}` starts it")
+                         fix=f"check the plan name; `mtvgen start {_shown(file)} {plan['name']}` starts it")
     start = _start_block(plan)
     if not vms:
         _put(start, "cancel", "all")

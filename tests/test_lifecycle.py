@@ -118,7 +118,7 @@ def test_done_without_freezing_is_reported(tmp_path):
     relock(d)
     (d / "site.yaml").write_text(BASE_SPEC + "    done: true\n")
     found = diags(d, {"MTV124"})
-    assert len(found) == 1 and "mtvgen done wave1" in found[0].help
+    assert len(found) == 1 and "`mtvgen done sites/t wave1`" in found[0].help.replace(str(tmp_path) + "/", "")
 
 
 def test_cancel_retry_and_resume_are_migration_fields(tmp_path):
@@ -243,7 +243,7 @@ def test_edits_keep_comments_and_write_nothing_when_they_fail(tmp_path):
     assert text[len(spec_text.rstrip("\n")):] == "\n    start:\n      cutover: '2027-01-09T22:00:00+01:00'\n"
     before = (d / "site.yaml").read_text()
     r = run(["start", "sites/t", "wave1"], tmp_path)
-    assert r.exit_code == 2 and "already started" in r.stderr and "mtvgen retry wave1" in r.stderr
+    assert r.exit_code == 2 and "already started" in r.stderr and "`mtvgen retry sites/t wave1`" in r.stderr
     r = run(["retry", "sites/t", "nope"], tmp_path)
     assert r.exit_code == 2 and "has no plan 'nope'" in r.stderr
     r = run(["start", "sites/t", "wave1", "--cutover", "x"], tmp_path)   # already started: refused first

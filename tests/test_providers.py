@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 
 from compiler import lock as lockmod, render, spec, validate
-from conftest import out_file, run
+from conftest import NOW, out_file, run
 
 
 def _edit(path: Path, old: str, new: str):
@@ -105,3 +105,24 @@ def test_host_credentials_get_the_host_secret_conventions(tmp_path):
     assert {x["secretKey"] for x in es["spec"]["data"]} == {"user", "password", "ca.crt"}
     host = _yaml.safe_load(out_file(tmp_path / "out/t", "host-t-esx1.yaml").read_text())
     assert host["spec"]["secret"] == {"name": "t-esx1-host", "namespace": "openshift-mtv"}
+
+
+def test_a_datavolume_template_without_a_class_takes_the_class_of_the_pvc_it_made(repo):
+    """The template names no storageClassName: the DataVolume's PVC got the cluster's default
+    class, and Forklift reads it there. mtvgen locked the disk's storage as '' (MTV070)."""
+    import yaml
+    path = repo / "sites/ocp-east/inventory.yaml"
+    inv = yaml.safe_load(path.read_text())
+    vm = next(v for v in inv["vms"] if v["name"] == "api-gateway")
+    vm["object"]["spec"]["dataVolumeTemplates"][0]["spec"] = {"storage": {"resources": {"requests": {"storage": "30Gi"}}}}
+    inv["persistentvolumeclaims"].append({
+        "uid": "0c9b7e21-0000-0000-0000-00000000b002", "version": "9200", "namespace": "payments",
+        "name": "api-gateway-root", "object": {"apiVersion": "v1", "kind": "PersistentVolumeClaim",
+                                                 "metadata": {"name": "api-gateway-root", "namespace": "payments"},
+                                                 "spec": {"storageClassName": "ocs-storagecluster-ceph-rbd",
+                                                          "resources": {"requests": {"storage": "30Gi"}}}}})
+    path.write_text(yaml.safe_dump(inv, sort_keys=False))
+    r = run(["lock", "sites/ocp-east", "--inventory", "sites/ocp-east/inventory.yaml"], repo)
+    assert r.exit_code == 0, r.output
+    r = run(["build", "sites/ocp-east", "--now", NOW], repo)
+    assert r.exit_code == 0 and "MTV070" not in r.output, r.output

@@ -21,7 +21,7 @@ def frozen_plans(ctx: Context):
             frozen = lock.frozen.get(name)
             if frozen is None:
                 yield Diagnostic("MTV124", f"plan '{name}' is marked done, but the lock does not freeze it yet",
-                                 p.where, f"run `mtvgen done {p.name}` (offline) or `mtvgen lock {ctx.site.shown_dir}`",
+                                 p.where, f"run `mtvgen done {ctx.site.shown_dir} {p.name}` (offline) or `mtvgen lock {ctx.site.shown_dir}`",
                                  plan=name)
             elif frozen != plan_digest(p):
                 yield Diagnostic("MTV093", f"plan '{name}' is done and was edited since: Forklift never reconciles "

@@ -100,3 +100,23 @@ def site_dirs(sites: tuple[Path, ...], sites_dir: Path) -> list[Path]:
     if not found:
         raise UsageError(f"no sites under {sites_dir}/", fix="run from the repository root, or pass --sites-dir")
     return found
+
+
+class SiteDir(click.ParamType):
+    """A site: its directory, or its bare name for `sites/<name>` (what the lock's header
+    and every hint print, `mtvgen lock dc0`)."""
+    name = "SITE"
+
+    def __init__(self, must_exist: bool = True):
+        self.must_exist = must_exist
+
+    def convert(self, value, param, ctx):
+        path = Path(value)
+        if path.is_dir():
+            return path
+        named = Path("sites") / value
+        if "/" not in str(value) and (named.is_dir() or (not self.must_exist and Path("sites").is_dir())):
+            return named
+        if not self.must_exist:
+            return path
+        self.fail(f"no site {str(value)!r}: neither a directory nor sites/{value}/", param, ctx)

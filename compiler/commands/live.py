@@ -12,7 +12,7 @@ import click
 from .. import pipeline
 from ..errors import LockError, UsageError
 from ..tables import PROVIDER_TYPES
-from .common import SITES_DIR, emit_diags, run, site_dirs
+from .common import SITES_DIR, SiteDir, emit_diags, run, site_dirs
 
 LIVE = [
     click.option("--inventory", "inventory_file", type=click.Path(path_type=Path),
@@ -77,7 +77,7 @@ def _sources(ptype: str, site_spec, p: dict):
 
 
 @click.command()
-@click.argument("site", type=click.Path(path_type=Path, file_okay=False))
+@click.argument("site", type=SiteDir(must_exist=False))
 @live_options
 @click.option("--check", "check_only", is_flag=True, help="Write nothing; exit 1 if the lock is not current.")
 def lock(site, check_only, **params):
@@ -113,7 +113,7 @@ def lock(site, check_only, **params):
 
 
 @click.command()
-@click.argument("site", type=click.Path(path_type=Path, file_okay=False))
+@click.argument("site", type=SiteDir(must_exist=False))
 @click.option("--vsphere", "vsphere_url", help="vCenter URL (https://<vcenter>/sdk) to read the inventory from.")
 @click.option("--type", "ptype", type=click.Choice(sorted(PROVIDER_TYPES)),
               default="vsphere", show_default=True, help="Source type (with --inventory).")
@@ -141,7 +141,7 @@ def init(site, vsphere_url, ptype, **params):
 
 
 @click.command()
-@click.argument("sites", nargs=-1, type=click.Path(path_type=Path))
+@click.argument("sites", nargs=-1, type=SiteDir())
 @SITES_DIR
 @click.option("--kubeconfig", type=click.Path(path_type=Path, dir_okay=False))
 @click.option("--context", "contexts", multiple=True, help="Kubeconfig context; repeat for several clusters.")
@@ -198,7 +198,7 @@ def schemas():
 
 
 @schemas.command("pull")
-@click.argument("site", type=click.Path(path_type=Path, file_okay=False, exists=True))
+@click.argument("site", type=SiteDir())
 @click.option("--kubeconfig", type=click.Path(path_type=Path, dir_okay=False))
 @click.option("--context", "kube_context")
 @click.option("--in-cluster", is_flag=True)

@@ -9,7 +9,7 @@ from pathlib import Path
 import click
 
 from ..errors import EditRefused, MtvgenError
-from .common import emit_diags, run
+from .common import SiteDir, emit_diags, run
 
 
 def _edit(action: str, site, plan, **kw):
@@ -25,7 +25,7 @@ def _edit(action: str, site, plan, **kw):
     run(go)
 
 
-SITE_ARG = click.argument("site", type=click.Path(path_type=Path, file_okay=False, exists=True))
+SITE_ARG = click.argument("site", type=SiteDir())
 PLAN_ARG = click.argument("plan")
 
 

@@ -248,7 +248,8 @@ def _ova(c: dict, info: ProviderInfo) -> Inventory:
 def _openshift(c: dict, info: ProviderInfo) -> Inventory:
     """kubev2v/forklift d42511b pkg/controller/provider/web/ocp: every resource carries uid, name,
     namespace and the raw `object`; a storage class's id is its UID. A VM's disk class comes from
-    its DataVolume template, else from the PVC it names (VMs on existing PVCs)."""
+    its DataVolume template, else from the PVC it names (VMs on existing PVCs, and a template
+    that names no class: the PVC the DataVolume made has the default class)."""
     inv = Inventory(info)
     for n in c.get("networkattachmentdefinitions", []):
         ns = n.get("namespace", "")
@@ -280,8 +281,12 @@ def _openshift(c: dict, info: ProviderInfo) -> Inventory:
                 continue
             spec = templates.get(claim, {})
             pvc = spec.get("storage") or spec.get("pvc") or pvcs.get((ns, claim), {})
-            size = ((pvc.get("resources") or {}).get("requests") or {}).get("storage")
-            cls = pvc.get("storageClassName", "")
+            made = pvcs.get((ns, claim), {})      # the PVC the DataVolume made, named as it
+            size = ((pvc.get("resources") or {}).get("requests") or {}).get("storage") or \
+                ((made.get("resources") or {}).get("requests") or {}).get("storage")
+            # a template without storageClassName got the cluster's default class: Forklift
+            # reads it from that PVC, so does mtvgen (it was '' and the build failed, MTV070)
+            cls = pvc.get("storageClassName", "") or made.get("storageClassName", "")
             disks.append(Disk(claim, class_id.get(cls, cls), _quantity(size)))
         running = (obj.get("spec") or {}).get("running")
         state = (obj.get("status") or {}).get("printableStatus", "")

@@ -1,0 +1,53 @@
+"""The CLI as a new team meets it (issue 25): a bare site name works wherever a site is
+asked for, a batch name wherever a plan is, `mtvgen checks CODE` explains, and the
+hints an edit prints are commands that run as printed."""
+
+from __future__ import annotations
+
+import shlex
+
+import yaml
+
+from conftest import run
+
+
+def test_a_bare_site_name_is_sites_slash_name(repo):
+    r = run(["start", "factory", "finance"], repo)
+    assert r.exit_code == 0, r.output
+    assert "review and commit sites/factory/site.yaml" in r.stderr
+    r = run(["start", "nosuch", "finance"], repo)
+    assert r.exit_code == 2 and "no site 'nosuch': neither a directory nor sites/nosuch/" in r.output
+    r = run(["build", "factory", "--check", "--now", "2026-11-27T00:00:00+00:00"], repo)
+    assert "out/factory" in r.output                       # built, and found out of date by the start
+
+
+def test_a_batch_name_works_where_a_plan_does(repo):
+    r = run(["start", "factory", "web-01"], repo)
+    assert r.exit_code == 0, r.output
+    r = run(["start", "factory", "web", "--batch", "2"], repo)       # a started plan takes another batch
+    assert r.exit_code == 0, r.output
+    spec = yaml.safe_load((repo / "sites/factory/site.yaml").read_text())
+    web = next(p for p in spec["plans"] if p["name"] == "web")
+    assert web["start"] == {"batches": [1, 2]}
+    r = run(["start", "factory", "web-02"], repo)
+    assert r.exit_code == 2 and "batch 2 of plan 'web' is already started" in r.stderr
+    r = run(["retry", "factory", "web-02"], repo)
+    assert r.exit_code == 2 and "`mtvgen retry sites/factory web`" in r.stderr
+
+
+def test_the_hint_of_an_edit_runs_as_printed(repo):
+    r = run(["retry", "factory", "finance"], repo)       # never started: the hint says how to start it
+    assert r.exit_code == 2
+    hint = r.stderr.split("`")[1]
+    assert hint == "mtvgen start sites/factory finance"
+    r = run(shlex.split(hint)[1:], repo)
+    assert r.exit_code == 0, r.output
+
+
+def test_checks_explains_a_code_or_a_name(repo):
+    r = run(["checks", "MTV036", "started-plan-archived"], repo)
+    assert r.exit_code == 0, r.output
+    assert r.stdout.startswith("MTV036 pod-network-static-ips (warning)\n  catches:  A VM on the pod network")
+    assert "MTV127 started-plan-archived (error)" in r.stdout and "`acknowledge:` can take responsibility" in r.stdout
+    r = run(["checks", "MTV999"], repo)
+    assert r.exit_code == 2 and "no check 'MTV999'; did you mean MTV099?" in r.output
