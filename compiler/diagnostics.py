@@ -285,6 +285,9 @@ CATALOG: dict[str, Check] = {c.code: c for c in (
           "error past the policy's maxUnits, 5,000 by default)",
           "a review no one can read and an Argo CD or Flux that reconciles thousands of units",
           "Raise batch.maxVMs, or split the site."),
+    Check("MTV147", "credentials-shared", ERROR, "Credentials that sites share are used for different hosts",
+          "a pull request that points one site at a host of its choosing with another site's account",
+          "Give each host its own Secret or key; share them only between sites of the same host."),
     Check("MTV099", "manifest-invalid", ERROR, "A generated manifest fails its Forklift schema or references a missing object",
           "Admission rejection", "Fix the spec value the message points at."),
 )}

@@ -33,6 +33,7 @@ class SiteResult(msgspec.Struct):
     files: dict[str, str] = msgspec.field(default_factory=dict)
     diagnostics: list[Diagnostic] = msgspec.field(default_factory=list)
     objects: list[tuple[str, str, str, Location]] = msgspec.field(default_factory=list)   # kind, namespace, name, where
+    credentials: list[tuple[str, str, Location]] = msgspec.field(default_factory=list)   # policy.credential_refs
 
 
 def discover(sites_dir: Path) -> list[Path]:
@@ -75,7 +76,8 @@ def compile_site(site_dir: Path, opts: Options) -> SiteResult:
     problems = finalize(validate.validate(site, bundle.documents) + list(policy.units(site, count)))
     _fail(diags + problems, f"site {site.name}")
     objects = [(d.kind, d.namespace, d.name, d.where) for d in bundle.documents]
-    return SiteResult(site.name, emit.files(site.name, bundle), diags + problems, objects)
+    return SiteResult(site.name, emit.files(site.name, bundle), diags + problems, objects,
+                      policy.credential_refs(site))
 
 
 def _bundle(site_dir: Path, opts: Options):
@@ -107,9 +109,9 @@ def summarize(site_dir: Path, opts: Options, base_out: Path | None, base_sites: 
 
 def clashes(results: list[SiteResult]) -> list[Diagnostic]:
     """Objects two sites would both write (a copied site): two GitOps applications would
-    fight over each of them."""
+    fight over each of them; and credentials two sites share for different hosts."""
     seen: dict[tuple, tuple[str, Location]] = {}
-    out = []
+    out = list(policy.credential_pairs({r.name: r.credentials for r in results}))
     for r in results:
         for kind, ns, name, where in r.objects:
             key = (kind, ns, name)

@@ -175,3 +175,43 @@ def units(site: Site, count: int):
         yield Diagnostic("MTV146", f"the site writes {count:,} Applications or Kustomizations", site.plans_where,
                          "raise batch.maxVMs or split the site: each unit is an object Argo CD or Flux reconciles",
                          severity=WARNING)
+
+
+def credential_refs(site: Site) -> list[tuple[str, str, Location]]:
+    """What a site's credentials point at outside itself, and for which host: (reference,
+    host, where). A Secret it only names, or an external store's key."""
+    out = []
+    blocks = [] if site.source.external else [(site.source.credentials, _host(site.source.url))]
+    blocks += [(h.credentials, h.name) for h in site.source.hosts]
+    for creds, host in blocks:
+        if creds is None:
+            continue
+        if creds.mode == "secret" and creds.secret:
+            out.append((f"Secret {site.mtv_namespace}/{creds.secret}", host, creds.where))
+        elif creds.mode == "externalSecret" and creds.key:
+            out.append((f"{creds.store_kind} {creds.store} key {creds.key}", host, creds.where))
+    return out
+
+
+def _host(url: str) -> str:
+    parsed = http_url(url) if url else None
+    return (parsed[0].hostname or "") if parsed else url
+
+
+def credential_pairs(refs: dict[str, list[tuple[str, str, Location]]]):
+    """Across the repository: credentials one site names may be another site's only for the
+    same host. Else a pull request to one site could point its Provider at a host of its
+    choosing with another site's vCenter account, and Forklift would log in with it.
+    `refs`: site name -> credential_refs(site)."""
+    used: dict[str, list[tuple[str, str, Location]]] = {}
+    for site, items in sorted(refs.items()):
+        for ref, host, where in items:
+            used.setdefault(ref, []).append((site, host, where))
+    for ref, users in sorted(used.items()):
+        hosts = sorted({h for _s, h, _w in users})
+        if len(hosts) > 1:
+            for site, host, where in users:
+                others = ", ".join(f"site '{s}' for {h}" for s, h, _w in users if (s, h) != (site, host))
+                yield Diagnostic("MTV147", f"credentials {ref} are used for {host}, and also by {others}: one "
+                                 "account, several hosts", where,
+                                 "give each host its own credentials; sites may share them only for the same host")

@@ -259,3 +259,25 @@ def test_target_labels_are_kubernetes_labels(tmp_path):
     found = [x["message"] for x in json.loads(r.stdout)["diagnostics"] if x["code"] == "MTV026"]
     assert len(found) == 2 and "'app/x/y'" in found[0] and "'has space'" in found[1]
     assert d.exists()
+
+
+def test_sites_may_share_credentials_only_for_the_same_host(repo):
+    """sites/dc1 and sites/factory share the vault key of the vCenter they both read; a pull
+    request pointing factory at another host with that key would have Forklift log in there."""
+    assert run(["build", "--check", "--now", NOW], repo).exit_code == 0
+    spec_path = repo / "sites/factory/site.yaml"
+    spec_path.write_text(spec_path.read_text().replace("vcenter.dc1.example.com", "vc.attacker.example.net"))
+    assert run(["lock", "sites/factory", "--inventory", "sites/factory/inventory.yaml"], repo).exit_code == 0
+    r = run(["build", "--now", NOW], repo)
+    assert r.exit_code == 1, r.output
+    assert "error[MTV147]: credentials ClusterSecretStore vault-backend key mtv/vcenter-dc1 are used for " \
+           "vc.attacker.example.net, and also by site 'dc1' for vcenter.dc1.example.com" in r.stderr
+
+
+def test_a_pvc_name_template_may_use_every_upstream_variable(tmp_path):
+    spec_text = BASE_SPEC.replace("    preHook: prep", "    preHook: prep\n"
+                                  "    pvcNameTemplate: '{{.PlanName}}-{{.TargetVmName}}-{{.DiskIndex}}'")
+    d = site(tmp_path, spec_text)
+    r = run(["check", "sites/t", "--now", NOW], tmp_path)
+    assert r.exit_code == 0 and "MTV025" not in r.stdout, r.output
+    assert d.exists()

@@ -9,9 +9,13 @@ from ..diagnostics import Diagnostic
 from .context import Context
 
 
+# The template data of kubev2v/forklift d42511b (pkg/apis/forklift/v1beta1/plan.go:
+# PVCNameTemplateData, VolumeNameTemplateData, NetworkNameTemplateData), with sample values.
 _TEMPLATE_VARS = {
-    "pvcNameTemplate": {"VmName": "db01", "PlanName": "wave1", "DiskIndex": "0", "RootDiskIndex": "0",
-                        "Shared": "false", "FileName": "disk-0", "WinDriveLetter": "c"},
+    "pvcNameTemplate": {"VmName": "db01", "TargetVmName": "db01", "PlanName": "wave1", "DiskIndex": "0",
+                        "VmId": "vm-1", "RootDiskIndex": "0", "Shared": "false", "FileName": "disk-0",
+                        "WinDriveLetter": "c", "SourcePVCName": "db01-root", "SourcePVCNamespace": "apps",
+                        "VolumeID": "vol-1", "SnapshotID": "snap-1", "DiskId": "disk-1"},
     "volumeNameTemplate": {"PVCName": "db01-disk-0", "VolumeIndex": "0"},
     "networkNameTemplate": {"NetworkName": "app-net", "NetworkNamespace": "apps", "NetworkType": "Multus",
                             "NetworkIndex": "0"},

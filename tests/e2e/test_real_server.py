@@ -25,9 +25,12 @@ def test_the_harvested_answers_are_still_the_servers_shapes(seeded):
     """A harvest anew gives the shapes tests/fixtures/real/ holds: the fake's judge is current.
     (`python -m tests.e2e.harvest` rewrites them.)"""
     found = harvest.harvest(seeded)
+
+    def essential(body):    # who applied an object (managedFields) and a status other tests wrote vary
+        return {(p, k) for p, k in shape(body, skip_status=True) if "managedFields" not in p}
     for name, answer in found.items():
         kept = json.loads((harvest.FIXTURES / f"{name}.json").read_text())
-        assert (answer["code"], shape(answer["body"])) == (kept["code"], shape(kept["body"])), name
+        assert (answer["code"], essential(answer["body"])) == (kept["code"], essential(kept["body"])), name
 
 
 def test_status_reads_the_objects_the_build_wrote(seeded):
