@@ -95,3 +95,10 @@ def lock(site_dir: Path):
     new, _changes, diags = pipeline.lock_site(site, SnapshotFile(site_dir / "inventory.yaml", site.source.type))
     lockmod.write(site, new)
     return site, diags
+
+
+def locked(root: Path, spec_text: str = BASE_SPEC, inv: dict | None = None, files: dict | None = None) -> Path:
+    """A site made and locked from its snapshot: what most build tests start from."""
+    d = make(root, spec_text, inv, files=files)
+    lock(d)
+    return d

@@ -22,14 +22,11 @@ from conftest import NOW, ROOT, run, tree
 from sitekit import BASE_SPEC, vm
 
 
-def site(tmp_path, spec_text=BASE_SPEC, inv=None, files=None):
-    d = sitekit.make(tmp_path, spec_text, inv, files=files)
-    sitekit.lock(d)
-    return d
-
-
 def build(root, *extra):
     return run(["build", "--now", NOW, *extra], root)
+
+
+site = sitekit.locked
 
 
 # ------------------------------------------------------------------ the lock

@@ -10,14 +10,11 @@ from conftest import NOW, run
 from sitekit import BASE_SPEC
 
 
-def site(tmp_path, spec_text=BASE_SPEC, inv=None):
-    d = sitekit.make(tmp_path, spec_text, inv)
-    sitekit.lock(d)
-    return d
-
-
 def build(root, *extra):
     return run(["build", "--now", NOW, *extra], root)
+
+
+site = sitekit.locked
 
 
 def test_a_hand_edited_lock_cannot_add_a_vm_no_selector_chooses(tmp_path):
