@@ -30,7 +30,7 @@ CHECKS: tuple[Check, ...] = (
     migration.migration_type,
     migration.plan_admission,
     hooks.hooks,
-    naming.names_and_templates, naming.target_labels,
+    naming.names_and_templates, naming.target_labels, naming.pvc_names,
     providers.provider_rules,
     concerns.concerns,
     cluster.target_cluster,

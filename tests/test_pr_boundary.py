@@ -278,3 +278,14 @@ def test_a_pvc_name_template_may_use_every_upstream_variable(tmp_path):
     r = run(["check", "sites/t", "--now", NOW], tmp_path)
     assert r.exit_code == 0 and "MTV025" not in r.stdout, r.output
     assert d.exists()
+
+
+def test_a_pvc_name_template_is_checked_on_each_vms_rendered_name(tmp_path):
+    """Sample values pass `{{.VmName}}-disk-{{.DiskIndex}}`; a VM named 'Alpha 1' does not."""
+    spec_text = BASE_SPEC.replace("    preHook: prep", "    preHook: prep\n"
+                                  "    pvcNameTemplate: '{{.VmName}}-disk-{{.DiskIndex}}'")
+    inv = sitekit.inventory(vms=[sitekit.vm("vm-1", "Alpha 1"), sitekit.vm("vm-2", "beta")])
+    site(tmp_path, spec_text, inv)
+    r = run(["check", "sites/t", "--now", NOW, "--format", "json"], tmp_path)
+    found = [x for x in json.loads(r.stdout)["diagnostics"] if x["code"] == "MTV025"]
+    assert [(x["vm"], "gives 'Alpha 1-disk-0' for its disk 0" in x["message"]) for x in found] == [("Alpha 1", True)]

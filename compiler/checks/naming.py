@@ -6,7 +6,7 @@ import re
 
 from .. import names
 from ..diagnostics import Diagnostic
-from .context import Context
+from .context import Context, vm_diag
 
 
 # The template data of kubev2v/forklift d42511b (pkg/apis/forklift/v1beta1/plan.go:
@@ -84,3 +84,32 @@ def target_labels(ctx: Context):
                     yield Diagnostic("MTV026", f"targetLabels value {value!r} of {key!r} is not a label value "
                                      "(at most 63 letters, digits, '-', '_' or '.', starting and ending with a "
                                      "letter or digit; quote numbers and booleans)", where, plan=plan.name)
+
+
+_FIELD_ONLY = re.compile(r"{{\s*\.([A-Za-z]+)\s*}}")
+
+
+def pvc_names(ctx: Context):
+    """A pvcNameTemplate rendered for each VM and disk, as Forklift renders it before the
+    copy (adapter/base/template.go ValidatePVCNameTemplate: the trimmed output must be a
+    DNS-1123 label). Sample values pass `{{.VmName}}-disk`; a VM named 'DB 01' does not.
+    Templates that only substitute fields are rendered here; one with functions or
+    pipelines (sprig's trunc, lower...) is checked with sample values (names_and_templates)."""
+    for plan in ctx.site.plans:
+        for p in ctx.vms(plan):
+            template = p.options.get("pvcNameTemplate")
+            if not template or _FIELD_ONLY.sub("", template).count("{{"):
+                continue
+            for i, disk in enumerate(p.vm.disks or (None,)):
+                values = {"VmName": p.vm.name, "TargetVmName": p.target_name, "PlanName": plan.object_name,
+                          "DiskIndex": str(i), "VmId": p.vm.id, "RootDiskIndex": "0",
+                          "Shared": "true" if disk is not None and disk.shared else "false",
+                          "FileName": (disk.file.rsplit("/", 1)[-1] if disk is not None else "")}
+                if any(name not in values for name in _FIELD_ONLY.findall(template)):
+                    break                   # a field of another provider type: the sample check says so
+                result = _FIELD_ONLY.sub(lambda m: values[m.group(1)], template).strip()
+                if not names.is_label(result):
+                    yield vm_diag("MTV025", p, plan, f"pvcNameTemplate {template!r} gives {result!r} for its "
+                                  f"disk {i}, not a DNS-1123 label (Forklift refuses the plan)", where=p.where,
+                                  help="build the name from .TargetVmName (always DNS-safe) rather than .VmName")
+                    break
