@@ -200,8 +200,10 @@ def test_waves_become_windows_of_the_run_applications(tmp_path):
     d = sitekit.make(tmp_path, spec_text, inventory(2))
     relock(d)
     project = build(tmp_path)["argocd/appproject-mtv-t.yaml"]
+    # the window holds back automated syncs (a start); manualSync lets a person sync a stop at any time
     assert project["spec"]["syncWindows"] == [{"kind": "allow", "schedule": "0 20 5 12 *", "duration": "6h",
-                                               "applications": ["t-run-wave1"], "timeZone": "UTC"}]
+                                               "applications": ["t-run-wave1"], "timeZone": "UTC",
+                                               "manualSync": True}]
 
 
 def test_wave_checks(tmp_path):

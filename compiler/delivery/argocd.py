@@ -112,8 +112,12 @@ def _wave_windows(site: Site) -> list[dict]:
         if start is None or not plans:
             continue
         t = start.astimezone(timezone.utc)
+        # manualSync: the window holds back automated syncs (a start merged early waits for it),
+        # while a person can deliver a stop at any time: `argocd app sync <site>-run-<plan>`
+        # after merging a cancel or a moved cutover (README "Stops at any time")
         out.append({"kind": "allow", "schedule": f"{t.minute} {t.hour} {t.day} {t.month} *", "duration": wave.duration,
-                    "applications": [app_name(site, f"run-{p}") for p in plans], "timeZone": "UTC"})
+                    "applications": [app_name(site, f"run-{p}") for p in plans], "timeZone": "UTC",
+                    "manualSync": True})
     return out
 
 
