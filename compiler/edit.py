@@ -229,7 +229,7 @@ def _freeze(site: spec.Site, plan_name: str) -> None:
     plan = next(p for p in site.spec_plans if p.name == plan_name)
     names = [plan_name] if plan.done else lifecycle.done_batches(plan, lock.batches.get(plan_name, []))
     for name in names:
-        lock.frozen.setdefault(name, lifecycle.plan_digest(plan))
+        lock.frozen.setdefault(name, lifecycle.plan_digest(plan, lifecycle.members(lock, name)))
     lockmod.write(site, lock)
 
 

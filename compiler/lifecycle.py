@@ -27,9 +27,37 @@ from .spec import object_name
 FROZEN_EXEMPT = ("done", "retired", "archived", "start")
 
 
-def plan_digest(plan: PlanSpec) -> str:
-    """What a done plan may no longer change: everything but FROZEN_EXEMPT."""
-    return digest({k: v for k, v in plan.raw.items() if k not in FROZEN_EXEMPT})
+DIGEST_V2 = "effective:"
+
+
+def plan_digest(plan: PlanSpec, members: list[str] | None = None) -> str:
+    """What a done plan may no longer change: its effective settings (its own spec but
+    FROZEN_EXEMPT, the `defaults:` it inherits, the mappings it uses) and its members (the
+    VM ids the lock lists). An edit of the site's defaults or a merge that changes its VMs
+    is an edit of the done plan too. `members` None: the digest of locks written before
+    (the plan's own spec only), still honoured when read (frozen_matches)."""
+    own = {k: v for k, v in plan.raw.items() if k not in FROZEN_EXEMPT}
+    if members is None:
+        return digest(own)
+    inherited = {k: v for k, v in (plan.defaults_raw or {}).items() if k not in own}
+    maps = [[(e.kind, e.source, e.id, e.datacenter, e.target, e.storage_class, e.volume_mode, e.access_mode,
+              e.offload) for e in m.entries] for m in (plan.network_map, plan.storage_map)]
+    return DIGEST_V2 + digest({"plan": own, "defaults": inherited, "maps": maps, "vms": sorted(members)})
+
+
+def members(lock, name: str) -> list[str]:
+    """The VM ids the lock lists for a plan or batch (a batched plan: all of its batches)."""
+    if name in lock.plans:
+        return list(lock.plans[name])
+    return [vm for b in lock.batches.get(name, []) for vm in lock.plans.get(b, [])]
+
+
+def frozen_matches(frozen: str, plan: PlanSpec, members: list[str]) -> bool:
+    """Is the done plan what the lock froze? A lock written before effective digests keeps
+    its own kind of digest until the plan is frozen again."""
+    if frozen.startswith(DIGEST_V2):
+        return frozen == plan_digest(plan, members)
+    return frozen == plan_digest(plan)
 
 
 def fully_done(plan: PlanSpec, batches: list[str]) -> bool:

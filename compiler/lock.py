@@ -70,10 +70,10 @@ def build(site: Site, inv: Inventory, res: Resolution, target: TargetFacts | Non
             if old_batches:
                 lock.batches[p.name] = list(old_batches)
             lock.frozen.update({k: v for k, v in old.frozen.items() if k == p.name or k in old_batches})
-            digest = lock.frozen.setdefault(p.name, lifecycle.plan_digest(p))
+            lock.frozen.setdefault(p.name, lifecycle.plan_digest(p, lifecycle.members(lock, p.name)))
             if not p.done:   # done batch by batch: each batch is frozen (checks/lifecycle.py reads them)
                 for name in old_batches:
-                    lock.frozen.setdefault(name, digest)
+                    lock.frozen.setdefault(name, lifecycle.plan_digest(p, lock.plans.get(name, [])))
             continue
         ids = res.plans.get(p.name, [])
         if p.batch_max is None:
@@ -86,7 +86,7 @@ def build(site: Site, inv: Inventory, res: Resolution, target: TargetFacts | Non
             for name in done:
                 batches[name] = list(old.plans.get(name, []))
                 kept.update(batches[name])
-                lock.frozen[name] = old.frozen.get(name) or lifecycle.plan_digest(p)
+                lock.frozen[name] = old.frozen.get(name) or lifecycle.plan_digest(p, batches[name])
             for name in batches:
                 if name in pinned:                          # a running batch: exactly as it started
                     batches[name] = list(pinned[name])
@@ -94,7 +94,7 @@ def build(site: Site, inv: Inventory, res: Resolution, target: TargetFacts | Non
             lock.batches[p.name] = list(batches)
             lock.plans.update(batches)
         if p.done:   # done, locked for the first time: frozen from now on
-            lock.frozen[p.name] = lifecycle.plan_digest(p)
+            lock.frozen[p.name] = lifecycle.plan_digest(p, lifecycle.members(lock, p.name))
     for ids in lock.plans.values():
         for vm_id in ids:
             lock.vms[vm_id] = old.vms[vm_id] if vm_id in kept else inv.vms[vm_id]

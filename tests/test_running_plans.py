@@ -151,3 +151,36 @@ def test_suppressing_an_error_says_it_cannot(tmp_path):
     assert [(x.location.line, "acknowledge:" in x.help) for x in found] == [(first, True), (first + 1, False)]
     r = build(tmp_path)
     assert r.exit_code == 0 and "warning[MTV129]: suppress: MTV127 is an error" in r.stderr
+
+
+def test_a_done_plan_freezes_its_effective_settings_and_its_vms(tmp_path):
+    """Editing only the site's defaults rewrote a done Plan with no error, and a merge that
+    changed a frozen plan's VMs in the lock went green: the freeze hashed the plan's own
+    YAML only."""
+    d = sitekit.make(tmp_path, BASE_SPEC.replace("plans:\n", "defaults:\n  targetPowerState: auto\nplans:\n", 1)
+                     + "    start: true\n", inventory())
+    assert relock(d).exit_code == 0
+    assert run(["done", "sites/t", "wave1"], tmp_path).exit_code == 0
+    assert lock_of(d)["frozen"]["wave1"].startswith("effective:sha256:")
+    assert build(tmp_path).exit_code == 0
+    text = (d / "site.yaml").read_text()
+    (d / "site.yaml").write_text(text.replace("targetPowerState: auto", "targetPowerState: 'on'"))
+    r = build(tmp_path)
+    assert r.exit_code == 1 and "error[MTV093]: plan 'wave1' is done and was edited since" in r.stderr
+    (d / "site.yaml").write_text(text)
+    lock = lock_of(d)
+    lock["plans"]["wave1"] = ["vm-1"]                          # another branch's lock, merged
+    (d / "mtvgen.lock").write_text(json.dumps(lock, indent=1, sort_keys=True) + "\n")
+    r = build(tmp_path)
+    assert r.exit_code == 1 and "error[MTV093]" in r.stderr
+
+
+def test_a_lock_frozen_before_effective_digests_still_holds(tmp_path):
+    from compiler import lifecycle
+    d = sitekit.make(tmp_path, BASE_SPEC + "    start: true\n    done: true\n", inventory())
+    assert relock(d).exit_code == 0
+    lock = lock_of(d)
+    plan = next(p for p in spec.load(d).spec_plans if p.name == "wave1")
+    lock["frozen"]["wave1"] = lifecycle.plan_digest(plan)       # the digest older locks hold
+    (d / "mtvgen.lock").write_text(json.dumps(lock, indent=1, sort_keys=True) + "\n")
+    assert build(tmp_path).exit_code == 0

@@ -5,7 +5,7 @@ sections these see done and retired plans too."""
 from __future__ import annotations
 
 from ..diagnostics import Diagnostic
-from ..lifecycle import batch_number, done_batches, fully_done, plan_digest, running, window_end
+from ..lifecycle import batch_number, done_batches, frozen_matches, fully_done, members, running, window_end
 from ..plan_model import match_vms
 from .context import Context
 from .cutover import parse_time
@@ -23,9 +23,10 @@ def frozen_plans(ctx: Context):
                 yield Diagnostic("MTV124", f"plan '{name}' is marked done, but the lock does not freeze it yet",
                                  p.where, f"run `mtvgen done {ctx.site.shown_dir} {p.name}` (offline) or `mtvgen lock {ctx.site.shown_dir}`",
                                  plan=name)
-            elif frozen != plan_digest(p):
-                yield Diagnostic("MTV093", f"plan '{name}' is done and was edited since: Forklift never reconciles "
-                                 "a Succeeded Plan again, so the edit would not reach its VMs", p.where, plan=name)
+            elif not frozen_matches(frozen, p, members(lock, name)):
+                yield Diagnostic("MTV093", f"plan '{name}' is done and was edited since (its spec, the defaults "
+                                 "or mappings it inherits, or its VMs in the lock): Forklift never reconciles a "
+                                 "Succeeded Plan again, so the edit would not reach its VMs", p.where, plan=name)
         if p.retired and not fully_done(p, batches):
             yield Diagnostic("MTV121", f"plan '{p.name}' is retired but not done", p.where,
                              "mark it done first (a running plan must not leave the output)", plan=p.name)
