@@ -144,7 +144,7 @@ def _start_block(plan: CommentedMap) -> CommentedMap:
 
 
 def apply(site_dir: Path, plan_name: str, action: str, *, vms: tuple[str, ...] = (), cutover: str = "",
-          batches: tuple[int, ...] = (), include_canceled: bool = False) -> Edit:
+          batches: tuple[int, ...] = (), include_canceled: bool = False, status_file: Path | None = None) -> Edit:
     site_dir = Path(site_dir)
     path = site_dir / SPEC_FILE
     if not path.exists():
@@ -173,9 +173,13 @@ def apply(site_dir: Path, plan_name: str, action: str, *, vms: tuple[str, ...] =
     after = out.getvalue()
     _check(site_dir, before, after, frozen=plan_name if action == "done" else None,   # raises: nothing written
            now=datetime.fromisoformat(now))
+    # the run's facts are read before anything is written: a run that has not ended is refused
+    released = _run_facts(status_file, site_dir, plan_name) if action == "done" and status_file else None
     emit.atomic_write(path, after)
     if action == "done":
-        _freeze(spec.load(site_dir), plan_name)
+        _freeze(spec.load(site_dir), plan_name, released)
+        if status_file is None:
+            summary += " (without the run's facts: pass --status FILE to check the run ended)"
     elif action in ("start", "retry"):
         _pin(spec.load(site_dir), now)
     diff = "".join(difflib.unified_diff(before.splitlines(True), after.splitlines(True), f"{path} (before)",
@@ -223,14 +227,42 @@ def _errors(scratch: Path, text: str, root: Path, frozen: str | None, now: datet
             if d.level == "error" and not (d.code == "MTV124" and f"'{frozen}'" in d.message)]
 
 
-def _freeze(site: spec.Site, plan_name: str) -> None:
-    """Record the done plan's digest (and its done batches') in the lock: offline."""
+def _freeze(site: spec.Site, plan_name: str, released: list[str] | None = None) -> None:
+    """Record the done plan's digest (and its done batches') in the lock: offline. VMs the
+    run did not migrate (from its facts) are released: a new plan may select them."""
     lock = lockmod.read(site)
     plan = next(p for p in site.spec_plans if p.name == plan_name)
     names = [plan_name] if plan.done else lifecycle.done_batches(plan, lock.batches.get(plan_name, []))
     for name in names:
         lock.frozen.setdefault(name, lifecycle.plan_digest(plan, lifecycle.members(lock, name)))
+    if released and plan.done:
+        lock.released[plan_name] = sorted(released)
     lockmod.write(site, lock)
+
+
+def _run_facts(status_file: Path, site_dir: Path, plan_name: str) -> list[str]:
+    """From a saved `mtvgen status -o json`: refuse a plan whose run has not ended (or that
+    has no run); else the ids of the VMs it did not migrate (failed or canceled)."""
+    try:
+        report = msgspec.json.decode(Path(status_file).read_bytes())
+    except (OSError, msgspec.DecodeError) as exc:
+        raise UsageError(f"cannot read {status_file}: {exc}", where=Location(str(status_file)),
+                         fix="save it with `mtvgen status SITE -o json > FILE`") from None
+    site_name = Path(site_dir).resolve().name
+    plans = [p for s in (report.get("sites") or []) if isinstance(s, dict) and s.get("site") == site_name
+             for p in s.get("plans") or [] if isinstance(p, dict)
+             and (p.get("plan") == plan_name or str(p.get("plan", "")).rpartition("-")[0] == plan_name)]
+    if not plans:
+        raise UsageError(f"{status_file} has no plan '{plan_name}' of site '{site_name}'",
+                         where=Location(str(status_file)), fix=f"save it anew: `mtvgen status {site_dir} -o json`")
+    vms = [v for p in plans for v in p.get("vms") or [] if isinstance(v, dict)]
+    busy = [v.get("name", v.get("id", "?")) for v in vms if v.get("outcome") in ("Running", "Queued")]
+    if not vms or busy:
+        what = f"{len(busy)} VM(s) still running or queued ({', '.join(busy[:5])})" if busy else "no run"
+        raise UsageError(f"plan '{plan_name}' is not done on the cluster: {what}", where=Location(str(status_file)),
+                         fix=f"wait for the run to end (or `mtvgen cancel {site_dir} {plan_name} --all`), then save "
+                             "the status anew")
+    return [str(v.get("id")) for v in vms if v.get("outcome") in ("Failed", "Canceled")]
 
 
 def _pin(site: spec.Site, now: str) -> None:

@@ -46,6 +46,7 @@ class Lock(msgspec.Struct):
     batches: dict[str, list[str]] = msgspec.field(default_factory=dict)   # batched spec plan -> its batch names, in order
     frozen: dict[str, str] = msgspec.field(default_factory=dict)          # done plan or batch -> digest of its spec
     started: dict[str, Pin] = msgspec.field(default_factory=dict)        # running plan or batch -> its pin
+    released: dict[str, list[str]] = msgspec.field(default_factory=dict)  # done plan -> VMs its run did not migrate
 
 
 def build(site: Site, inv: Inventory, res: Resolution, target: TargetFacts | None = None,
@@ -99,6 +100,8 @@ def build(site: Site, inv: Inventory, res: Resolution, target: TargetFacts | Non
         for vm_id in ids:
             lock.vms[vm_id] = old.vms[vm_id] if vm_id in kept else inv.vms[vm_id]
     lock.started = lifecycle.pins(site, lock, old, now)
+    if old is not None:
+        lock.released = {k: v for k, v in old.released.items() if k in lock.frozen}
     if old is not None:   # a frozen VM's networks and datastores may be gone from the source
         inv = Inventory(inv.provider, {**old.vms, **inv.vms}, {**old.networks, **inv.networks},
                         {**old.datastores, **inv.datastores}, {**old.hosts, **inv.hosts})
@@ -173,6 +176,7 @@ def to_text(lock: Lock) -> str:
         **({"batches": lock.batches} if lock.batches else {}),
         **({"frozen": lock.frozen} if lock.frozen else {}),
         **({"started": {k: msgspec.structs.asdict(v) for k, v in lock.started.items()}} if lock.started else {}),
+        **({"released": lock.released} if lock.released else {}),
         "networks": {i: _record(n) for i, n in lock.networks.items()},
         "datastores": {i: _record(d) for i, d in lock.datastores.items()},
         "hosts": {i: _record(h) for i, h in lock.hosts.items()},
@@ -211,6 +215,7 @@ class _File(msgspec.Struct, rename="camel"):
     batches: dict[str, list[str]] = {}
     frozen: dict[str, str] = {}
     started: dict[str, Pin] = {}
+    released: dict[str, list[str]] = {}
     target: TargetFacts | None = None
 
 
@@ -251,7 +256,8 @@ def read(site: Site) -> Lock:
     lock = Lock(site=doc.site, provider=ProviderInfo(doc.provider.type, doc.provider.identity, doc.provider.origin),
                 inputs=doc.inputs, version=doc.mtvgen, vms=doc.vms, networks=doc.networks,
                 datastores=doc.datastores, hosts=doc.hosts, plans=doc.plans, maps=doc.maps, host_ids=doc.esxi_hosts,
-                target=doc.target, batches=doc.batches, frozen=doc.frozen, started=doc.started)
+                target=doc.target, batches=doc.batches, frozen=doc.frozen, started=doc.started,
+                released=doc.released)
     problem = _inconsistency(lock, site)
     if problem:
         what, needle = problem

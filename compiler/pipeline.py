@@ -181,5 +181,7 @@ def frozen_plans(site: spec.Site, old: lockmod.Lock | None) -> dict[str, list[st
     for p in site.spec_plans:
         names = old.batches.get(p.name) or ([p.name] if p.name in old.plans else [])
         if names and lifecycle.fully_done(p, old.batches.get(p.name, [])):
-            out[p.name] = [vm for n in names for vm in old.plans.get(n, [])]
+            # VMs its run did not migrate (`done --status`) are free for a new plan
+            free = set(old.released.get(p.name, []))
+            out[p.name] = [vm for n in names for vm in old.plans.get(n, []) if vm not in free]
     return out

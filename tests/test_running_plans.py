@@ -184,3 +184,28 @@ def test_a_lock_frozen_before_effective_digests_still_holds(tmp_path):
     lock["frozen"]["wave1"] = lifecycle.plan_digest(plan)       # the digest older locks hold
     (d / "mtvgen.lock").write_text(json.dumps(lock, indent=1, sort_keys=True) + "\n")
     assert build(tmp_path).exit_code == 0
+
+
+def _status(site: str, plan: str, outcomes: dict[str, str]) -> str:
+    vms = [{"id": i, "name": i, "outcome": o} for i, o in outcomes.items()]
+    return json.dumps({"sites": [{"site": site, "plans": [{"plan": plan, "vms": vms}]}]})
+
+
+def test_done_from_the_runs_facts_refuses_a_run_that_has_not_ended_and_frees_what_it_left(tmp_path):
+    d = started_site(tmp_path)
+    facts = tmp_path / "status.json"
+    facts.write_text(_status("t", "wave1", {"vm-1": "Succeeded", "vm-2": "Running"}))
+    before = (d / "site.yaml").read_text()
+    r = run(["done", "sites/t", "wave1", "--status", str(facts)], tmp_path)
+    assert r.exit_code == 2 and "plan 'wave1' is not done on the cluster: 1 VM(s) still running" in r.stderr
+    assert (d / "site.yaml").read_text() == before
+    facts.write_text(_status("t", "wave1", {"vm-1": "Succeeded", "vm-2": "Failed"}))
+    r = run(["done", "sites/t", "wave1", "--status", str(facts)], tmp_path)
+    assert r.exit_code == 0, r.output
+    assert lock_of(d)["released"] == {"wave1": ["vm-2"]}
+    # the VM the done plan did not migrate can be selected by a new plan
+    (d / "site.yaml").write_text((d / "site.yaml").read_text() + "  - name: wave2\n    select:\n      - name: beta\n")
+    r = relock(d)
+    assert r.exit_code == 0, r.output
+    assert lock_of(d)["plans"]["wave2"] == ["vm-2"] and lock_of(d)["plans"]["wave1"] == ["vm-1", "vm-2"]
+    assert build(tmp_path).exit_code == 0

@@ -69,9 +69,12 @@ def cancel(site, plan, vms, everything):
 @SITE_ARG
 @PLAN_ARG
 @click.option("--batch", "batches", type=int, multiple=True, help="Only this batch is done (repeatable).")
-def done(site, plan, batches):
+@click.option("--status", "status_file", type=click.Path(path_type=Path, dir_okay=False, exists=True),
+              help="The run's facts: a saved `mtvgen status SITE -o json`. Refuses a run that has not ended; "
+                   "the VMs it did not migrate become free for a new plan.")
+def done(site, plan, batches, status_file):
     """Mark PLAN done and freeze it in the lock (offline): it stays as it ran."""
-    _edit("done", site, plan, batches=tuple(batches))
+    _edit("done", site, plan, batches=tuple(batches), status_file=status_file)
 
 
 @click.command()
