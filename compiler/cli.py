@@ -142,15 +142,31 @@ def summary(sites, sites_dir, base, max_chars, now):
 @main.command("health-checks")
 @click.option("--format", "fmt", type=click.Choice(["argocd-cm", "openshift-gitops"]), default="argocd-cm",
               show_default=True)
-def health_checks(fmt):
+@click.option("--current", type=click.Path(path_type=Path, dir_okay=False, exists=True),
+              help="openshift-gitops: the ArgoCD resource as it is (`oc get argocd NAME -o json`); prints a merge "
+                   "patch that keeps its other checks and can be applied again.")
+def health_checks(fmt, current):
     """Print Argo CD health checks for the Forklift kinds and for Applications, so
     sync waves wait for what the next wave needs (apply once per Argo CD instance).
 
     argocd-cm: `kubectl -n argocd patch configmap argocd-cm --patch-file FILE`.
-    openshift-gitops: a JSON Patch appending to spec.resourceHealthChecks:
-    `oc -n openshift-gitops patch argocd openshift-gitops --type json --patch-file FILE`."""
-    from .delivery import health
-    sys.stdout.write(health.FORMATS[fmt]())
+    openshift-gitops with --current: a merge patch of spec.resourceHealthChecks, mtvgen's
+    entries replaced and the others kept:
+    `oc -n openshift-gitops patch argocd openshift-gitops --type merge --patch-file FILE`.
+    Without --current: a JSON Patch appending to the list (the list must exist; run once)."""
+    def go():
+        from .delivery import health
+        if current is None:
+            sys.stdout.write(health.FORMATS[fmt]())
+            return
+        if fmt != "openshift-gitops":
+            raise click.UsageError("--current goes with --format openshift-gitops")
+        from . import yamlio
+        doc = yamlio.plain(yamlio.load_marked(yamlio.decode(current.read_bytes(), str(current)), str(current)))
+        if not isinstance(doc, dict) or doc.get("kind") != "ArgoCD":
+            raise MtvgenError(f"{current} is not an ArgoCD resource", fix="save it with `oc get argocd NAME -o json`")
+        sys.stdout.write(health.openshift_gitops_merged(doc))
+    run(go, offline=True)
 
 
 @main.command("checks")

@@ -136,3 +136,24 @@ def test_cli_prints_an_argocd_cm_patch_and_an_appending_json_patch():
     assert {op["op"] for op in ops} == {"add"} and {op["path"] for op in ops} == {"/spec/resourceHealthChecks/-"}
     assert {(op["value"]["group"], op["value"]["kind"]) for op in ops} == \
         {(k.split("_")[0].rsplit(".", 0)[0].replace("resource.customizations.health.", ""), k.split("_")[1]) for k in data}
+
+
+def test_the_openshift_gitops_patch_from_the_current_resource_is_idempotent(tmp_path):
+    """The appending JSON Patch failed on a resource without spec.resourceHealthChecks and
+    doubled mtvgen's entries when applied twice; the merge patch from --current does neither."""
+    import copy
+    cr = {"apiVersion": "argoproj.io/v1beta1", "kind": "ArgoCD", "metadata": {"name": "openshift-gitops"},
+          "spec": {"resourceHealthChecks": [{"group": "apps", "kind": "Deployment", "check": "return {}"}]}}
+    applied = copy.deepcopy(cr)
+    for _ in range(2):
+        f = tmp_path / "cr.json"
+        f.write_text(json.dumps(applied))
+        r = run(["health-checks", "--format", "openshift-gitops", "--current", f], tmp_path)
+        assert r.exit_code == 0, r.output
+        applied["spec"].update(json.loads(r.stdout)["spec"])        # a merge patch replaces the list
+        checks = applied["spec"]["resourceHealthChecks"]
+        assert checks[0]["kind"] == "Deployment" and len(checks) == 1 + len(health.scripts())
+    bare = {"apiVersion": "argoproj.io/v1beta1", "kind": "ArgoCD", "metadata": {"name": "x"}, "spec": {}}
+    (tmp_path / "bare.json").write_text(json.dumps(bare))
+    r = run(["health-checks", "--format", "openshift-gitops", "--current", tmp_path / "bare.json"], tmp_path)
+    assert len(json.loads(r.stdout)["spec"]["resourceHealthChecks"]) == len(health.scripts())

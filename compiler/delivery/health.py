@@ -57,6 +57,18 @@ def openshift_gitops() -> str:
     return json.dumps(ops, indent=2) + "\n"
 
 
+def openshift_gitops_merged(current: dict) -> str:
+    """A merge patch for an `ArgoCD` resource as it is now (`oc get argocd NAME -o json`):
+    its spec.resourceHealthChecks with mtvgen's entries replaced, or added, and every
+    other entry kept. Applying it twice changes nothing, and a resource without the list
+    gets one (the appending JSON Patch fails there, and doubles entries when run twice)."""
+    ours = [{"group": _group(kind), "kind": kind, "check": text} for kind, text in scripts().items()]
+    mine = {(c["group"], c["kind"]) for c in ours}
+    existing = ((current.get("spec") or {}).get("resourceHealthChecks") or []) if isinstance(current, dict) else []
+    kept = [c for c in existing if not (isinstance(c, dict) and (c.get("group"), c.get("kind")) in mine)]
+    return json.dumps({"spec": {"resourceHealthChecks": kept + ours}}, indent=2) + "\n"
+
+
 FORMATS = {"argocd-cm": argocd_cm, "openshift-gitops": openshift_gitops}
 
 
