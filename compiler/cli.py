@@ -17,7 +17,7 @@ from . import __version__, diagnostics, emit, pipeline
 from .commands import live, plans
 from .commands.common import (FORMAT, NOTES, NOW, SITES_DIR, SiteDir, emit_diags, format_diags, parse_now, run,
                               site_dirs)
-from .errors import DiagnosticsFailed, MtvgenError
+from .errors import DiagnosticsFailed, Location, MtvgenError
 from .report import shorten
 from .report.shorten import GITHUB_COMMENT_LIMIT
 
@@ -164,7 +164,9 @@ def health_checks(fmt, current):
         from . import yamlio
         doc = yamlio.plain(yamlio.load_marked(yamlio.decode(current.read_bytes(), str(current)), str(current)))
         if not isinstance(doc, dict) or doc.get("kind") != "ArgoCD":
-            raise MtvgenError(f"{current} is not an ArgoCD resource", fix="save it with `oc get argocd NAME -o json`")
+            kind = doc.get("kind") if isinstance(doc, dict) else type(doc).__name__
+            raise MtvgenError(f"{current} is not an ArgoCD resource (its kind is {kind!r})",
+                              where=Location(str(current)), fix="save it with `oc get argocd NAME -o json`")
         sys.stdout.write(health.openshift_gitops_merged(doc))
     run(go, offline=True)
 

@@ -67,11 +67,10 @@ def _plan(doc, name: str, file: str) -> CommentedMap:
 def _batch_of(doc, name: str) -> tuple[str, int]:
     """A batch name (`web-02`, as files, Plans and status show it) -> (its plan, 2); any other
     name -> (name, 0)."""
-    plans = {p.get("name"): p for p in doc.get("plans") or [] if isinstance(p, dict)}
-    head, _, number = name.rpartition("-")
-    if name not in plans and number.isdigit() and isinstance(plans.get(head), dict) and plans[head].get("batch"):
-        return head, int(number)
-    return name, 0
+    plans = [p for p in doc.get("plans") or [] if isinstance(p, dict)]
+    if any(p.get("name") == name for p in plans):
+        return name, 0
+    return lifecycle.batch_of(name, {p.get("name") for p in plans if p.get("batch")})
 
 
 def _comment_after(node: CommentedMap, key):
@@ -195,14 +194,16 @@ def _check(site_dir: Path, before: str, after: str, frozen: str | None, now: dat
     with tempfile.TemporaryDirectory() as tmp:
         rel = site_dir if not site_dir.is_absolute() else Path(site_dir.name)
         scratch = Path(tmp) / rel
-        # the lock (up to 512 MiB) is read where it is, not copied
+        # the lock (up to 512 MiB) is neither copied nor read twice: an edit does not change it
         shutil.copytree(site_dir, scratch, symlinks=True, ignore=shutil.ignore_patterns(LOCK_FILE))
-        if (site_dir / LOCK_FILE).exists():
-            (scratch / LOCK_FILE).symlink_to((site_dir / LOCK_FILE).resolve())
         if (site_dir.parent / POLICY_FILE).exists():     # the repository's policy judges the edit too
             shutil.copy(site_dir.parent / POLICY_FILE, scratch.parent / POLICY_FILE)
-        had = Counter(d.code + d.message for d in _errors(scratch, before, Path(tmp), None, now))
-        new = [d for d in _errors(scratch, after, Path(tmp), frozen, now) if not _take(had, d.code + d.message)]
+        site = spec.load(scratch, display_root=Path(tmp))            # the spec as it is (`before`)
+        lock = lockmod.read(msgspec.structs.replace(site, dir=site_dir)) if (site_dir / LOCK_FILE).exists() else None
+        had = Counter(d.code + d.message for d in _errors(site, lock, None, now))
+        (scratch / SPEC_FILE).write_text(after, encoding="utf-8")
+        edited = spec.load(scratch, display_root=Path(tmp))
+        new = [d for d in _errors(edited, lock, frozen, now) if not _take(had, d.code + d.message)]
     if new:
         raise EditRefused(new, f"the edit was not written to {site_dir / SPEC_FILE}: the build would fail as above")
 
@@ -215,14 +216,12 @@ def _take(counts: Counter, key: str) -> bool:
     return False
 
 
-def _errors(scratch: Path, text: str, root: Path, frozen: str | None, now: datetime) -> list:
-    """The build's errors for the spec `text` (a spec that does not load raises). For
-    `done`, MTV124 (done but not frozen) on its plan is what the edit itself mends."""
-    (scratch / SPEC_FILE).write_text(text, encoding="utf-8")
-    site = spec.load(scratch, display_root=root)
-    if not (scratch / LOCK_FILE).exists():
-        return []                  # no lock yet: the build says so, whatever the edit
-    lock = lockmod.read(site)
+def _errors(site: spec.Site, lock, frozen: str | None, now: datetime) -> list:
+    """The build's errors for a loaded spec and its lock (none without a lock: the build says
+    so, whatever the edit). For `done`, MTV124 (done but not frozen) on its plan is what the
+    edit itself mends."""
+    if lock is None:
+        return []
     return [d for d in check.run(lifecycle.expand(site, lock), lock, now=now)
             if d.level == "error" and not (d.code == "MTV124" and f"'{frozen}'" in d.message)]
 
@@ -251,7 +250,7 @@ def _run_facts(status_file: Path, site_dir: Path, plan_name: str) -> list[str]:
     site_name = Path(site_dir).resolve().name
     plans = [p for s in (report.get("sites") or []) if isinstance(s, dict) and s.get("site") == site_name
              for p in s.get("plans") or [] if isinstance(p, dict)
-             and (p.get("plan") == plan_name or str(p.get("plan", "")).rpartition("-")[0] == plan_name)]
+             and (p.get("plan") == plan_name or lifecycle.batch_of(str(p.get("plan", "")), {plan_name})[1])]
     if not plans:
         raise UsageError(f"{status_file} has no plan '{plan_name}' of site '{site_name}'",
                          where=Location(str(status_file)), fix=f"save it anew: `mtvgen status {site_dir} -o json`")

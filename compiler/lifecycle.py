@@ -80,6 +80,28 @@ def batch_number(name: str) -> int:
     return int(name.rsplit("-", 1)[1])
 
 
+_BATCH = re.compile(r"(.+)-([0-9]{2,})")
+
+
+def batch_of(name: str, batched: set[str]) -> tuple[str, int]:
+    """(the plan, the batch number) when `name` is a batch of one of the `batched` plans
+    (`web-02` of `web`), else (name, 0). Not every `x-NN` is a batch: `web-prod` and a plan
+    that is not batched stay themselves."""
+    m = _BATCH.fullmatch(name)
+    if m and m.group(1) in batched:
+        return m.group(1), int(m.group(2))
+    return name, 0
+
+
+def spec_plan_of(name: str, plans: list[PlanSpec]) -> PlanSpec | None:
+    """The spec plan that `name` (a plan or one of its batches) belongs to, or None."""
+    by_name = {p.name: p for p in plans}
+    if name in by_name:
+        return by_name[name]
+    parent, number = batch_of(name, {p.name for p in plans if p.batch_max is not None})
+    return by_name[parent] if number else None
+
+
 def batch_started(plan: PlanSpec, number: int) -> bool:
     """`start:` starts every batch, or those its `batches:` lists."""
     return plan.start is not None and (not plan.start.batches or number in plan.start.batches)

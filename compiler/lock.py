@@ -50,7 +50,7 @@ class Lock(msgspec.Struct):
 
 
 def build(site: Site, inv: Inventory, res: Resolution, target: TargetFacts | None = None,
-          old: Lock | None = None, now: str = "") -> Lock:
+          old: Lock | None = None) -> Lock:
     """Keep just what the site uses: selected VMs and the objects they or the
     mappings touch. Done plans (and done batches) are copied from the previous
     lock as they were; so are running ones (pinned: lifecycle.pinned); batched
@@ -99,10 +99,10 @@ def build(site: Site, inv: Inventory, res: Resolution, target: TargetFacts | Non
     for ids in lock.plans.values():
         for vm_id in ids:
             lock.vms[vm_id] = old.vms[vm_id] if vm_id in kept else inv.vms[vm_id]
-    lock.started = lifecycle.pins(site, lock, old, now)
+    lock.started = lifecycle.pins(site, lock, old)
     if old is not None:
         lock.released = {k: v for k, v in old.released.items() if k in lock.frozen}
-    if old is not None:   # a frozen VM's networks and datastores may be gone from the source
+        # a frozen VM's networks and datastores may be gone from the source
         inv = Inventory(inv.provider, {**old.vms, **inv.vms}, {**old.networks, **inv.networks},
                         {**old.datastores, **inv.datastores}, {**old.hosts, **inv.hosts})
     net_ids = {n for vm in lock.vms.values() for n in vm.network_ids}

@@ -14,6 +14,7 @@ import re2
 
 import msgspec
 
+from . import lifecycle
 from .diagnostics import Diagnostic
 from .inventory.model import VM, Inventory
 from .sitemodel import MapEntry, Selector, Site
@@ -253,8 +254,10 @@ def resolve(site: Site, inv: Inventory, frozen: dict[str, list[str]] | None = No
     vms = sorted((v for v in inv.vms.values() if not scope or v.datacenter in scope), key=lambda v: (v.path, v.id))
     match, candidates = _Matcher(inv), _Candidates(vms)
     owner: dict[str, str] = {vm: f"{plan} (done)" for plan, ids in (frozen or {}).items() for vm in ids}
-    spec_plan = {b: p.name for p in site.spec_plans for b in pinned if b == p.name or b.rpartition("-")[0] == p.name}
     owner.update({vm: f"{name} (started)" for name, ids in pinned.items() for vm in ids})
+    # a pinned batch's VMs stay its plan's to select (for the batches that have not started)
+    own_pinned = {vm: p.name for name, ids in pinned.items() if (p := lifecycle.spec_plan_of(name, site.spec_plans))
+                  for vm in ids}
     for plan in site.spec_plans:
         if plan.name in res.frozen or plan.name in pinned:
             continue
@@ -279,7 +282,7 @@ def resolve(site: Site, inv: Inventory, frozen: dict[str, list[str]] | None = No
             # an ambiguous or missing exact selector already says why the plan is empty
             diags.append(Diagnostic("MTV015", f"plan '{plan.name}' selects no VM", plan.where, plan=plan.name))
         for vm_id, vm in chosen.items():
-            if vm_id in owner and spec_plan.get(owner[vm_id].rpartition(" ")[0]) != plan.name:
+            if vm_id in owner and own_pinned.get(vm_id) != plan.name:
                 diags.append(Diagnostic("MTV014", f"VM {vm.name!r} ({vm_id}) is selected by plans '{owner[vm_id]}' "
                                         f"and '{plan.name}'", plan.where, "exclude it from one of the plans",
                                         plan=plan.name, vm=vm_id))

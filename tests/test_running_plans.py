@@ -209,3 +209,18 @@ def test_done_from_the_runs_facts_refuses_a_run_that_has_not_ended_and_frees_wha
     assert r.exit_code == 0, r.output
     assert lock_of(d)["plans"]["wave2"] == ["vm-2"] and lock_of(d)["plans"]["wave1"] == ["vm-1", "vm-2"]
     assert build(tmp_path).exit_code == 0
+
+
+def test_a_plan_named_like_a_batch_of_another_is_not_one(tmp_path):
+    """`web-prod` is not a batch of `web`: a batched plan `web` that selects the running
+    plan `web-prod`'s VM must be told the VM is taken (MTV014), not take it quietly."""
+    spec_text = WARM.replace("  - name: wave1\n", "  - name: web-prod\n").replace(
+        "      - folder: /DC/vm/prod\n", "      - name: beta\n    start: {cutover: '" + FUTURE + "'}\n"
+        "  - name: web\n    batch: {maxVMs: 1}\n    select:\n      - name: alpha\n")
+    d = sitekit.make(tmp_path, spec_text, inventory())
+    assert relock(d).exit_code == 0, "setup"
+    assert "web-prod" in lock_of(d)["started"]
+    (d / "site.yaml").write_text(spec_text.replace("      - name: alpha\n", "      - folder: /DC/vm/prod\n"))
+    r = relock(d)
+    assert r.exit_code == 1 and "error[MTV014]: VM 'beta' (vm-2) is selected by plans 'web-prod (started)' and " \
+        "'web'" in r.stderr

@@ -5,7 +5,8 @@ sections these see done and retired plans too."""
 from __future__ import annotations
 
 from ..diagnostics import Diagnostic
-from ..lifecycle import batch_number, done_batches, frozen_matches, fully_done, members, running, window_end
+from ..lifecycle import (batch_number, done_batches, frozen_matches, fully_done, members, running,
+                         spec_plan_of, window_end)
 from ..plan_model import match_vms
 from .context import Context
 from .cutover import parse_time
@@ -21,7 +22,8 @@ def frozen_plans(ctx: Context):
             frozen = lock.frozen.get(name)
             if frozen is None:
                 yield Diagnostic("MTV124", f"plan '{name}' is marked done, but the lock does not freeze it yet",
-                                 p.where, f"run `mtvgen done {ctx.site.shown_dir} {p.name}` (offline) or `mtvgen lock {ctx.site.shown_dir}`",
+                                 p.where, f"run `mtvgen done {ctx.site.shown_dir} {p.name}` (offline) or "
+                                 f"`mtvgen lock {ctx.site.shown_dir}`",
                                  plan=name)
             elif not frozen_matches(frozen, p, members(lock, name)):
                 yield Diagnostic("MTV093", f"plan '{name}' is done and was edited since (its spec, the defaults "
@@ -36,12 +38,11 @@ def running_plans(ctx: Context):
     """Guards of a run that has not ended (MTV126-128): what the lock pinned as running
     must stay in Git as long as Forklift runs it, and must not be archived mid-run."""
     site, lock = ctx.site, ctx.lock
-    by_name = {p.name: p for p in site.spec_plans}
     still = running(site, lock.batches)
     for name in lock.started:
         if name in still:
             continue
-        plan = by_name.get(name) or by_name.get(name.rpartition("-")[0])
+        plan = spec_plan_of(name, site.spec_plans)
         if plan is None:
             yield Diagnostic("MTV126", f"plan '{name}' is running (pinned in the lock) and is gone from site.yaml: "
                              "its Plan and Migration keep running with no owner in Git", site.plans_where,

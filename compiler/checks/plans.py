@@ -6,8 +6,8 @@ from __future__ import annotations
 from .. import lifecycle, names, resolve
 from ..diagnostics import PLAN_VMS_TESTED, Diagnostic
 from ..inventory.model import Inventory
-from ..textsafe import printable
 from ..plan_model import match_vms
+from ..textsafe import printable
 from .context import Context, vm_diag
 
 

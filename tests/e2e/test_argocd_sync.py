@@ -22,21 +22,27 @@ import yaml
 
 from conftest import ROOT
 from compiler.delivery import health
-from status_fixtures import FIXTURES
+from status_fixtures import FIXTURES, T0, cond, ready_kind
 
 SYNC = ROOT / ".cache" / "bin" / "argocd-sync"
 
+def _condition(type_: str, message: str, **extra) -> dict:
+    return {"type": type_, "status": "True", "message": message, "lastTransitionTime": T0, **extra}
+
+
+# The status each controller writes when all is well. Forklift kinds: the builders of
+# tests/status_fixtures.py (kubev2v/forklift d42511b structs). ExternalSecret and
+# SealedSecret: their CRDs' status.conditions items as ../shared/crds/ecosystem holds
+# them (external-secrets cc5bfbc, v1: type, status, reason, message, lastTransitionTime;
+# sealed-secrets 86671a8, v1alpha1: the same and lastUpdateTime), with the condition
+# Argo CD's built-in health script reads (Ready; Synced).
 READY = {
-    "ExternalSecret": {"conditions": [{"type": "Ready", "status": "True", "reason": "SecretSynced",
-                                       "message": "secret synced"}]},
-    "SealedSecret": {"conditions": [{"type": "Synced", "status": "True", "message": "unsealed"}]},
+    "ExternalSecret": {"conditions": [_condition("Ready", "secret synced", reason="SecretSynced")]},
+    "SealedSecret": {"conditions": [_condition("Synced", "unsealed", lastUpdateTime=T0)]},
     "Provider": FIXTURES["provider-ready"]["status"],
     "Host": FIXTURES["host-ready"]["status"],
-    "NetworkMap": {"conditions": [c for c in FIXTURES["networkmap-ready"]["status"]["conditions"]
-                                  if c["type"] == "Ready"], "observedGeneration": 1},
-    "StorageMap": {"conditions": [{"type": "Ready", "status": "True", "category": "Required",
-                                   "message": "The storage map is ready.", "lastTransitionTime": "2026-11-28T08:00:00Z"}],
-                   "observedGeneration": 1},
+    "NetworkMap": ready_kind("NetworkMap", [cond("Ready", message="The network map is ready.")])["status"],
+    "StorageMap": ready_kind("StorageMap", [cond("Ready", message="The storage map is ready.")])["status"],
     "Hook": FIXTURES["hook-ready"]["status"],
     "Plan": FIXTURES["plan-ready"]["status"],
 }
