@@ -25,7 +25,7 @@ from ruamel.yaml.comments import CommentedMap, CommentedSeq
 
 import msgspec
 
-from . import check, emit, lifecycle, lock as lockmod, spec
+from . import check, files, lifecycle, lock as lockmod, spec
 from .errors import EditRefused, Location, UsageError
 from .policy import POLICY_FILE
 from .sitemodel import LOCK_FILE, SPEC_FILE
@@ -174,7 +174,7 @@ def apply(site_dir: Path, plan_name: str, action: str, *, vms: tuple[str, ...] =
            now=datetime.fromisoformat(now))
     # the run's facts are read before anything is written: a run that has not ended is refused
     released = _run_facts(status_file, site_dir, plan_name) if action == "done" and status_file else None
-    emit.atomic_write(path, after)
+    files.atomic_write(path, after)
     if action == "done":
         _freeze(spec.load(site_dir), plan_name, released)
         if status_file is None:

@@ -21,6 +21,7 @@ import tempfile
 from pathlib import Path
 
 from . import yamlout
+from .files import atomic_write, cannot as _cannot
 from .sitemodel import EXCLUDE_MARKER
 from .delivery import Bundle
 from .errors import EmitError
@@ -50,29 +51,6 @@ def files(site_name: str, bundle: Bundle) -> dict[str, str]:
 
 def _join(directory: str, name: str) -> str:
     return f"{directory}/{name}" if directory else name
-
-
-def _cannot(path: Path, exc: OSError) -> EmitError:
-    return EmitError(f"cannot write {path}: {exc.strerror or exc}",
-                     fix="check free space and permissions of the output directory")
-
-
-def atomic_write(path: Path, text: str) -> None:
-    tmp = None
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as fh:
-            fh.write(text)
-        os.replace(tmp, path)
-    except OSError as exc:
-        if tmp:
-            Path(tmp).unlink(missing_ok=True)
-        raise _cannot(path, exc) from None
-    except BaseException:
-        if tmp:
-            Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 @contextlib.contextmanager

@@ -121,7 +121,7 @@ def lock(site, check_only, **params):
 def init(site, vsphere_url, ptype, **params):
     """Write a starter SITE/site.yaml from a live vCenter or an inventory snapshot."""
     def go():
-        from .. import emit, init as initmod, spec
+        from .. import files, init as initmod, spec
 
         target = Path(site) / spec.SPEC_FILE
         if target.exists():
@@ -134,7 +134,7 @@ def init(site, vsphere_url, ptype, **params):
             inv = source.snapshot()
         finally:
             source.close()
-        emit.atomic_write(target, initmod.starter_spec(Path(site).name, "vsphere" if vsphere_url else ptype, url, inv))
+        files.atomic_write(target, initmod.starter_spec(Path(site).name, "vsphere" if vsphere_url else ptype, url, inv))
         click.echo(f"wrote {target}: {len(inv.vms)} VMs, {len(inv.networks)} networks, "
                    f"{len(inv.datastores)} datastores; replace the TODOs, then `mtvgen lock {site}`", err=True)
     run(go)
