@@ -38,7 +38,8 @@ CHECKS: tuple[Check, ...] = (
     lifecycle.cancels, lifecycle.waves,
 )
 # Checks of the whole life of the site, done and retired plans included.
-LIFECYCLE: tuple[Check, ...] = (lifecycle.frozen_plans, lifecycle.running_plans, lifecycle.batch_numbers)
+LIFECYCLE: tuple[Check, ...] = (lifecycle.frozen_plans, lifecycle.running_plans, lifecycle.running_edits,
+                                lifecycle.batch_numbers)
 
 
 def run(site: Site, lock: Lock, *, now: datetime | None = None, allow_plaintext: bool = False,

@@ -10,7 +10,7 @@ import hashlib
 import json
 from pathlib import Path
 
-from . import emit
+from . import files
 from .errors import Location, MtvgenError
 
 SCHEMA_DIR = "schemas"     # inside a site directory
@@ -50,7 +50,7 @@ def store(site_dir: Path, crds: list[dict], source: str) -> dict:
     for crd in sorted(crds, key=lambda c: c["spec"]["names"]["kind"]):
         kind, schema = from_crd(crd)
         text = json.dumps(schema, indent=1, sort_keys=True) + "\n"
-        emit.atomic_write(folder / f"{kind.lower()}.json", text)
+        files.atomic_write(folder / f"{kind.lower()}.json", text)
         meta = crd.get("metadata") or {}
         record["kinds"][kind] = {
             "crd": meta.get("name", ""),
@@ -59,8 +59,19 @@ def store(site_dir: Path, crds: list[dict], source: str) -> dict:
             "operatorVersion": (meta.get("labels") or {}).get("app.kubernetes.io/version", ""),
             "digest": "sha256:" + hashlib.sha256(text.encode()).hexdigest()[:16],
         }
-    emit.atomic_write(folder / VERSION_FILE, json.dumps(record, indent=1, sort_keys=True) + "\n")
+    files.atomic_write(folder / VERSION_FILE, json.dumps(record, indent=1, sort_keys=True) + "\n")
     return record
+
+
+def pulled_release(site_dir: Path) -> str:
+    """The operator release the site's pulled CRDs carry (their app.kubernetes.io/version
+    label), when they all say the same; "" otherwise or when none was pulled."""
+    try:
+        record = json.loads((Path(site_dir) / SCHEMA_DIR / VERSION_FILE).read_text(encoding="utf-8"))
+        versions = {k.get("operatorVersion", "") for k in record["kinds"].values()}
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        return ""        # load() reports a broken record with its file
+    return versions.pop() if len(versions) == 1 else ""
 
 
 def load(site_dir: Path) -> dict[str, dict]:

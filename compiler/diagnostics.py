@@ -47,6 +47,8 @@ CATALOG: dict[str, Check] = {c.code: c for c in (
     Check("MTV007", "secret-file-invalid", ERROR, "A sealedSecret or sops file is not a usable, fully encrypted Secret "
           "for the MTV namespace", "SecretNotValid / a plaintext credential in Git",
           "Seal it with kubeseal for the MTV namespace, or encrypt every value with sops."),
+    Check("MTV008", "release-unknown", ERROR, "forkliftVersion names a release mtvgen has no facts for",
+          "", "Name a release the message lists, or `main` for one newer than mtvgen knows."),
     # selection
     Check("MTV009", "lock-unselected", ERROR, "The lock lists a VM in a plan that none of the plan's selectors choose",
           "a Plan that migrates a VM nobody selected (a hand-edited or badly merged lock)",
@@ -228,6 +230,13 @@ CATALOG: dict[str, Check] = {c.code: c for c in (
           "a run that goes on while Git no longer shows it", "Put `start:` back; to stop the run, use `mtvgen cancel`."),
     Check("MTV129", "suppress-error", WARNING, "`suppress:` names an error, which suppressing cannot silence",
           "", "Fix the error, or take responsibility for it with `acknowledge:` where the code allows."),
+    Check("MTV130", "running-plan-edited-cancels", ERROR, "A running plan, its maps or its Providers were edited, "
+          "and the targeted Forklift release (before 2.12) cancels a run when one of them changes",
+          "Canceled (reason Modified): every VM not yet migrated stops", "Undo the edit until the run has ended "
+          "(done, or retry for a new attempt), or acknowledge it to cancel on purpose."),
+    Check("MTV131", "running-plan-edited", WARNING, "A running plan, its maps or its Providers were edited while its "
+          "run goes on", "", "Forklift 2.12 and later keep the run going; the edit reaches only the steps "
+          "still to come. Retry for a new attempt if every VM must see it."),
     # the target cluster (facts recorded in the lock by `mtvgen lock --context ...`)
     Check("MTV100", "target-namespace-created", INFO, "A target namespace does not exist yet; the controller creates it",
           "", "Create it yourself if it needs labels, quotas or RBAC for the GitOps service account."),
@@ -288,6 +297,9 @@ CATALOG: dict[str, Check] = {c.code: c for c in (
     Check("MTV147", "credentials-shared", ERROR, "Credentials that sites share are used for different hosts",
           "a pull request that points one site at a host of its choosing with another site's account",
           "Give each host its own Secret or key; share them only between sites of the same host."),
+    Check("MTV098", "release-field", ERROR, "A generated object uses a field the targeted Forklift release does not have",
+          "a field the API server prunes in silence or refuses (a pruned `type: warm` runs cold)",
+          "Drop the option, or target a release that has it (forkliftVersion)."),
     Check("MTV099", "manifest-invalid", ERROR, "A generated manifest fails its Forklift schema or references a missing object",
           "Admission rejection", "Fix the spec value the message points at."),
 )}
@@ -334,7 +346,7 @@ class Diagnostic(msgspec.Struct, frozen=True):
 
 # Errors a person may take responsibility for (site.yaml `acknowledge:`): each guards a
 # running migration against an edit that someone may, rarely, really mean.
-ACKNOWLEDGEABLE = ("MTV095", "MTV121", "MTV126", "MTV127", "MTV128")
+ACKNOWLEDGEABLE = ("MTV095", "MTV121", "MTV126", "MTV127", "MTV128", "MTV130")
 
 
 def finalize(diags, suppressions=(), strict=False, acknowledgements=()):

@@ -40,8 +40,7 @@ def plan_digest(plan: PlanSpec, members: list[str] | None = None) -> str:
     if members is None:
         return digest(own)
     inherited = {k: v for k, v in (plan.defaults_raw or {}).items() if k not in own}
-    maps = [[(e.kind, e.source, e.id, e.datacenter, e.target, e.storage_class, e.volume_mode, e.access_mode,
-              e.offload) for e in m.entries] for m in (plan.network_map, plan.storage_map)]
+    maps = [_entries(m) for m in (plan.network_map, plan.storage_map)]
     return DIGEST_V2 + digest({"plan": own, "defaults": inherited, "maps": maps, "vms": sorted(members)})
 
 
@@ -156,12 +155,40 @@ def expand(site: Site, lock) -> Site:
     return msgspec.structs.replace(site, plans=plans, spec_plans=site.spec_plans)
 
 
-class Pin(msgspec.Struct, frozen=True):
-    """A running plan or batch, as the lock holds it still: its attempt, and since when
+class Pin(msgspec.Struct, frozen=True, omit_defaults=True):
+    """A running plan or batch, as the lock holds it still: its attempt, since when
     (the lock, `mtvgen start` or `mtvgen retry` took it): a cutover already past then
-    would cut over at once."""
+    would cut over at once; and a digest of each object its run depends on then
+    (run_settings), so an edit of one of them mid-run is seen."""
     attempt: int
     since: str            # ISO 8601, UTC
+    settings: dict[str, str] = {}
+
+
+# What a Plan's own spec.yaml keys change on the cluster. Not: what selects its VMs (a
+# running plan's VMs are pinned), its wave (delivery only), its maps (digested apart).
+_NOT_IN_PLAN_OBJECT = FROZEN_EXEMPT + ("name", "select", "exclude", "batch", "wave", "networks", "storage")
+_NOT_IN_PROVIDER = ("hosts", "datacenters")     # Host objects and selection: not the Provider
+
+
+def run_settings(site: Site, plan: PlanSpec) -> dict[str, str]:
+    """A digest of each object Forklift's run of `plan` depends on, by the name messages use.
+    Up to 2.11 an edit of any of them cancels the run (profile.cancels_on_edit)."""
+    own = {k: v for k, v in plan.raw.items() if k not in _NOT_IN_PLAN_OBJECT}
+    inherited = {k: v for k, v in (plan.defaults_raw or {}).items() if k not in plan.raw}
+    raw = site.raw if isinstance(site.raw, dict) else {}
+    return {
+        "Plan": digest({"plan": own, "defaults": inherited}),
+        "NetworkMap": digest(_entries(plan.network_map)),
+        "StorageMap": digest(_entries(plan.storage_map)),
+        "source Provider": digest({k: v for k, v in (raw.get("source") or {}).items() if k not in _NOT_IN_PROVIDER}),
+        "destination Provider": digest(raw.get("destination") or {}),
+    }
+
+
+def _entries(m) -> list:
+    return [(e.kind, e.source, e.id, e.datacenter, e.target, e.storage_class, e.volume_mode, e.access_mode,
+             e.offload) for e in m.entries]
 
 
 def running(site: Site, batches: dict[str, list[str]]) -> dict[str, tuple[PlanSpec, int]]:
@@ -196,9 +223,14 @@ def pins(site: Site, lock, old, now: str = "") -> dict[str, Pin]:
     attempt is the same; a new start or attempt is pinned now."""
     now = now or utc_now()
     out = {}
-    for name, (_plan, attempt) in running(site, lock.batches).items():
+    for name, (plan, attempt) in running(site, lock.batches).items():
         was = old.started.get(name) if old is not None else None
-        out[name] = was if was is not None and was.attempt == attempt else Pin(attempt, now)
+        if was is not None and was.attempt == attempt:
+            # a pin from before run settings were kept takes them now: edits made since its
+            # start are not seen, later ones are
+            out[name] = was if was.settings else Pin(attempt, was.since, run_settings(site, plan))
+        else:
+            out[name] = Pin(attempt, now, run_settings(site, plan))
     return dict(sorted(out.items()))
 
 

@@ -17,7 +17,7 @@ from functools import lru_cache
 
 import msgspec
 
-from . import __version__, emit, lifecycle, names, yamlio
+from . import __version__, files, lifecycle, names, yamlio
 from .diagnostics import Diagnostic
 from .errors import LockError, Location
 from .lifecycle import Pin
@@ -175,7 +175,7 @@ def to_text(lock: Lock) -> str:
         "vms": {i: _vm_record(v) for i, v in lock.vms.items()},
         **({"batches": lock.batches} if lock.batches else {}),
         **({"frozen": lock.frozen} if lock.frozen else {}),
-        **({"started": {k: msgspec.structs.asdict(v) for k, v in lock.started.items()}} if lock.started else {}),
+        **({"started": {k: msgspec.to_builtins(v) for k, v in lock.started.items()}} if lock.started else {}),
         **({"released": lock.released} if lock.released else {}),
         "networks": {i: _record(n) for i, n in lock.networks.items()},
         "datastores": {i: _record(d) for i, d in lock.datastores.items()},
@@ -373,4 +373,4 @@ def staleness(site: Site, lock: Lock) -> list[Diagnostic]:
 
 def write(site: Site, lock: Lock) -> None:
     """Atomic: a reader (or a crash) never sees half a lock."""
-    emit.atomic_write(site.lock_path, to_text(lock))
+    files.atomic_write(site.lock_path, to_text(lock))

@@ -195,10 +195,12 @@ class Renderer:
 
     def _plan(self, plan: PlanSpec, vms: list[PlannedVM]) -> None:
         o = plan.options
-        options = {k: True for k in PLAN_TRUE_DEFAULTS}
+        profile = self.site.profile
+        # true-by-default booleans are written out, where the targeted release has them
+        options = {k: True for k in PLAN_TRUE_DEFAULTS if profile.has(f"Plan.spec.{k}")}
         options.update({k: v for k, v in o.items() if k in PLAN_TRUE_DEFAULTS})
         options.update({k: v for k, v in plan.vm_options.items() if k in PLAN_TRUE_DEFAULTS})
-        per_vm_delete = _delete_on_fail(options["deleteVmOnFailMigration"], vms)
+        per_vm_delete = _delete_on_fail(options.get("deleteVmOnFailMigration", False), vms)
         if per_vm_delete:
             options["deleteVmOnFailMigration"] = False
         options.update({k: o[k] for k in PLAN_SPEC_FIELDS if k in o})
@@ -210,7 +212,8 @@ class Renderer:
         if plan.transfer_network:
             ns, name = plan.transfer_network
             transfer = {"name": name, "namespace": ns}
-        rows, field_where = [], {("spec",): plan.where}
+        rows, field_where = [], {("spec",): plan.where, ("spec", "type"): plan.option_where("type"),
+                                 ("spec", "warm"): plan.option_where("type")}
         for key in options:
             field_where[("spec", key)] = plan.option_where(key)
         for i, p in enumerate(vms):
@@ -220,7 +223,8 @@ class Renderer:
                            description=o.get("description", ""), source_provider=self.site.source.name,
                            destination_provider=self.site.destination.name, network_map=plan.network_map.name,
                            storage_map=plan.storage_map.name, target_namespace=plan.target_namespace,
-                           type=plan.type, transfer_network=transfer, options=options)
+                           type=plan.type, warm_only=not profile.has("Plan.spec.type"),
+                           transfer_network=transfer, options=options)
         doc.body["spec"]["vms"] = rows       # as data: see templates/plan.yaml.j2
 
     def _vm_row(self, p: PlannedVM, delete_on_fail: bool) -> dict:
@@ -258,7 +262,11 @@ class Renderer:
                 per_vm.append({"id": hits[0].id, "cutover": cutover})
         cancel = [names.ref(p.vm.id, p.vm.name) for p in vms] if start.cancel_all else \
             [names.ref(v.id, v.name) for text, _w in start.cancel for v in match_vms(text, [p.vm for p in vms])[:1]]
-        self._render("Migration", start.where, plan=plan.name, name=f"{plan.object_name}-{start.attempt}",
+        field_where = {("spec", "vmCutover", i): where for i, (_vm, _t, where) in enumerate(start.vm_cutover)}
+        if start.vm_cutover:
+            field_where[("spec", "vmCutover")] = start.vm_cutover[0][2]
+        self._render("Migration", start.where, plan=plan.name, field_where=field_where,
+                     name=f"{plan.object_name}-{start.attempt}",
                      plan_name=plan.object_name, cutover=start.cutover, vm_cutover=per_vm, cancel=cancel,
                      resume_conversion=start.resume_conversion)
 

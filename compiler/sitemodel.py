@@ -16,6 +16,7 @@ import msgspec
 from . import secretfiles, yamlio
 from .diagnostics import Diagnostic
 from .errors import Location
+from .profile import Profile
 
 SPEC_FILE = "site.yaml"
 LOCK_FILE = "mtvgen.lock"
@@ -278,6 +279,7 @@ class Site(msgspec.Struct):
     plans_where: Location | None = None    # the `plans:` key
     spec_notes: list = msgspec.field(default_factory=list)   # the spec's own warnings and notes (spec_rules)
     policy: Any = None                     # the repository's policy.Policy (spec.load sets it)
+    profile: Profile = msgspec.field(default_factory=Profile)   # the Forklift release it targets
 
     def __post_init__(self):
         if not self.spec_plans:

@@ -11,7 +11,7 @@ import difflib
 from functools import lru_cache
 from pathlib import Path
 
-from . import names, policy, resources, secretfiles, spec_rules, yamlio
+from . import crdschema, names, policy, profile, resources, secretfiles, spec_rules, yamlio
 from .diagnostics import Diagnostic, finalize, has_errors, summary
 from .errors import DiagnosticsFailed, Location, MtvgenError, UsageError
 from .schemacheck import Schema
@@ -290,7 +290,24 @@ def _build(site_dir: Path, file: str, raw, diags: list) -> Site:
             for i, x in enumerate(raw.get("acknowledge", []))]
     return Site(site_name, site_dir, file, mtv_ns, raw["targetNamespace"], source, destination, hooks, plans, maps,
                 sups, raw, _delivery(site_name, raw.get("delivery"), file), extra, waves,
-                acknowledgements=acks, plans_where=where("plans"))
+                acknowledgements=acks, plans_where=where("plans"),
+                profile=_profile(site_dir, raw.get("forkliftVersion"), where("forkliftVersion"), diags))
+
+
+def _profile(site_dir: Path, asked, where: Location, diags: list) -> profile.Profile:
+    """The release the site targets: `forkliftVersion:`, else the one its pulled CRDs
+    (`mtvgen schemas pull`) name, else the commit the project's schemas come from."""
+    if asked is None:
+        pulled = crdschema.pulled_release(site_dir)
+        found = profile.resolve(pulled) if pulled else None
+        return found or profile.Profile()
+    found = profile.resolve(asked)
+    if found is None:
+        diags.append(Diagnostic("MTV008", f"forkliftVersion {str(asked)!r} is not a release mtvgen has facts for "
+                                f"(it knows {profile.known()})", where,
+                                "name one of those (a newer release: `main`, the newest mtvgen knows)"))
+        return profile.Profile()
+    return found
 
 
 def _host_credentials(raw, file, site_dir: Path, namespace: str) -> Credentials | None:

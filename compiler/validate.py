@@ -5,11 +5,13 @@ or the spec declares external. Failures point at the spec line behind the field.
 
 from __future__ import annotations
 
+import copy
 from functools import lru_cache
 
 from . import crdschema, resources
 from .schemacheck import Schema
 from .diagnostics import Diagnostic
+from .profile import MAIN, Profile
 from .documents import Document
 from .sitemodel import Site
 from .tables import KINDS
@@ -36,11 +38,25 @@ def _inline(node, doc: dict, docs: dict):
 
 
 @lru_cache(maxsize=None)
-def _validators() -> dict[str, Schema]:
+def _validators(release: str = MAIN) -> dict[str, Schema]:
+    """The project's schemas follow the newest release (main); for an older one, a Plan
+    need not carry what that release does not have, and before 2.10 says `warm: true`.
+    A field the release lacks stays allowed here: release_fields reports it, once."""
     folder = resources.schemas_dir() / "forklift"
     docs = {path.name: resources.schema(f"forklift/{path.name}") for path in sorted(folder.glob("*.json"))}
+    if release != MAIN:
+        docs["plan.json"] = _plan_for(docs["plan.json"], Profile(release))
     return {kind: Schema(_inline(docs[k.schema], docs[k.schema], docs), "2020-12", formats=True)
             for kind, k in KINDS.items() if k.schema}
+
+
+def _plan_for(schema: dict, profile: Profile) -> dict:
+    schema = copy.deepcopy(schema)
+    spec = schema["properties"]["spec"]
+    spec["required"] = [f for f in spec["required"] if profile.has(f"Plan.spec.{f}")]
+    if not profile.has("Plan.spec.type"):
+        spec["properties"]["warm"] = {"type": "boolean"}
+    return schema
 
 
 def _site_validators(site_dir) -> dict[str, Schema]:
@@ -48,9 +64,9 @@ def _site_validators(site_dir) -> dict[str, Schema]:
     return {kind: Schema(schema, "7", formats=False) for kind, schema in crdschema.load(site_dir).items()}
 
 
-def schema_errors(doc: Document, extra: dict | None = None) -> list[Diagnostic]:
+def schema_errors(doc: Document, extra: dict | None = None, release: str = MAIN) -> list[Diagnostic]:
     out = []
-    for label, validator in (("", _validators().get(doc.kind)), (" (cluster CRD)", (extra or {}).get(doc.kind))):
+    for label, validator in (("", _validators(release).get(doc.kind)), (" (cluster CRD)", (extra or {}).get(doc.kind))):
         if validator is None:
             continue
         for err in validator.iter_errors(doc.body):
@@ -58,6 +74,23 @@ def schema_errors(doc: Document, extra: dict | None = None) -> list[Diagnostic]:
             field = "/".join(str(p) for p in path) or "(document)"
             out.append(Diagnostic("MTV099", f"{doc.kind} {doc.name}{label}: {field}: {err.message}",
                                   doc.where_for(path), "fix the spec value behind this field", plan=doc.plan))
+    return out
+
+
+def release_fields(site: Site, doc: Document) -> list[Diagnostic]:
+    """Every field of a Forklift object exists in the release the site targets (the
+    project's schemas follow the newest; profile.py says what older ones lack)."""
+    if doc.kind not in KINDS or not KINDS[doc.kind].schema:
+        return []
+    out = []
+    profile = site.profile
+    for path, field in profile.missing(doc.kind, doc.body):
+        since = profile.since(field)
+        what = f"provider type {field.split('=', 1)[1]}" if "=" in field else f"field {field}"
+        out.append(Diagnostic("MTV098", f"{doc.kind} {doc.name}: {profile.shown} has no {what}"
+                              + (f" (from {since} on)" if since else ""), doc.where_for(path),
+                              f"drop the option, or set forkliftVersion to {since or 'main'} if the cluster runs it",
+                              plan=doc.plan))
     return out
 
 
@@ -108,7 +141,8 @@ def validate(site: Site, docs: list[Document]) -> list[Diagnostic]:
     out = []
     pulled = _site_validators(site.dir)
     for d in docs:
-        out += schema_errors(d, pulled)
+        out += schema_errors(d, pulled, site.profile.release)
+        out += release_fields(site, d)
     seen = {}
     for d in docs:
         key = (d.kind, d.namespace, d.name)

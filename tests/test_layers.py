@@ -13,7 +13,7 @@ NETWORK = ("pyVmomi", "pyVim", "kubernetes", "urllib3", "requests", "http.client
 OFFLINE = ["spec", "resolve", "lock", "check", "plan_model", "render", "validate", "emit", "diagnostics",
            "names", "tables", "yamlio", "yamlout", "schemacheck", "urls", "crdschema", "pipeline", "init", "documents", "secretfiles",
            "delivery/__init__", "delivery/units", "delivery/argocd", "delivery/flux", "delivery/health",
-           "sitemodel", "spec_rules", "lockdiff", "lifecycle"]
+           "sitemodel", "spec_rules", "lockdiff", "lifecycle", "files", "profile", "forklift_fields"]
 
 
 def _imports(path):
@@ -54,6 +54,16 @@ def test_schema_enums_match_the_tables():
     assert set(tables.PLAN_TRUE_DEFAULTS) <= set(plan["required"])
     types = {t for p in tables.PROVIDER_TYPES.values() for t in p.migration_types}
     assert types <= set(plan["properties"]["type"]["enum"])
+
+
+def test_lock_edits_and_pulled_schemas_write_files_without_emit():
+    """Atomic writes live below the stages (compiler/files.py): the lock, edits and pulled
+    schemas do not lean on emit, and through it on delivery."""
+    graph = import_graph()
+    for mod in ("compiler.lock", "compiler.edit", "compiler.crdschema", "compiler.spec"):
+        assert "compiler.emit" not in graph[mod], mod
+        assert "compiler.delivery" not in graph[mod], mod
+    assert graph["compiler.files"] <= {"compiler.errors"}
 
 
 def import_graph() -> dict[str, set[str]]:

@@ -224,3 +224,64 @@ def test_a_plan_named_like_a_batch_of_another_is_not_one(tmp_path):
     r = relock(d)
     assert r.exit_code == 1 and "error[MTV014]: VM 'beta' (vm-2) is selected by plans 'web-prod (started)' and " \
         "'web'" in r.stderr
+
+
+def _edited(d, old: str, new: str) -> None:
+    text = (d / "site.yaml").read_text()
+    assert old in text
+    (d / "site.yaml").write_text(text.replace(old, new, 1))
+
+
+def test_an_edit_of_a_running_plan_is_an_error_where_forklift_cancels_for_it(tmp_path):
+    """Up to 2.11 the plan controller matches the run's snapshot of the Plan, maps and
+    Providers by generation (snapshot.go): an edit cancels the run (reason Modified)."""
+    d = sitekit.make(tmp_path, WARM.replace("targetNamespace: apps\n", "targetNamespace: apps\nforkliftVersion: '2.11.7'\n"),
+                     inventory())
+    assert relock(d).exit_code == 0
+    assert run(["start", "sites/t", "wave1", "--cutover", FUTURE], tmp_path).exit_code == 0
+    _edited(d, "    type: warm", "    type: warm\n    targetPowerState: on")
+    r = build(tmp_path)
+    plan_line = (d / "site.yaml").read_text().splitlines().index("  - name: wave1") + 1
+    assert r.exit_code == 1
+    assert f"site.yaml:{plan_line}:5: error[MTV130]: plan 'wave1' is running and its Plan changed since attempt 1 " \
+        "started: Forklift 2.11.7 cancels the run" in r.stderr
+    _edited(d, "    targetPowerState: on\n", "")
+    _edited(d, "    target: app-net", "    target: other-net")                 # the site's network map
+    r = build(tmp_path)
+    assert r.exit_code == 1 and "its NetworkMap changed" in r.stderr
+    (d / "site.yaml").write_text((d / "site.yaml").read_text() +
+                                 "acknowledge:\n  - {code: MTV130, plan: wave1, reason: 'cancel it, wrong network'}\n")
+    r = build(tmp_path)
+    assert r.exit_code == 0, r.output
+    assert "acknowledged error[MTV130]" in r.stderr and "cancel it, wrong network" in r.stderr
+
+
+def test_what_does_not_touch_the_run_objects_is_no_edit_of_them(tmp_path):
+    """A cutover, a cancel (the Migration) or a selector (the VMs are pinned) change no
+    Plan, map or Provider; a retry is a new run that starts from the edited spec."""
+    d = sitekit.make(tmp_path, WARM.replace("targetNamespace: apps\n", "targetNamespace: apps\nforkliftVersion: '2.11'\n"),
+                     inventory())
+    assert relock(d).exit_code == 0
+    assert run(["start", "sites/t", "wave1", "--cutover", FUTURE], tmp_path).exit_code == 0
+    assert run(["cancel", "sites/t", "wave1", "beta"], tmp_path).exit_code == 0
+    _edited(d, "      - folder: /DC/vm/prod", "      - folder: /DC/vm/prod\n      - name: gamma")
+    _edited(d, FUTURE, "2027-01-10T22:00:00+01:00")
+    assert relock(d).exit_code == 0
+    r = build(tmp_path)
+    assert r.exit_code == 0, r.output
+    assert "MTV130" not in r.stderr and "MTV131" not in r.stderr
+    _edited(d, "    type: warm", "    type: warm\n    targetPowerState: on")
+    assert "error[MTV130]" in build(tmp_path).stderr
+    assert run(["retry", "sites/t", "wave1"], tmp_path).exit_code == 0        # attempt 2 runs with the edit
+    r = build(tmp_path)
+    assert r.exit_code == 0 and "MTV130" not in r.stderr
+
+
+def test_on_releases_that_run_on_an_edit_of_a_running_plan_is_a_warning(tmp_path):
+    d = started_site(tmp_path)                                  # no forkliftVersion: main
+    _edited(d, "url: https://vc.example.com/sdk", "url: https://vc2.example.com/sdk")
+    assert relock(d).exit_code == 0                              # the pin keeps its settings
+    r = build(tmp_path)
+    assert r.exit_code == 0, r.output
+    assert "warning[MTV131]: plan 'wave1' is running and its source Provider changed since attempt 1 started: " \
+        "Forklift main (d42511b) keeps the run going" in r.stderr

@@ -5,7 +5,7 @@ sections these see done and retired plans too."""
 from __future__ import annotations
 
 from ..diagnostics import Diagnostic
-from ..lifecycle import (batch_number, done_batches, frozen_matches, fully_done, members, running,
+from ..lifecycle import (batch_number, done_batches, frozen_matches, fully_done, members, run_settings, running,
                          spec_plan_of, window_end)
 from ..plan_model import match_vms
 from .context import Context
@@ -60,6 +60,32 @@ def running_plans(ctx: Context):
                              "deletes the DataVolumes and PVCs of every VM not yet succeeded",
                              plan.option_where("archived"), f"cancel the run, mark it done "
                              f"(`mtvgen done {site.shown_dir} {plan.name}`), then archive it", plan=name)
+
+
+def running_edits(ctx: Context):
+    """An edit of what a run depends on (its Plan, maps, Providers) since the lock pinned
+    it: up to 2.11 Forklift cancels the run for it (MTV130), later releases run on (MTV131)."""
+    site, lock = ctx.site, ctx.lock
+    profile = site.profile
+    for name, (plan, attempt) in running(site, lock.batches).items():
+        pin = lock.started.get(name)
+        if pin is None or pin.attempt != attempt or not pin.settings:
+            continue
+        now = run_settings(site, plan)
+        changed = [part for part, value in pin.settings.items() if now.get(part) != value]
+        if not changed:
+            continue
+        what = ", ".join(changed)
+        retry = f"`mtvgen retry {site.shown_dir} {name}`"
+        if profile.cancels_on_edit:
+            yield Diagnostic("MTV130", f"plan '{name}' is running and its {what} changed since attempt {attempt} "
+                             f"started: {profile.shown} cancels the run when one of them changes (every VM not yet "
+                             "migrated stops)", plan.where, f"undo the edit until the run ends, then {retry} to run "
+                             "with it; or acknowledge MTV130 to cancel on purpose", plan=name)
+        else:
+            yield Diagnostic("MTV131", f"plan '{name}' is running and its {what} changed since attempt {attempt} "
+                             f"started: {profile.shown} keeps the run going; the edit reaches only the steps still "
+                             "to come", plan.where, f"{retry} after this run if every VM must see it", plan=name)
 
 
 def batch_numbers(ctx: Context):
