@@ -49,24 +49,27 @@ def inside(site_dir: Path, rel: str) -> tuple[Path | None, str]:
 
 
 def read(site_dir: Path, rel: str, mode: str, namespace: str, where: Location) -> SecretFile:
+    def unusable(problem: str) -> SecretFile:     # where and what, so the message can name the file
+        return SecretFile(mode=mode, path=rel, where=where, problems=(problem,))
+
     path, why = inside(site_dir, rel)
     if path is None:
-        return SecretFile(mode=mode, path=rel, where=where, problems=(f"{rel} {why}",))
+        return unusable(f"{rel} {why}")
     try:
         text = yamlio.decode(path.read_bytes(), rel)
         body = yamlio.load_fast(text, rel)     # bounded like the spec: no alias bombs, YAML 1.2 booleans
     except OSError as exc:
-        return SecretFile(mode=mode, path=rel, where=where, problems=(f"cannot read {rel}: {exc.strerror}",))
+        return unusable(f"cannot read {rel}: {exc.strerror}")
     except MtvgenError:
-        return SecretFile(mode=mode, path=rel, where=where, problems=(f"{rel} is not a YAML document",))
+        return unusable(f"{rel} is not a YAML document")
     if not isinstance(body, dict):
-        return SecretFile(mode=mode, path=rel, where=where, problems=(f"{rel} does not hold one Kubernetes object",))
+        return unusable(f"{rel} does not hold one Kubernetes object")
     checker = _sealed if mode == "sealedSecret" else _sops
     keys, labels, problems = checker(body, rel, namespace)
-    meta = body.get("metadata") if isinstance(body.get("metadata"), dict) else {}
-    name = meta.get("name") if isinstance(meta.get("name"), str) else ""
-    if not is_subdomain(name):
+    name = _mapping(body.get("metadata")).get("name")
+    if not isinstance(name, str) or not is_subdomain(name):
         problems.append(f"{rel}: metadata.name must be a valid Secret name")
+        name = ""
     return SecretFile(mode=mode, path=rel, where=where, text=text, name=name, keys=tuple(sorted(keys)),
                       labels=labels, problems=tuple(problems))
 
@@ -80,7 +83,8 @@ def _sealed(body: dict, rel: str, namespace: str):
     if body.get("apiVersion") != SEALED_API or body.get("kind") != "SealedSecret":
         problems.append(f"{rel} is not a {SEALED_API} SealedSecret (kubeseal output)")
     meta, spec = _mapping(body.get("metadata")), _mapping(body.get("spec"))
-    scoped = any(str(_mapping(meta.get("annotations")).get(a, "")).lower() == "true" for a in _WIDER_SCOPES)
+    annotations = _mapping(meta.get("annotations"))
+    scoped = any(str(annotations[a]).lower() == "true" for a in _WIDER_SCOPES if a in annotations)
     if meta.get("namespace") != namespace and not scoped:
         problems.append(f"{rel} is sealed for namespace {meta.get('namespace')!r}; the Secret is needed in "
                         f"{namespace!r} (re-seal it with --namespace {namespace})")

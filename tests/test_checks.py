@@ -179,6 +179,19 @@ def test_check_stays_quiet_when_its_cause_is_gone(tmp_path, code, spec_text, inv
     assert [str(d) for d in diagnose(tmp_path, quiet_spec, None, files) if d.code == code] == []
 
 
+def test_start_checks_look_at_every_started_plan_and_name_it(tmp_path):
+    """An unstarted plan listed first does not end the start checks; a cold start without a
+    cutover is no MTV092 (nothing to cut over); each finding names its plan (suppressions
+    and acknowledgements match on it)."""
+    two = BASE_SPEC.replace("plans:\n", "plans:\n  - name: first\n    select:\n      - name: beta\n", 1) \
+        .replace("      - folder: /DC/vm/prod", "      - name: alpha")
+    warm = two.replace("    preHook: prep", "    preHook: prep\n    type: warm") + "    start: true\n"
+    found = [(d.code, d.plan) for d in diagnose(tmp_path / "w", warm) if d.code.startswith("MTV09")]
+    assert found == [("MTV092", "wave1")]
+    cold = two + "    start: true\n"
+    assert [d.code for d in diagnose(tmp_path / "c", cold) if d.code.startswith("MTV09")] == []
+
+
 def test_every_catalog_code_has_a_trigger_test():
     """Every code is fired by a case here or named by a test (found by reading the test
     files, not by a hand-kept list that says "covered elsewhere")."""

@@ -93,6 +93,18 @@ def test_each_plan_is_a_unit_split_into_plan_and_run(tmp_path):
     assert not (out / "argocd").exists() and not (out / "flux").exists()  # no delivery: section
 
 
+def test_a_site_with_nothing_shared_still_has_its_shared_unit_first():
+    """External Providers and per-plan maps leave the shared unit empty; the plan units
+    still depend on it, so it must exist (an empty one)."""
+    from compiler.delivery import units
+    from compiler.documents import Document
+    from compiler.errors import Location
+    plan = Document("Plan", "t-p", "openshift-mtv", {"kind": "Plan"}, Location("s"), {}, "p")
+    got = units.split([plan], ["p"])
+    assert [(u.key, u.path, [d.name for d in u.docs], u.depends_on) for u in got] == \
+        [("shared", "shared", [], ()), ("plan:p", "plans/p/plan", ["t-p"], ("shared",))]
+
+
 def test_argocd_children_gate_plans_on_shared_and_never_self_heal_a_run(tmp_path):
     out, docs = build(tmp_path, _spec(delivery=ARGO))
     apps = {d["metadata"]["name"]: d for p, d in docs.items() if p.startswith("argocd/") and d["kind"] == "Application"}

@@ -21,6 +21,8 @@ CHANGE_VM_NAME = [
     ("part-.-end", "part.end"),
     ("a--b", "a-b"),
     ("...", ""),                                     # Forklift draws vm-<random>; mtvgen decides (below)
+    ("x" * 62 + "-yyyyy", "x" * 62),                 # a label cut at 63 loses the dash it ends on
+    ("a" * 62 + ".bbb", "a" * 62),                   # the whole name cut at 63 loses the dot it ends on
 ]
 
 
@@ -35,6 +37,12 @@ def test_target_name_keeps_valid_names_and_never_draws_at_random():
     empty = names.target_vm_name("...", "vm-42")
     assert empty == names.target_vm_name("...", "vm-42") and empty.startswith("vm-") and names.is_label(empty)
     assert names.target_vm_name("...", "vm-43") != empty
+
+
+def test_a_reference_drops_a_name_no_kubernetes_tool_writes():
+    assert names.ref("vm-1", "db 01") == {"id": "vm-1", "name": "db 01"}
+    assert names.ref("vm-2", "db\x7f01") == {"id": "vm-2"}         # DEL
+    assert names.ref("vm-3", "db\x9f") == {"id": "vm-3"}            # a C1 control (NEL, \x85, is printable)
 
 
 def test_object_names_are_stable_and_distinct():

@@ -106,14 +106,48 @@ def test_paths_must_stay_in_the_site(tmp_path):
     assert secretfiles.inside(tmp_path / "site", "/etc/x")[1] == "is an absolute path; name a file inside the site " \
                                                                  "directory"
     assert secretfiles.inside(tmp_path / "site", "../x")[1] == "points outside the site directory"
-    assert secretfiles.read(tmp_path / "site", "missing.yaml", "sops", NS, W).problems == \
-        ("cannot read missing.yaml: No such file or directory",)
+    assert secretfiles.read(tmp_path / "site", "missing.yaml", "sops", NS, W) == secretfiles.SecretFile(
+        mode="sops", path="missing.yaml", where=W, problems=("cannot read missing.yaml: No such file or directory",))
+
+
+@pytest.mark.parametrize("rel, text, problem", [
+    ("../x.yaml", None, "../x.yaml points outside the site directory"),
+    ("bad.yaml", "a: [", "bad.yaml is not a YAML document"),
+    ("list.yaml", "- a\n- b\n", "list.yaml does not hold one Kubernetes object"),
+])
+def test_an_unusable_file_keeps_its_mode_path_and_place_for_the_message(tmp_path, rel, text, problem):
+    (tmp_path / "site").mkdir()
+    if text is not None:
+        (tmp_path / "site" / rel).write_text(text)
+    got = secretfiles.read(tmp_path / "site", rel, "sealedSecret", NS, W)
+    assert got == secretfiles.SecretFile(mode="sealedSecret", path=rel, where=W, problems=(problem,))
+    assert got.kind == "SealedSecret"
+
+
+@pytest.mark.parametrize("metadata", [{"namespace": NS}, {"name": 7, "namespace": NS}, "not a mapping"])
+def test_a_secret_file_without_a_usable_name_says_so_and_has_none(tmp_path, metadata):
+    doc = sops()
+    doc["metadata"] = metadata
+    sf = read(tmp_path, doc, "sops")
+    assert sf.name == "" and "f.yaml: metadata.name must be a valid Secret name" in sf.problems
 
 
 @pytest.mark.parametrize("text,seconds", [("6h", 21600), ("90m", 5400), ("1h30m", 5400), ("45s", 45),
                                           ("2h0m30s", 7230), ("500ms", 0)])
 def test_durations(text, seconds):
     assert lifecycle.duration_seconds(text) == seconds
+
+
+def test_times_need_an_offset():
+    from compiler.checks.cutover import parse_time
+    assert parse_time("2026-12-05T21:00:00+01:00").isoformat() == "2026-12-05T21:00:00+01:00"
+    assert parse_time("2026-12-05T21:00:00") is None            # naive: whose 21:00?
+    assert parse_time("tonight") is None
+
+
+def test_pins_are_taken_at_whole_seconds_in_utc():
+    import re
+    assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\+00:00", lifecycle.utc_now())
 
 
 def test_window_bounds():

@@ -180,6 +180,15 @@ def test_sites_share_the_limit_and_a_small_one_stays_whole():
     assert join([small, big]) == small.text() + "\n" + big.text()      # no limit: all of both
 
 
+def test_the_security_section_survives_even_the_last_resort():
+    from compiler.report.shorten import Summary
+    s = Summary(["## Site `s`", ""])
+    s.security = ["**Security-relevant changes**", ""] + [f"- Provider `p{i}`: url changed to a host of its own" for i in range(40)] + [""]
+    s.changes = ["**What this change does**", ""] + [f"- plan `q{i}`: new, 10 VMs, cold" for i in range(300)] + [""]
+    text = s.text(1000)
+    assert all(line in text.splitlines() for line in s.security[:-1]) and "lines from the end" in text
+
+
 def _summary(plans=3, rows=40, warnings=30, touched=("p1",), schedule=True):
     from compiler.report.shorten import Summary
     s = Summary(["## Site `s`", ""])

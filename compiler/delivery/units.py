@@ -62,12 +62,13 @@ def split(docs: list[Document], plans: list[str]) -> list[Unit]:
     groups: dict[str, list[Document]] = {}
     for d in docs:
         groups.setdefault(_unit_of(d), []).append(d)
+    # shared can be empty: external Providers and only per-plan maps; a live plan always has its Plan
     units = [Unit(key=SHARED, path=SHARED, docs=tuple(order(groups.get(SHARED, []))))]
     if HOSTS in groups:
         units.append(Unit(key=HOSTS, path=HOSTS, docs=tuple(order(groups[HOSTS])), depends_on=(SHARED,)))
     for plan in plans:
         units.append(Unit(key=f"plan:{plan}", path=f"{plan_dir(plan)}/plan", plan=plan,
-                          docs=tuple(order(groups.get(f"plan:{plan}", []))), depends_on=(SHARED,)))
+                          docs=tuple(order(groups[f"plan:{plan}"])), depends_on=(SHARED,)))
         if f"run:{plan}" in groups:
             units.append(Unit(key=f"run:{plan}", path=f"{plan_dir(plan)}/run", plan=plan,
                               docs=tuple(order(groups[f"run:{plan}"])), depends_on=(f"plan:{plan}",)))
