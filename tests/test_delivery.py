@@ -4,8 +4,10 @@ MTV110-MTV112). Structure is read from fresh builds of small sites."""
 
 from __future__ import annotations
 
+import pytest
 import yaml
 
+import fluxcel
 import sitekit
 from compiler import spec
 from compiler.errors import DiagnosticsFailed
@@ -142,6 +144,43 @@ def test_flux_chains_run_after_plan_after_shared(tmp_path):
     # the SOPS file is written byte for byte: re-serialising would break its MAC
     assert (out / "shared/secret-vc-sops.yaml").read_text() == SOPS
     assert docs["shared/provider-t-vsphere.yaml"]["spec"]["secret"]["name"] == "vc-sops"
+
+
+@pytest.fixture(scope="module")
+def flux():
+    yield from fluxcel.running()
+
+
+def _ks_status(ready: str, entries: list[str]) -> dict:
+    """A Kustomization as kustomize-controller writes its status (api/v1 KustomizationStatus:
+    conditions, inventory.entries of {id, v})."""
+    return {"apiVersion": "kustomize.toolkit.fluxcd.io/v1", "kind": "Kustomization",
+            "metadata": {"name": "t-plan-wave1", "namespace": "flux-system", "generation": 1},
+            "status": {"observedGeneration": 1,
+                       "conditions": [{"type": "Ready", "status": ready, "reason": "HealthCheckFailed"
+                                       if ready == "False" else "ReconciliationSucceeded"}],
+                       **({"inventory": {"entries": [{"id": e, "v": "v1beta1"} for e in entries]}}
+                          if entries is not None else {})}}
+
+
+def test_a_flux_run_waits_for_its_plan_to_exist_not_to_be_healthy(tmp_path, flux):
+    """A cancel or a new cutover must reach a run whose Plan turned unhealthy mid-run (a
+    VM gone from the source): the run unit's dependency asks only that the plan unit has
+    applied the Plan, as Flux's own evaluator reads it."""
+    _out, docs = build(tmp_path, _spec(creds="    sops: secrets/vc.sops.yaml", delivery=FLUX),
+                       files={"secrets/vc.sops.yaml": SOPS})
+    ks = {d["metadata"]["name"]: d for p, d in docs.items() if p.startswith("flux/")}
+    [dep] = ks["t-run-wave1"]["spec"]["dependsOn"]
+    assert dep["name"] == "t-plan-wave1"
+    plan_id = "openshift-mtv_t-wave1_forklift.konveyor.io_Plan"
+    run_ks = ks["t-run-wave1"]
+    assert flux.ready(dep["readyExpr"], run_ks, _ks_status("False", [plan_id, "openshift-mtv_x_v1_Secret"]))
+    assert flux.ready(dep["readyExpr"], run_ks, _ks_status("True", [plan_id]))
+    assert not flux.ready(dep["readyExpr"], run_ks, _ks_status("False", []))           # apply failed: no Plan yet
+    assert not flux.ready(dep["readyExpr"], run_ks, _ks_status("Unknown", None))       # never reconciled
+    assert not flux.ready(dep["readyExpr"], run_ks, _ks_status("True", ["openshift-mtv_t-other_forklift.konveyor.io_Plan"]))
+    # the plan unit still waits for shared the built-in way: health, and the current revision
+    assert ks["t-plan-wave1"]["spec"]["dependsOn"] == [{"name": "t-shared"}]
 
 
 def test_sealed_secret_is_passed_through_and_named_by_the_provider(tmp_path):

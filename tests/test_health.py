@@ -2,8 +2,8 @@
 (tests/health_oracle.py, written apart from compiler/delivery/health.SEMANTICS)
 runs its upstream-shaped fixture (tests/status_fixtures.py) through the Lua script the way Argo CD runs it
 (e2e/argocd: Argo CD's own util/lua, VM.ExecuteHealthLua) and through the Flux
-CEL expressions with a real CEL evaluator (cel-python), following Flux's
-StatusEvaluator (fluxcd/pkg runtime/cel/status_evaluator.go)."""
+CEL expressions with Flux's own evaluator (e2e/flux: fluxcd/pkg/runtime/cel
+StatusEvaluator, as kustomize-controller runs spec.healthCheckExprs)."""
 
 from __future__ import annotations
 
@@ -12,12 +12,12 @@ import os
 import subprocess
 from pathlib import Path
 
-import celpy
 import pytest
 import yaml
 
 from compiler.delivery import health
 from conftest import ROOT, run
+import fluxcel
 from health_oracle import EXPECTED
 from status_fixtures import FIXTURES
 
@@ -42,28 +42,9 @@ def argocd_status(runner: Path, kind: str, obj: dict, tmp_path) -> tuple[str, st
     return out["status"], out["message"]
 
 
-_CEL = celpy.Environment()
-
-
-def flux_status(kind: str, obj: dict) -> str:
-    """Flux's order: generation check, then inProgress, failed, current; none true = InProgress.
-    An evaluation error (cel-go: no `status` yet) makes kstatus report Unknown, and Flux keeps
-    waiting exactly as for InProgress; cel-python answers false there instead. Both read as
-    InProgress here."""
-    observed = (obj.get("status") or {}).get("observedGeneration")
-    if observed is not None and observed != obj["metadata"].get("generation"):
-        return "InProgress"
-    activation = {k: celpy.json_to_cel(v) for k, v in obj.items()}
-    for key, status in (("inProgress", "InProgress"), ("failed", "Failed"), ("current", "Current")):
-        expr = health.CEL[kind].get(key)
-        if not expr:
-            continue
-        result = _CEL.program(_CEL.compile(expr)).evaluate(activation)
-        if isinstance(result, celpy.CELEvalError):
-            return "InProgress"
-        if result:
-            return status
-    return "InProgress"
+@pytest.fixture(scope="module")
+def flux():
+    yield from fluxcel.running()
 
 
 @pytest.mark.parametrize("fixture", sorted(EXPECTED))
@@ -75,9 +56,9 @@ def test_argocd_health(lua_runner, tmp_path, fixture):
 
 
 @pytest.mark.parametrize("fixture", sorted(EXPECTED))
-def test_flux_health(fixture):
+def test_flux_health(flux, fixture):
     obj = FIXTURES[fixture]
-    assert flux_status(obj["kind"], obj) == EXPECTED[fixture][2]
+    assert flux.health(obj["kind"], obj) == EXPECTED[fixture][2]
 
 
 def test_the_readme_table_says_what_the_oracle_says():

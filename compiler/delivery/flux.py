@@ -9,6 +9,12 @@ Every Kustomization waits for health with healthCheckExprs (delivery/health.py)
 for the Forklift kinds it applies; a plan counts as ready when it can run, so
 the `run` unit of a retry is never held up by the failed run before it.
 
+A `run` unit waits for its plan unit only until that has applied the Plan (the
+Migration webhook needs it), not for the Plan's health: a running plan that turns
+unhealthy (a VM gone from the source) must not hold back a cancel or a new cutover.
+So its dependsOn carries a readyExpr (kustomize-controller v1.7 on), which replaces
+the built-in readiness check of the dependency.
+
 In: the site and its units. Out: Documents for out/<site>/flux/ and, for
 out/<site>/bootstrap/, the root Kustomization (and a GitRepository unless the
 spec names a source).
@@ -44,6 +50,16 @@ def _source_ref(site: Site) -> dict:
     return dict(f.source_ref) if f.source_ref else {"kind": "GitRepository", "name": to_label(f"mtv-{site.name}")}
 
 
+def plan_applied(plan_doc: Document) -> str:
+    """readyExpr of a run unit's dependency on its plan unit: the Plan is in the plan
+    unit's inventory (entries are `<namespace>_<name>_<group>_<kind>`; kustomize-controller
+    records them after the apply, before the health checks)."""
+    group = KINDS["Plan"].api_version.split("/")[0]
+    entry = f"{plan_doc.namespace}_{plan_doc.name}_{group}_Plan"
+    return (f"has(dep.status) && has(dep.status.inventory) && "
+            f"dep.status.inventory.entries.exists(e, e.id == '{entry}')")
+
+
 def _meta(site: Site, name: str, plan: str = "") -> dict:
     return {"name": name, "namespace": site.delivery.flux.namespace, "labels": labels(site.name, plan)}
 
@@ -54,7 +70,7 @@ def _kustomization(site: Site, name: str, path: str, *, depends_on=(), kinds=(),
     spec = {"interval": f.interval, "retryInterval": "1m", "timeout": f.timeout, "path": f"./{path}",
             "prune": prune, "sourceRef": _source_ref(site)}
     if depends_on:
-        spec["dependsOn"] = [{"name": n} for n in depends_on]
+        spec["dependsOn"] = [n if isinstance(n, dict) else {"name": n} for n in depends_on]
     exprs = health_check_exprs(kinds)
     if kinds:
         spec["wait"] = True
@@ -74,10 +90,13 @@ def documents(site: Site, units: list[Unit]) -> tuple[list[Document], list[Docum
     d, f = site.delivery, site.delivery.flux
     base = f"{d.path}/{site.name}"
     names = {u.key: ks_name(site, u) for u in units}
+    plans = {u.key: next(doc for doc in u.docs if doc.kind == "Plan") for u in units if u.key.startswith("plan:")}
     bodies = []
     for u in units:
         sops = any(doc.kind == "Secret" and doc.verbatim is not None for doc in u.docs)
-        bodies.append(_kustomization(site, names[u.key], f"{base}/{u.path}", depends_on=[names[k] for k in u.depends_on],
+        depends_on = [{"name": names[k], "readyExpr": plan_applied(plans[k])} if k in plans and u.key.startswith("run:")
+                      else names[k] for k in u.depends_on]
+        bodies.append(_kustomization(site, names[u.key], f"{base}/{u.path}", depends_on=depends_on,
                                      kinds=u.kinds, plan=u.plan, sops=sops))
     children = [Document("Kustomization", b["metadata"]["name"], f.namespace, b, f.where) for b in bodies]
     # the root applies the Kustomizations above; pruning one of a retired plan leaves its objects
