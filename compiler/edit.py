@@ -143,7 +143,10 @@ def _start_block(plan: CommentedMap) -> CommentedMap:
 
 
 def apply(site_dir: Path, plan_name: str, action: str, *, vms: tuple[str, ...] = (), cutover: str = "",
-          batches: tuple[int, ...] = (), include_canceled: bool = False, status_file: Path | None = None) -> Edit:
+          batches: tuple[int, ...] = (), include_canceled: bool = False, status_file: Path | None = None,
+          facts: tuple[str, bytes] | None = None) -> Edit:
+    """`facts`: the run's facts read elsewhere (from a cluster: where, what `status -o json` says),
+    as `status_file` gives them from a saved file."""
     site_dir = Path(site_dir)
     path = site_dir / SPEC_FILE
     if not path.exists():
@@ -173,12 +176,14 @@ def apply(site_dir: Path, plan_name: str, action: str, *, vms: tuple[str, ...] =
     _check(site_dir, before, after, frozen=plan_name if action == "done" else None,   # raises: nothing written
            now=datetime.fromisoformat(now))
     # the run's facts are read before anything is written: a run that has not ended is refused
-    released = _run_facts(status_file, site_dir, plan_name) if action == "done" and status_file else None
+    if status_file is not None and facts is None:
+        facts = (str(status_file), _read_facts(status_file))
+    released = _run_facts(facts, site_dir, plan_name) if action == "done" and facts else None
     files.atomic_write(path, after)
     if action == "done":
         _freeze(spec.load(site_dir), plan_name, released)
-        if status_file is None:
-            summary += " (without the run's facts: pass --status FILE to check the run ended)"
+        if facts is None:
+            summary += " (without the run's facts: pass --context or --status FILE to check the run ended)"
     elif action in ("start", "retry"):
         _pin(spec.load(site_dir), now)
     diff = "".join(difflib.unified_diff(before.splitlines(True), after.splitlines(True), f"{path} (before)",
@@ -236,31 +241,44 @@ def _freeze(site: spec.Site, plan_name: str, released: list[str] | None = None) 
         lock.frozen.setdefault(name, lifecycle.plan_digest(plan, lifecycle.members(lock, name)))
     if released and plan.done:
         lock.released[plan_name] = sorted(released)
+    for name in names:          # its run has ended: no pin guards it any more (the freeze does)
+        lock.started.pop(name, None)
     lockmod.write(site, lock)
 
 
-def _run_facts(status_file: Path, site_dir: Path, plan_name: str) -> list[str]:
-    """From a saved `mtvgen status -o json`: refuse a plan whose run has not ended (or that
-    has no run); else the ids of the VMs it did not migrate (failed or canceled)."""
+def _read_facts(status_file: Path) -> bytes:
     try:
-        report = msgspec.json.decode(Path(status_file).read_bytes())
-    except (OSError, msgspec.DecodeError) as exc:
-        raise UsageError(f"cannot read {status_file}: {exc}", where=Location(str(status_file)),
+        return Path(status_file).read_bytes()
+    except OSError as exc:
+        raise UsageError(f"cannot read {status_file}: {exc.strerror or exc}", where=Location(str(status_file)),
+                         fix="save it with `mtvgen status SITE -o json > FILE`") from None
+
+
+def _run_facts(facts: tuple[str, bytes], site_dir: Path, plan_name: str) -> list[str]:
+    """From `mtvgen status -o json` (saved, or read from the cluster just now): refuse a plan
+    whose run has not ended (or that has no run); else the ids of the VMs it did not migrate
+    (failed or canceled)."""
+    shown, data = facts
+    try:
+        report = msgspec.json.decode(data)
+    except msgspec.DecodeError as exc:
+        raise UsageError(f"cannot read {shown}: {exc}", where=Location(shown),
                          fix="save it with `mtvgen status SITE -o json > FILE`") from None
     site_name = Path(site_dir).resolve().name
     plans = [p for s in (report.get("sites") or []) if isinstance(s, dict) and s.get("site") == site_name
              for p in s.get("plans") or [] if isinstance(p, dict)
              and (p.get("plan") == plan_name or lifecycle.batch_of(str(p.get("plan", "")), {plan_name})[1])]
     if not plans:
-        raise UsageError(f"{status_file} has no plan '{plan_name}' of site '{site_name}'",
-                         where=Location(str(status_file)), fix=f"save it anew: `mtvgen status {site_dir} -o json`")
+        raise UsageError(f"{shown} has no plan '{plan_name}' of site '{site_name}'",
+                         where=Location(shown), fix=f"check the site and the context; `mtvgen status {site_dir}` "
+                                                    "shows what the cluster runs")
     vms = [v for p in plans for v in p.get("vms") or [] if isinstance(v, dict)]
     busy = [v.get("name", v.get("id", "?")) for v in vms if v.get("outcome") in ("Running", "Queued")]
     if not vms or busy:
         what = f"{len(busy)} VM(s) still running or queued ({', '.join(busy[:5])})" if busy else "no run"
-        raise UsageError(f"plan '{plan_name}' is not done on the cluster: {what}", where=Location(str(status_file)),
-                         fix=f"wait for the run to end (or `mtvgen cancel {site_dir} {plan_name} --all`), then save "
-                             "the status anew")
+        raise UsageError(f"plan '{plan_name}' is not done on the cluster: {what}", where=Location(shown),
+                         fix=f"wait for the run to end (or `mtvgen cancel {site_dir} {plan_name} --all`), then "
+                             "read its facts anew")
     return [str(v.get("id")) for v in vms if v.get("outcome") in ("Failed", "Canceled")]
 
 

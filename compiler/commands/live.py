@@ -160,22 +160,14 @@ def status(sites, sites_dir, kubeconfig, contexts, in_cluster, output, watch, in
         from rich.console import Console
         from rich.live import Live
 
-        from .. import lifecycle, lock as lockmod, spec, status as statusmod
-        from ..inventory.kube import Cluster, ClusterOptions, site_runs
+        from .. import status as statusmod
         from ..status import view
 
         if watch and output != "text":
             raise UsageError("--watch draws the live view", fix="use -o json or -o yaml without --watch")
-        loaded = []
-        for d in site_dirs(sites, sites_dir):
-            site = spec.load(d)
-            loaded.append(lifecycle.expand(site, lockmod.read(site)))
+        loaded = [_expanded(d) for d in site_dirs(sites, sites_dir)]
         with contextlib.ExitStack() as stack:
-            readers = []
-            for ctx in contexts or (None,):
-                cluster = Cluster(ClusterOptions(str(kubeconfig) if kubeconfig else None, ctx, in_cluster, timeout))
-                stack.callback(cluster.close)
-                readers.append(lambda site, c=cluster: (c.context, *site_runs(c, site.mtv_namespace, site.name)))
+            readers = _readers(stack, kubeconfig, contexts, in_cluster, timeout)
             report = statusmod.collect(loaded, readers)
             if output != "text":
                 sys.stdout.write(view.FORMATS[output](report))
@@ -190,6 +182,32 @@ def status(sites, sites_dir, kubeconfig, contexts, in_cluster, output, watch, in
         if report.failed:
             sys.exit(1)
     run(go)
+
+
+def _expanded(site_dir):
+    from .. import lifecycle, lock as lockmod, spec
+    site = spec.load(site_dir)
+    return lifecycle.expand(site, lockmod.read(site))
+
+
+def _readers(stack, kubeconfig, contexts, in_cluster, timeout) -> list:
+    """One reader of a site's Plans and Migrations per context (closed with `stack`)."""
+    from ..inventory.kube import Cluster, ClusterOptions, site_runs
+    readers = []
+    for ctx in contexts or (None,):
+        cluster = Cluster(ClusterOptions(str(kubeconfig) if kubeconfig else None, ctx, in_cluster, timeout))
+        stack.callback(cluster.close)
+        readers.append(lambda site, c=cluster: (c.context, *site_runs(c, site.mtv_namespace, site.name)))
+    return readers
+
+
+def status_json(site_dir, kubeconfig, contexts, in_cluster, timeout) -> bytes:
+    """What `mtvgen status SITE -o json` prints, read now: `done` takes its run facts from it."""
+    from .. import status as statusmod
+    from ..status import view
+    with contextlib.ExitStack() as stack:
+        report = statusmod.collect([_expanded(site_dir)], _readers(stack, kubeconfig, contexts, in_cluster, timeout))
+    return view.FORMATS["json"](report).encode()
 
 
 @click.group()

@@ -72,9 +72,25 @@ def cancel(site, plan, vms, everything):
 @click.option("--status", "status_file", type=click.Path(path_type=Path, dir_okay=False, exists=True),
               help="The run's facts: a saved `mtvgen status SITE -o json`. Refuses a run that has not ended; "
                    "the VMs it did not migrate become free for a new plan.")
-def done(site, plan, batches, status_file):
-    """Mark PLAN done and freeze it in the lock (offline): it stays as it ran."""
-    _edit("done", site, plan, batches=tuple(batches), status_file=status_file)
+@click.option("--context", "contexts", multiple=True,
+              help="Read the run's facts from this cluster context now (as --status, without the file).")
+@click.option("--kubeconfig", type=click.Path(path_type=Path, dir_okay=False))
+@click.option("--in-cluster", is_flag=True, help="Read the run's facts with the pod's service account.")
+@click.option("--timeout", type=float, default=30.0, show_default=True)
+def done(site, plan, batches, status_file, contexts, kubeconfig, in_cluster, timeout):
+    """Mark PLAN done and freeze it in the lock: it stays as it ran. With --status or
+    --context, only a run that has ended (offline otherwise)."""
+    if status_file and (contexts or in_cluster):
+        raise click.UsageError("take the run's facts from --status FILE or from the cluster, not both")
+    if not (contexts or in_cluster):
+        _edit("done", site, plan, batches=tuple(batches), status_file=status_file)
+        return
+
+    def read():
+        from .live import status_json
+        return status_json(site, kubeconfig, contexts, in_cluster, timeout)
+    where = f"the cluster ({', '.join(contexts)})" if contexts else "the cluster (in-cluster)"
+    _edit("done", site, plan, batches=tuple(batches), facts=(where, run(read)))
 
 
 @click.command()

@@ -155,3 +155,31 @@ def test_every_status_case_through_the_cli(repo, cluster, case):
 def test_status_needs_a_reachable_cluster(repo, tmp_path):
     r = run(["status", "sites/factory", "--kubeconfig", str(tmp_path / "none")], repo)
     assert r.exit_code == 2 and "Traceback" not in r.output
+
+
+def _serve_run(cluster, migration_fixture: str) -> None:
+    cluster.state.forklift[("plans", NS)] = [_as("plan-executing", "dc1-databases", "dc1", "databases")]
+    cluster.state.forklift[("migrations", NS)] = [_as(migration_fixture, "dc1-databases-1", "dc1", "databases",
+                                                      plan={"name": "dc1-databases", "namespace": NS})]
+
+
+def test_done_reads_the_runs_facts_from_the_cluster(repo, cluster):
+    """`done --context` refuses a run the cluster still runs and writes nothing; once the
+    run has ended it marks the plan done and freezes it, as with a saved status."""
+    spec_file = repo / "sites" / "dc1" / "site.yaml"
+    before = spec_file.read_text()
+    done = ["done", "sites/dc1", "databases", "--kubeconfig", cluster.kubeconfig, "--context", "test"]
+    _serve_run(cluster, "migration-running")
+    r = run(done, repo)
+    assert r.exit_code == 2 and "plan 'databases' is not done on the cluster" in r.stderr, r.output
+    assert "the cluster (test)" in r.stderr and spec_file.read_text() == before
+    _serve_run(cluster, "migration-failed")
+    r = run(done, repo)
+    assert r.exit_code == 0, r.output
+    assert "+    done: true" in r.stdout and "without the run's facts" not in r.stderr
+    lock = json.loads((repo / "sites" / "dc1" / "mtvgen.lock").read_text())
+    assert "databases" in lock["frozen"] and "databases" not in lock.get("started", {})
+    failed = [v["id"] for v in FIXTURES["migration-failed"]["status"]["vms"] if v.get("error")]
+    assert failed and lock["released"] == {"databases": failed}
+    r = run(done + ["--status", str(spec_file)], repo)
+    assert r.exit_code == 2 and "not both" in r.output
