@@ -123,11 +123,13 @@ def clashes(results: list[SiteResult]) -> list[Diagnostic]:
     return out
 
 
-def lock_site(site: sitemodel.Site, source: InventorySource, target=None
+def lock_site(site: sitemodel.Site, source: InventorySource, target=None, keep_target: bool = True
               ) -> tuple[lockmod.Lock, list[str], list[Diagnostic]]:
     """Resolve a loaded site against a live (or snapshot) inventory; returns the new
     lock and what changed. `target(site)`, when given, reads the destination
-    cluster's facts. Writes nothing: the caller writes only when all is well."""
+    cluster's facts; without it the previous lock's are kept, marked stale (a lock made
+    without cluster access must not hide the errors they raise), unless not `keep_target`.
+    Writes nothing: the caller writes only when all is well."""
     old, note, guard = None, [], []
     if site.lock_path.exists():
         try:
@@ -148,7 +150,12 @@ def lock_site(site: sitemodel.Site, source: InventorySource, target=None
             res, diags = _selected(site, inv, frozen, pinned, skipped)    # (fewer VMs never select a new one)
     finally:
         source.close()
-    new = lockmod.build(site, inv, res, target(site) if target is not None else None, old)
+    facts = target(site) if target is not None else None
+    if facts is None and keep_target and old is not None and old.target is not None:
+        facts = msgspec.structs.replace(old.target, stale=True)
+        note.append(f"kept the cluster facts recorded from context {facts.context!r} (not read again: pass "
+                    "--context to refresh them, --drop-cluster-facts to drop them)")
+    new = lockmod.build(site, inv, res, facts, old)
     return new, note + lockdiff.changes(old, new) + lockdiff.pinned_drift(pinned, new, inv), guard + diags
 
 

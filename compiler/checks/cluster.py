@@ -12,10 +12,12 @@ def target_cluster(ctx: Context):
     facts, site = ctx.lock.target, ctx.site
     if facts is None:
         return
+    # kept by a lock made without cluster access: still checked, and said to be old
+    on = f"{facts.context} (as an earlier lock recorded it)" if facts.stale else facts.context
     for ns, exists in sorted(facts.namespaces.items()):
         if not exists:
             plan = next(p for p in site.plans if p.target_namespace == ns)
-            yield Diagnostic("MTV100", f"namespace {ns} does not exist on {facts.context}", plan.option_where(
+            yield Diagnostic("MTV100", f"namespace {ns} does not exist on {on}", plan.option_where(
                 "targetNamespace"), plan=plan.name)
     classes = sorted(facts.storage_classes)
     for m in site.maps:
@@ -23,7 +25,7 @@ def target_cluster(ctx: Context):
             continue
         for e in m.entries:
             if e.storage_class not in facts.storage_classes:
-                yield Diagnostic("MTV101", f"StorageClass {e.storage_class!r} does not exist on {facts.context}",
+                yield Diagnostic("MTV101", f"StorageClass {e.storage_class!r} does not exist on {on}",
                                  e.where, f"available: {', '.join(classes) or 'none'}")
             elif facts.storage_classes[e.storage_class] == "kubernetes.io/no-provisioner" and \
                     site.source.type != "vsphere" and any(p.type == "cold" for p in site.plans if p.storage_map is m):
@@ -31,13 +33,13 @@ def target_cluster(ctx: Context):
     for plan in site.plans:
         for e, ns, name in plan.network_map.nads():
             if f"{ns}/{name}" not in facts.nads:
-                yield Diagnostic("MTV103", f"NetworkAttachmentDefinition {ns}/{name} does not exist on {facts.context}",
+                yield Diagnostic("MTV103", f"NetworkAttachmentDefinition {ns}/{name} does not exist on {on}",
                                  e.where, plan=plan.name)
         if plan.transfer_network:
             key = "/".join(plan.transfer_network)
             where = plan.option_where("transferNetwork")
             if key not in facts.nads:
-                yield Diagnostic("MTV104", f"transfer network {key} does not exist on {facts.context}", where,
+                yield Diagnostic("MTV104", f"transfer network {key} does not exist on {on}", where,
                                  plan=plan.name)
             elif not facts.nads[key]:
                 yield Diagnostic("MTV105", f"transfer network {key} has no forklift.konveyor.io/route annotation",

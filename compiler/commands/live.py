@@ -80,7 +80,10 @@ def _sources(ptype: str, site_spec, p: dict):
 @click.argument("site", type=SiteDir(must_exist=False))
 @live_options
 @click.option("--check", "check_only", is_flag=True, help="Write nothing; exit 1 if the lock is not current.")
-def lock(site, check_only, **params):
+@click.option("--drop-cluster-facts", is_flag=True,
+              help="Without cluster access: drop the target facts a previous `lock --context` recorded "
+                   "(kept by default, marked stale).")
+def lock(site, check_only, drop_cluster_facts, **params):
     """Resolve SITE's names to ids and write SITE/mtvgen.lock.
 
     vSphere: vCenter directly (VSPHERE_USER / VSPHERE_PASSWORD or --credentials-file), or --via forklift.
@@ -94,7 +97,7 @@ def lock(site, check_only, **params):
             source, target, cluster = _sources(s.source.type, s, params)
             if cluster is not None:
                 stack.callback(cluster.close)
-            new, changes, diags = pipeline.lock_site(s, source, target)
+            new, changes, diags = pipeline.lock_site(s, source, target, keep_target=not drop_cluster_facts)
         emit_diags(diags, "text", notes=False)
         if check_only:
             current = s.lock_path.exists() and lockmod.to_text(new) == s.lock_path.read_text(encoding="utf-8")
@@ -107,7 +110,8 @@ def lock(site, check_only, **params):
         lockmod.write(s, new)
         for line in changes or ["no changes"]:
             click.echo(f"  {line}", err=True)
-        target_note = f", target facts from {new.target.context}" if new.target else ""
+        target_note = (f", target facts from {new.target.context}" + (" (kept, stale)" if new.target.stale else "")
+                       if new.target else "")
         click.echo(f"wrote {s.lock_path} ({len(new.vms)} VMs, {len(new.plans)} plans{target_note})", err=True)
     run(go)
 

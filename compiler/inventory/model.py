@@ -130,8 +130,9 @@ class Inventory(msgspec.Struct):
     skipped: dict[str, tuple[str, str]] = msgspec.field(default_factory=dict)
 
 
-class TargetFacts(msgspec.Struct):
-    """What the destination cluster had when the lock was made."""
+class TargetFacts(msgspec.Struct, omit_defaults=True):
+    """What the destination cluster had when the lock was made. `stale`: carried over by a
+    lock made without cluster access (the facts and the errors they raise are kept)."""
     context: str
     namespaces: dict[str, bool] = msgspec.field(default_factory=dict)          # name -> exists
     storage_classes: dict[str, str] = msgspec.field(default_factory=dict)      # name -> provisioner
@@ -139,3 +140,4 @@ class TargetFacts(msgspec.Struct):
     service_accounts: list[str] = msgspec.field(default_factory=list)          # ns/name that exist
     providers: dict[str, dict] = msgspec.field(default_factory=dict)           # name -> {type, url}
     vms: dict[str, list[str]] = msgspec.field(default_factory=dict)            # ns -> VM names
+    stale: bool = False

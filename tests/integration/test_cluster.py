@@ -246,6 +246,26 @@ def test_target_checks(tmp_path, cluster, code, mutate, needle, words):
         assert found[code]["line"] == _line(TARGET_SPEC, needle)
 
 
+def test_a_plain_lock_keeps_the_cluster_facts_and_their_errors(tmp_path, cluster):
+    """Every MTV004 hint says `mtvgen lock SITE`; run without --context, it dropped the facts
+    a `lock --context` recorded and with them the errors they raise."""
+    _ok_state(cluster)
+    cluster.state.storage_classes.pop("standard")
+    assert "MTV101" in _target_diags(tmp_path, cluster)
+    plain = ["lock", "sites/t", "--inventory", "sites/t/inventory.yaml"]
+    r = run(plain, tmp_path)
+    assert r.exit_code == 0 and "kept the cluster facts recorded from context 'test'" in r.stderr, r.output
+    assert "target facts from test (kept, stale)" in r.stderr
+    r = run(["check", "sites/t", "--now", NOW], tmp_path)
+    assert r.exit_code == 1
+    assert "StorageClass 'standard' does not exist on test (as an earlier lock recorded it)" in r.stdout
+    assert run(plain, tmp_path).exit_code == 0                   # kept again, unchanged: still stale
+    assert json.loads((tmp_path / "sites/t/mtvgen.lock").read_text())["target"]["stale"] is True
+    r = run(plain + ["--drop-cluster-facts"], tmp_path)
+    assert r.exit_code == 0 and "target" not in json.loads((tmp_path / "sites/t/mtvgen.lock").read_text())
+    assert run(["check", "sites/t", "--now", NOW], tmp_path).exit_code == 0
+
+
 def test_no_provisioner_for_non_vsphere_cold(repo, cluster):
     site = _satisfy(cluster, repo / "sites/rhv-lab")
     cluster.state.storage_classes["ocs-storagecluster-ceph-rbd"] = "kubernetes.io/no-provisioner"
