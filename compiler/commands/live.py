@@ -152,9 +152,12 @@ def init(site, vsphere_url, ptype, **params):
 @click.option("--in-cluster", is_flag=True)
 @click.option("-o", "--output", type=click.Choice(["text", "json", "yaml"]), default="text", show_default=True)
 @click.option("--watch", is_flag=True, help="Redraw until no run is moving (text output).")
+@click.option("--vms", "all_vms", is_flag=True, help="Text output: list every VM, not only those that need a person.")
+@click.option("--plan", "plans", multiple=True, help="Only this plan (or batch, or every batch of a batched plan); "
+                                                      "repeatable.")
 @click.option("--interval", type=float, default=10.0, show_default=True, help="Seconds between reads with --watch.")
 @click.option("--timeout", type=float, default=30.0, show_default=True)
-def status(sites, sites_dir, kubeconfig, contexts, in_cluster, output, watch, interval, timeout):
+def status(sites, sites_dir, kubeconfig, contexts, in_cluster, output, watch, all_vms, plans, interval, timeout):
     """Show what the sites' Plans and Migrations are doing: per plan and VM the phase, the
     pipeline step, disk copy progress, precopies, cutover and errors. Exit 1 when a plan is
     blocked or a run failed."""
@@ -169,20 +172,23 @@ def status(sites, sites_dir, kubeconfig, contexts, in_cluster, output, watch, in
 
         if watch and output != "text":
             raise UsageError("--watch draws the live view", fix="use -o json or -o yaml without --watch")
-        loaded = [_expanded(d) for d in site_dirs(sites, sites_dir)]
+        loaded = [_only(_expanded(d), plans) for d in site_dirs(sites, sites_dir)]
+        if plans and not any(s.plans for s in loaded):
+            raise UsageError(f"no site has a plan named {', '.join(plans)}",
+                             fix="name a plan or batch as site.yaml and `mtvgen status` show it")
         with contextlib.ExitStack() as stack:
             readers = _readers(stack, kubeconfig, contexts, in_cluster, timeout)
             report = statusmod.collect(loaded, readers)
             if output != "text":
                 sys.stdout.write(view.FORMATS[output](report))
             elif not watch:
-                Console().print(view.tree(report))
+                Console().print(view.tree(report, all_vms))
             else:
-                with Live(view.tree(report), console=Console(), refresh_per_second=1) as live:
+                with Live(view.tree(report, all_vms), console=Console(), refresh_per_second=1) as live:
                     while not statusmod.settled(report):
                         time.sleep(interval)
                         report = statusmod.collect(loaded, readers)
-                        live.update(view.tree(report))
+                        live.update(view.tree(report, all_vms))
         if report.failed:
             sys.exit(1)
     run(go)
@@ -192,6 +198,19 @@ def _expanded(site_dir):
     from .. import lifecycle, lock as lockmod, spec
     site = spec.load(site_dir)
     return lifecycle.expand(site, lockmod.read(site))
+
+
+def _only(site, names):
+    """The site with only the plans `names` asks for: a plan, one of its batches, or a
+    batched plan meaning all its batches."""
+    if not names:
+        return site
+    import msgspec
+    from .. import lifecycle
+    def wanted(plan) -> bool:
+        parent = lifecycle.spec_plan_of(plan.name, site.spec_plans)
+        return plan.name in names or (parent is not None and parent.name in names)
+    return msgspec.structs.replace(site, plans=[p for p in site.plans if wanted(p)])
 
 
 def _readers(stack, kubeconfig, contexts, in_cluster, timeout) -> list:

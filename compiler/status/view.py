@@ -27,11 +27,11 @@ def _badge(status: str) -> Text:
     return Text(f"[{status or 'no run'}]", style=STYLE.get(status, ""))
 
 
-def _vms(p: PlanStatus) -> Table:
+def _vms(vms) -> Table:
     table = Table(box=None, pad_edge=False, show_edge=False, header_style="bold")
     for column in ("VM", "outcome", "step", "disk copy", "", "precopies", "cutover", "error"):
         table.add_column(column, overflow="fold")
-    for vm in p.vms:
+    for vm in vms:
         share = vm.copied_mb / vm.total_mb if vm.total_mb else 0.0
         # Text, never a str: rich would read a VM's name as markup (`[/bold]` crashed it)
         table.add_row(_plain(vm.name), Text(vm.outcome, style=OUTCOME.get(vm.outcome, "")),
@@ -47,7 +47,14 @@ def _plain(text: str) -> Text:
     return Text(printable(text or ""))
 
 
-def tree(report: StatusReport) -> Group:
+def needs_a_person(vm) -> bool:
+    """A VM someone must look at: it failed, was canceled, or carries an error while it runs."""
+    return vm.outcome in ("Failed", "Canceled") or bool(vm.error)
+
+
+def tree(report: StatusReport, all_vms: bool = False) -> Group:
+    """Per plan its health and run; of its VMs, only those that need a person (a 10k-VM
+    site printed 26,428 lines, one a VM), the rest counted, unless `all_vms`."""
     parts = []
     for site in report.sites:
         root = Tree(Text.assemble(("site ", "bold"), (site.site, "bold"), f"  (context {printable(site.context)})"))
@@ -57,8 +64,14 @@ def tree(report: StatusReport) -> Group:
             if p.migration:
                 node.add(Text.assemble(_badge(p.run_health), " ", printable(p.migration),
                                        f"  {printable(p.run_message)}"))
-            if p.vms:
-                node.add(_vms(p))
+            shown = p.vms if all_vms else tuple(vm for vm in p.vms if needs_a_person(vm))
+            if shown:
+                node.add(_vms(shown))
+            rest = len(p.vms) - len(shown)
+            if rest:
+                counts = ", ".join(f"{n} {k.lower()}" for k in OUTCOME
+                                   if (n := sum(1 for vm in p.vms if vm.outcome == k and not needs_a_person(vm))))
+                node.add(Text(f"{rest} more VM(s): {counts} (--vms lists every VM)", style="dim"))
         parts.append(root)
     return Group(*parts)
 

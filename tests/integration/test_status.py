@@ -132,8 +132,32 @@ def test_status_text_view(repo, cluster, monkeypatch):
     text = r.stdout
     assert "site factory" in text and "[Healthy] factory-finance" in text
     assert "[Suspended] factory-finance-1  Warm precopies running, no cutover set" in text
-    assert "4,096/10,240 MB" in text and "DiskTransfer" in text       # the running VM's disk copy
-    assert "Queued" in text                                            # the VM over the in-flight limit
+    # nobody needs to look at a VM of this run: they are counted, not listed
+    assert "3 more VM(s): 2 running, 1 queued (--vms lists every VM)" in text and "DiskTransfer" not in text
+    assert "[Missing] factory-web-01" in text
+    r = status(repo, cluster, "--vms", "--plan", "finance")
+    assert r.exit_code == 0, r.output
+    assert "4,096/10,240 MB" in r.stdout and "DiskTransfer" in r.stdout     # the running VM's disk copy
+    assert "Queued" in r.stdout                                             # the VM over the in-flight limit
+    assert "factory-web" not in r.stdout and "more VM(s)" not in r.stdout
+    r = status(repo, cluster, "--plan", "web", "-o", "json")               # a batched plan: all its batches
+    assert [p["plan"] for p in json.loads(r.stdout)["sites"][0]["plans"]] == ["web-01", "web-02", "web-03"]
+    r = status(repo, cluster, "--plan", "web-02", "-o", "json")
+    assert [p["plan"] for p in json.loads(r.stdout)["sites"][0]["plans"]] == ["web-02"]
+    r = status(repo, cluster, "--plan", "nope")
+    assert r.exit_code == 2 and "no site has a plan named nope" in r.output
+
+
+def test_the_text_view_lists_the_vms_that_need_a_person(repo, cluster, monkeypatch):
+    monkeypatch.setenv("COLUMNS", "200")
+    cluster.state.forklift[("plans", NS)] = [_as("plan-failed", "factory-finance", "factory", "finance")]
+    cluster.state.forklift[("migrations", NS)] = [_as("migration-failed", "factory-finance-1", "factory", "finance",
+                                                      plan={"name": "factory-finance", "namespace": NS})]
+    r = status(repo, cluster, "--plan", "finance")
+    vms = FIXTURES["migration-failed"]["status"]["vms"]
+    failed = [v["name"] for v in vms if v.get("error")]
+    assert failed and all(name in r.stdout for name in failed)
+    assert all(v["name"] not in r.stdout for v in vms if not v.get("error"))
 
 
 @pytest.mark.parametrize("case", ROWS, ids=[c.fixture for c in ROWS])
