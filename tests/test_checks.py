@@ -95,7 +95,8 @@ CASES = [
      None, "source: Switch", "distributed switch"),
     ("MTV035", BASE_SPEC.replace("storage:\n", "storage:\n  - source: ds2\n    storageClass: x\n"), None,
      "source: ds2", "used by no selected VM"),
-    ("MTV036", BASE_SPEC.replace("target: app-net", "target: pod"), None, "- name: wave1", "preserveStaticIPs"),
+    ("MTV036", BASE_SPEC.replace("target: app-net", "target: pod"), None, "- name: wave1",
+     "plan 'wave1': 2 VM(s) land on the pod network while preserveStaticIPs is true: Forklift's default"),
     ("MTV037", BASE_SPEC.replace("    preHook: prep", "    preHook: prep\n    transferNetwork: other/tn"), None,
      "transferNetwork", "outside apps"),
     ("MTV040", BASE_SPEC.replace("    preHook: prep", "    preHook: prep\n    type: live"), None, "type: live",
@@ -190,6 +191,20 @@ def test_start_checks_look_at_every_started_plan_and_name_it(tmp_path):
     assert found == [("MTV092", "wave1")]
     cold = two + "    start: true\n"
     assert [d.code for d in diagnose(tmp_path / "c", cold) if d.code.startswith("MTV09")] == []
+
+
+def test_pod_network_warnings_name_a_setting_where_it_is_and_come_in_batch_order(tmp_path):
+    inv = sitekit.inventory(vms=[vm(f"vm-{i}", f"web{i:02d}") for i in range(1, 13)])
+    text = BASE_SPEC.replace("target: app-net", "target: pod").replace(
+        "    preHook: prep\n", "    preHook: prep\n    batch: {maxVMs: 5}\n    preserveStaticIPs: true\n")
+    d = sitekit.make(tmp_path, text, inv)
+    sitekit.lock(d)
+    from compiler import pipeline
+    found = [x for x in pipeline.check_site(d, pipeline.Options(now=NOW))[2] if x.code == "MTV036"]   # the build's path
+    assert [d.message for d in found] == [
+        f"plan 'wave1-0{n}': {k} VM(s) land on the pod network while preserveStaticIPs is set true here"
+        for n, k in ((1, 5), (2, 5), (3, 2))]
+    assert {d.location.line for d in found} == {line(text, "preserveStaticIPs: true")}
 
 
 def test_every_catalog_code_has_a_trigger_test():

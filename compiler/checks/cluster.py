@@ -30,11 +30,19 @@ def target_cluster(ctx: Context):
             elif facts.storage_classes[e.storage_class] == "kubernetes.io/no-provisioner" and \
                     site.source.type != "vsphere" and any(p.type == "cold" for p in site.plans if p.storage_map is m):
                 yield Diagnostic("MTV102", f"StorageClass {e.storage_class!r} has no provisioner", e.where)
+    # one finding per mapping entry, naming every plan that uses it (a batched plan's five
+    # batches share their map: five identical lines said less than one)
+    missing: dict[tuple, list[str]] = {}
     for plan in site.plans:
         for e, ns, name in plan.network_map.nads():
             if f"{ns}/{name}" not in facts.nads:
-                yield Diagnostic("MTV103", f"NetworkAttachmentDefinition {ns}/{name} does not exist on {on}",
-                                 e.where, plan=plan.name)
+                missing.setdefault((e.where, ns, name), []).append(plan.name)
+    for (where, ns, name), users in missing.items():
+        there = sorted(k.split("/", 1)[1] for k in facts.nads if k.split("/", 1)[0] == ns)
+        yield Diagnostic("MTV103", f"NetworkAttachmentDefinition {ns}/{name} does not exist on {on} (used by "
+                         f"{_plans(users)})", where, f"NADs in {ns}: {', '.join(there)}" if there else
+                         f"{ns} has no NAD: create {name} there, or map to another", plan=users[0])
+    for plan in site.plans:
         if plan.transfer_network:
             key = "/".join(plan.transfer_network)
             where = plan.option_where("transferNetwork")
@@ -69,3 +77,9 @@ def target_cluster(ctx: Context):
     dst = site.destination
     if dst.external and dst.name not in facts.providers:
         yield Diagnostic("MTV109", f"destination Provider {site.mtv_namespace}/{dst.name} does not exist", dst.where)
+
+
+def _plans(names: list[str]) -> str:
+    shown = ", ".join(f"'{n}'" for n in names[:5])
+    return f"plan {shown}" if len(names) == 1 else f"plans {shown}" + (f" and {len(names) - 5} more"
+                                                                         if len(names) > 5 else "")

@@ -48,8 +48,11 @@ def network_mapping(ctx: Context):
             if pods and ctx.site.source.type == "vsphere":
                 on_pod.append(p)
         if on_pod and plan.options.get("preserveStaticIPs", True):
-            yield Diagnostic("MTV036", f"{len(on_pod)} VM(s) of plan '{plan.name}' land on the pod network while "
-                             "preserveStaticIPs is true", plan.option_where("preserveStaticIPs"), plan=plan.name)
+            # plan first: a batched plan's findings then sort in batch order (by message at one line)
+            why = ("set true here" if "preserveStaticIPs" in plan.options else
+                   "true: Forklift's default, which mtvgen writes out")
+            yield Diagnostic("MTV036", f"plan '{plan.name}': {len(on_pod)} VM(s) land on the pod network while "
+                             f"preserveStaticIPs is {why}", plan.option_where("preserveStaticIPs"), plan=plan.name)
         transfer = plan.transfer_network
         if transfer and transfer[0] not in (plan.target_namespace, "default"):
             yield Diagnostic("MTV037", f"transfer network {'/'.join(transfer)} is outside {plan.target_namespace} "

@@ -246,6 +246,20 @@ def test_target_checks(tmp_path, cluster, code, mutate, needle, words):
         assert found[code]["line"] == _line(TARGET_SPEC, needle)
 
 
+def test_a_missing_nad_is_one_finding_naming_the_plans_and_the_nads_there(tmp_path, cluster):
+    """Five batches sharing the site's map gave five identical MTV103 lines, without the plan."""
+    _ok_state(cluster)
+    cluster.state.nads.pop(("apps", "app-net"))
+    batched = TARGET_SPEC.replace("    preHook: prep\n", "    preHook: prep\n    batch: {maxVMs: 1}\n")
+    _target_diags(tmp_path, cluster, batched)
+    r = run(["check", "sites/t", "--now", NOW], tmp_path)
+    found = [line for line in r.stdout.splitlines() if "[MTV103]" in line]
+    assert found == [f"sites/t/site.yaml:{_line(batched, 'source: VM Network')}:5: error[MTV103]: "
+                     "NetworkAttachmentDefinition apps/app-net does not exist on test "
+                     "(used by plans 'wave1-01', 'wave1-02')"], r.stdout
+    assert "help: NADs in apps: transfer" in r.stdout
+
+
 def test_a_plain_lock_keeps_the_cluster_facts_and_their_errors(tmp_path, cluster):
     """Every MTV004 hint says `mtvgen lock SITE`; run without --context, it dropped the facts
     a `lock --context` recorded and with them the errors they raise."""
