@@ -79,7 +79,11 @@ def build(sites, sites_dir, out_dir, check_only, strict, allow_plaintext_secrets
                     click.echo(f"removed {out_dir}/{gone}/ (its site no longer exists)", err=True)
         for r in results:
             objects = sum(1 for path in r.files if not path.endswith("kustomization.yaml"))
-            click.echo(f"built {out_dir}/{r.name}/ ({objects} objects)", err=True)
+            # a site without `delivery:` gets no sync units and no bootstrap: say so, or the
+            # README's `kubectl apply -k out/<site>/bootstrap` finds nothing and nobody knows why
+            delivered = any(path.startswith(("argocd/", "flux/", "bootstrap/")) for path in r.files)
+            how = "" if delivered else "; manifests only: the site has no `delivery:`"
+            click.echo(f"built {out_dir}/{r.name}/ ({objects} objects{how})", err=True)
     run(go, offline=True)
 
 

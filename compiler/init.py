@@ -22,6 +22,19 @@ def _label(text: str) -> str:
     return names.to_label(re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-") or "vms")
 
 
+def _plan_name(folder: str, used: set[str]) -> str:
+    """Short: the folder's own name (objects are named <site>-<plan>, so no datacenter or
+    site prefix); its path below the datacenter's VM folder when that name is taken."""
+    below = folder.split("/vm/", 1)[1] if "/vm/" in folder else ""
+    for candidate in (_label(below.rsplit("/", 1)[-1]), _label(below)):
+        if candidate not in used:
+            return candidate
+    base, n = _label(below), 2
+    while f"{base}-{n}" in used:
+        n += 1
+    return f"{base}-{n}"
+
+
 def starter_spec(site: str, source_type: str, url: str, inv: Inventory) -> str:
     lines = [
         f"# Starter spec for site {site}, written by `mtvgen init` from {inv.provider.origin or url}.",
@@ -51,14 +64,25 @@ def starter_spec(site: str, source_type: str, url: str, inv: Inventory) -> str:
         for name in sorted({d.name for d in inv.datastores.values() if d.datacenter == dc}):
             lines += [f"  - source: {json_scalar(name)}", f"    datacenter: {json_scalar(dc)}" if len(dcs) > 1 else None,
                       f"    storageClass: {TODO}"]
+    if source_type == "vsphere":
+        lines += ["  # vddkImage: quay.io/<you>/vddk:<version>  # needed for warm plans and skipGuestConversion (MTV044)"]
+    lines += [
+        "# How the output reaches the cluster. Without it, `mtvgen build` writes the manifests only",
+        "# (no argocd/, flux/ or bootstrap/). Keep one of the two, with your repository:",
+        "# delivery:",
+        "#   repoURL: https://git.example.com/platform/migrations.git",
+        "#   revision: main",
+        "#   argocd: {}                   # a root Application per site, one child per sync unit",
+        "#   # flux: {}                   # or: one Kustomization per sync unit",
+        "# Windows the plans of a wave may start in (plans say `wave: 1`):",
+        "# waves:",
+        "#   - {wave: 1, start: \"2027-01-09T21:00:00+01:00\", duration: 8h}",
+    ]
     lines.append("plans:")
     folders = sorted({vm.folder for vm in inv.vms.values() if not vm.is_template})
-    used = set()
+    used: set[str] = set()
     for folder in folders:
-        base = _label(folder.replace("/vm", "", 1))
-        name, n = base, 2
-        while name in used:
-            name, n = f"{base}-{n}", n + 1
+        name = _plan_name(folder, used)
         used.add(name)
         count = sum(1 for vm in inv.vms.values() if vm.folder == folder and not vm.is_template)
         lines += [f"  - name: {name}  # {count} VM(s)", "    select:", f"      - folder: {json_scalar(folder)}"]

@@ -279,7 +279,10 @@ def test_init_edit_lock_build(tmp_path, monkeypatch):
         assert r.exit_code == 0, r.output
         spec = tmp_path / "sites/shop/site.yaml"
         text = spec.read_text()
-        assert "name: dc0-shop-web  # 2 VM(s)" in text and "- folder: \"/DC0/vm/Shop/Web\"" in text
+        # short plan names: objects are <site>-<plan>, so neither the datacenter nor the site again
+        assert "name: web  # 2 VM(s)" in text and "- folder: \"/DC0/vm/Shop/Web\"" in text
+        assert "name: shop  # 1 VM(s)" in text
+        assert "# vddkImage:" in text and "# delivery:" in text and "# waves:" in text
         r = run(["lock", "sites/shop", "--ca-file", s.cert], tmp_path)
         assert r.exit_code == 1 and "no value given" in r.stderr  # placeholders cannot slip through
         text = text.replace("store: null", "store: vault")
@@ -290,7 +293,15 @@ def test_init_edit_lock_build(tmp_path, monkeypatch):
         assert r.exit_code == 0, r.output
         r = run(["build", "--now", "2026-11-27T00:00:00Z"], tmp_path)
         assert r.exit_code == 0, r.output
-        assert out_file(tmp_path / "out/shop", "plan-shop-dc0-shop-web.yaml").exists()
+        assert out_file(tmp_path / "out/shop", "plan-shop-web.yaml").exists()
+        assert "built out/shop/ (7 objects; manifests only: the site has no `delivery:`)" in r.stderr
+        assert not (tmp_path / "out/shop/argocd").exists()
+        text = spec.read_text().replace("# delivery:", "delivery:").replace("#   repoURL:", "  repoURL:") \
+            .replace("#   revision:", "  revision:").replace("#   argocd: {}", "  argocd: {}")
+        spec.write_text(text)
+        r = run(["build", "--now", "2026-11-27T00:00:00Z"], tmp_path)
+        assert r.exit_code == 0, r.output
+        assert (tmp_path / "out/shop/argocd").is_dir() and (tmp_path / "out/shop/bootstrap").is_dir()
         r = run(["init", "sites/shop", "--vsphere", s.url, "--ca-file", s.cert], tmp_path)
         assert r.exit_code == 2 and "already exists" in r.stderr
 
