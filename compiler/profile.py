@@ -53,7 +53,10 @@ class Profile(msgspec.Struct, frozen=True):
 
     @property
     def shown(self) -> str:
-        return "Forklift main (d42511b)" if self.release == MAIN else f"Forklift {self.release}"
+        if self.release == MAIN:
+            return "Forklift main (d42511b)"
+        # "2.11" means its first release: say so, a later patch may have what that one lacks
+        return f"Forklift {self.release}" + (f" (taken for {self.asked})" if self.asked else "")
 
     def missing(self, kind: str, body: dict) -> list[tuple[list, str]]:
         """Fields of a generated object this release does not have: (path in the

@@ -60,6 +60,26 @@ def test_a_minor_version_means_its_first_release_and_unknown_ones_are_none():
     assert profile.resolve("3.0") is None and profile.resolve("latest") is None
 
 
+def test_the_first_release_that_has_a_field_is_named():
+    assert profile.resolve("2.9.2").since("Migration.spec.vmCutover") == "main"
+    assert profile.resolve("2.9.2").since("Plan.spec.type") == "2.10.4"
+    assert profile.resolve("2.11.0").since("Plan.spec.virtV2vImage") == "2.11.1"
+    assert profile.resolve("main").since("Plan.spec.type") == ""
+
+
+def test_what_an_object_has_that_the_release_lacks_is_found_at_any_depth():
+    old = profile.resolve("2.9.2")
+    plan = {"spec": {"type": "warm", "vms": [{"id": "vm-1"}, {"id": "vm-2", "targetPowerState": "on"}],
+                     "map": {"network": {"name": "n"}}}}
+    assert old.missing("Plan", plan) == [(["spec", "type"], "Plan.spec.type"),
+                                         (["spec", "vms", 1, "targetPowerState"], "Plan.spec.vms[].targetPowerState")]
+    provider = {"spec": {"type": "hyperv", "url": "https://h"}}
+    assert profile.resolve("2.10.6").missing("Provider", provider) == [(["spec", "type"], "Provider.spec.type=hyperv")]
+    assert profile.resolve("2.11.0").missing("Provider", provider) == []
+    assert profile.resolve("2.10.6").missing("Hook", {"spec": {"type": "hyperv"}}) == []   # only a Provider's type
+    assert old.missing("Plan", {"metadata": {}}) == []
+
+
 def test_a_warm_plan_for_2_9_says_warm_true_and_writes_no_field_2_9_lacks(tmp_path):
     sitekit.locked(tmp_path, versioned(WARM, "2.9.2"))
     r = build(tmp_path)
@@ -103,7 +123,7 @@ def test_a_backported_field_names_the_patch_that_has_it(tmp_path):
     sitekit.locked(tmp_path, text)
     r = build(tmp_path)
     assert r.exit_code == 1
-    assert "Forklift 2.11.0 has no field Plan.spec.xfsCompatibility (from 2.11.1 on)" in r.output
+    assert "Forklift 2.11.0 (taken for 2.11) has no field Plan.spec.xfsCompatibility (from 2.11.1 on)" in r.output
 
 
 def test_a_per_vm_cutover_needs_a_release_with_vm_cutover(tmp_path):

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 
+import pytest
 import yaml
 
 import sitekit
@@ -285,3 +286,59 @@ def test_on_releases_that_run_on_an_edit_of_a_running_plan_is_a_warning(tmp_path
     assert r.exit_code == 0, r.output
     assert "warning[MTV131]: plan 'wave1' is running and its source Provider changed since attempt 1 started: " \
         "Forklift main (d42511b) keeps the run going" in r.stderr
+
+
+V2117 = WARM.replace("targetNamespace: apps\n", "targetNamespace: apps\nforkliftVersion: '2.11.7'\n")
+
+
+@pytest.mark.parametrize("old, new, part", [
+    ("plans:\n", "defaults:\n  targetPowerState: on\nplans:\n", "Plan"),                     # inherited
+    ("    storageClass: standard", "    storageClass: fast", "StorageMap"),
+    ("    target: app-net", "    target: other-net", "NetworkMap"),
+    ("url: https://vc.example.com/sdk", "url: https://vc2.example.com/sdk", "source Provider"),
+    ("plans:\n", "destination:\n  provider: other-host\nplans:\n", "destination Provider"),
+])
+def test_each_object_a_run_depends_on_is_watched(tmp_path, old, new, part):
+    d = sitekit.make(tmp_path, V2117, inventory())
+    assert relock(d).exit_code == 0
+    assert run(["start", "sites/t", "wave1", "--cutover", FUTURE], tmp_path).exit_code == 0
+    _edited(d, old, new)
+    assert relock(d).exit_code == 0                      # a source change needs a new lock; the pin stays
+    r = build(tmp_path)
+    assert r.exit_code == 1
+    found = [line for line in r.stderr.splitlines() if "[MTV130]" in line]
+    assert len(found) == 1 and f"plan 'wave1' is running and its {part} changed since attempt 1" in found[0], r.stderr
+
+
+def test_a_pin_from_before_run_settings_takes_them_at_the_next_lock_and_keeps_its_since(tmp_path):
+    d = started_site(tmp_path)
+    lock = lock_of(d)
+    since = lock["started"]["wave1"]["since"]
+    del lock["started"]["wave1"]["settings"]                          # as a lock of the last release wrote it
+    (d / "mtvgen.lock").write_text(json.dumps(lock, indent=1, sort_keys=True) + "\n")
+    assert relock(d).exit_code == 0
+    pin = lock_of(d)["started"]["wave1"]
+    assert pin["since"] == since and pin["attempt"] == 1 and set(pin["settings"]) == {
+        "Plan", "NetworkMap", "StorageMap", "source Provider", "destination Provider"}
+    assert build(tmp_path).exit_code == 0 and "MTV131" not in build(tmp_path).stderr
+
+
+def test_every_running_plan_is_checked_and_each_finding_names_it_and_the_fix(tmp_path):
+    two = V2117.replace("plans:\n", "plans:\n  - name: first\n    type: warm\n    select:\n      - name: beta\n", 1) \
+        .replace("      - folder: /DC/vm/prod", "      - name: alpha")
+    d = sitekit.make(tmp_path, two, inventory())
+    assert relock(d).exit_code == 0
+    for plan in ("first", "wave1"):
+        assert run(["start", "sites/t", plan, "--cutover", FUTURE], tmp_path).exit_code == 0
+    _edited(d, "    preHook: prep", "    preHook: prep\n    targetPowerState: on")      # wave1 only
+    site = spec.load(d)
+    found = [x for x in check.run(site, lockmod.read(site)) if x.code == "MTV130"]
+    at = (d / "site.yaml").read_text().splitlines().index("  - name: wave1") + 1
+    assert [(x.plan, x.location.line) for x in found] == [("wave1", at)]
+    assert found[0].help == f"undo the edit until the run ends, then `mtvgen retry {site.shown_dir} wave1` to run " \
+                            "with it; or acknowledge MTV130 to cancel on purpose"
+    _edited(d, "forkliftVersion: '2.11.7'", "forkliftVersion: '2.12.0'")
+    site = spec.load(d)
+    [warned] = [x for x in check.run(site, lockmod.read(site)) if x.code == "MTV131"]
+    assert (warned.plan, warned.location.line, warned.help) == (
+        "wave1", at, f"`mtvgen retry {site.shown_dir} wave1` after this run if every VM must see it")
