@@ -4,6 +4,11 @@ MTV110-MTV112). Structure is read from fresh builds of small sites."""
 
 from __future__ import annotations
 
+import json
+import subprocess
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
 import pytest
 import yaml
 
@@ -105,6 +110,39 @@ def test_a_site_with_nothing_shared_still_has_its_shared_unit_first():
     got = units.split([plan], ["p"])
     assert [(u.key, u.path, [d.name for d in u.docs], u.depends_on) for u in got] == \
         [("shared", "shared", [], ()), ("plan:p", "plans/p/plan", ["t-p"], ("shared",))]
+
+
+ARGOCD_WINDOWS = Path(__file__).resolve().parent.parent / ".cache" / "bin" / "argocd-windows"
+
+
+def _argocd_can_sync(project: dict, app: dict) -> dict:
+    if not ARGOCD_WINDOWS.exists():
+        pytest.fail("argocd-windows (e2e/argocd/windows) is not built; scripts/test builds it (scripts/build-go)")
+    p = subprocess.run([str(ARGOCD_WINDOWS)], input=json.dumps({"project": project, "application": app}),
+                       capture_output=True, text=True, timeout=30)
+    assert p.returncode == 0, p.stderr
+    return json.loads(p.stdout)
+
+
+@pytest.mark.parametrize("hours, automated", [(60, False), (-1, True)])
+def test_outside_its_window_a_run_syncs_by_hand_only_and_a_plan_always(tmp_path, hours, automated):
+    """Argo CD's own window rules (v1alpha1 SyncWindows.Matches/CanSync), now: a wave's window
+    holds back the automated sync of its run Application (a start merged early) but never a
+    sync by hand (a cancel or a moved cutover), and never gates the plan Application."""
+    start = (datetime.now(timezone.utc) + timedelta(hours=hours)).replace(minute=0, second=0, microsecond=0)
+    waves = f"waves:\n  - {{wave: 1, start: '{start.isoformat()}', duration: 4h}}\n"
+    text = _spec(BASE_SPEC + "    wave: 1\n    start: true\n",
+                 delivery="delivery:\n  repoURL: https://git.example.com/m.git\n  argocd: {}\n")
+    d = sitekit.make(tmp_path, text.replace("plans:\n", waves + "plans:\n", 1), files=POLICY)
+    sitekit.lock(d)
+    r = run(["build", "--now", NOW], tmp_path)
+    assert r.exit_code == 0, r.output
+    argocd = tmp_path / "out" / "t" / "argocd"
+    project = yaml.safe_load((argocd / "appproject-mtv-t.yaml").read_text())
+    run_app = yaml.safe_load((argocd / "application-t-run-wave1.yaml").read_text())
+    plan_app = yaml.safe_load((argocd / "application-t-plan-wave1.yaml").read_text())
+    assert _argocd_can_sync(project, run_app) == {"windows": 1, "automated": automated, "manual": True}
+    assert _argocd_can_sync(project, plan_app) == {"windows": 0, "automated": True, "manual": True}
 
 
 def test_argocd_children_gate_plans_on_shared_and_never_self_heal_a_run(tmp_path):
