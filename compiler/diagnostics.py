@@ -237,6 +237,14 @@ CATALOG: dict[str, Check] = {c.code: c for c in (
     Check("MTV131", "running-plan-edited", WARNING, "A running plan, its maps or its Providers were edited while its "
           "run goes on", "", "Forklift 2.12 and later keep the run going; the edit reaches only the steps "
           "still to come. Retry for a new attempt if every VM must see it."),
+    # the source before a window (`mtvgen verify`: the lock against the source as it is now)
+    Check("MTV150", "source-drift", ERROR, "A VM of the plan changed on the source since the lock was made",
+          "a run that migrates what nobody reviewed (a grown disk, a new NIC, a snapshot on a warm VM)",
+          "Re-lock and review the change, or hold the window."),
+    Check("MTV151", "source-vm-gone", ERROR, "A VM of the plan is gone from the source since the lock was made",
+          "VMNotFound", "Re-lock (the VM leaves the plan), or find out where it went before the window."),
+    Check("MTV152", "source-nic-unmapped", ERROR, "A VM's NIC is now on a network the plan's map does not cover",
+          "VMNetworksNotMapped", "Map the network in `networks:`, then re-lock."),
     # the target cluster (facts recorded in the lock by `mtvgen lock --context ...`)
     Check("MTV100", "target-namespace-created", INFO, "A target namespace does not exist yet; the controller creates it",
           "", "Create it yourself if it needs labels, quotas or RBAC for the GitOps service account."),

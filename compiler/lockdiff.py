@@ -26,7 +26,7 @@ def changes(old, new) -> list[str]:
         elif b is None:
             out.append(f"VM {vm_id} '{a.name}' removed")
         else:
-            out += _vm(a, b)
+            out += vm_changes(a, b)
     for plan in sorted(set(old.plans) | set(new.plans)):
         out += _members(f"plan {plan}", old.plans.get(plan, []), new.plans.get(plan, []), old, new)
     for m in sorted(set(old.maps) | set(new.maps)):
@@ -67,11 +67,12 @@ def pinned_drift(pinned: dict[str, list[str]], new, inv) -> list[str]:
                            "kept as it started")
                 continue
             out += [f"running plan {name}: {line} (not applied: the run keeps it as it started)"
-                    for line in _vm(locked, now)]
+                    for line in vm_changes(locked, now)]
     return out
 
 
-def _vm(a: VM, b: VM) -> list[str]:
+def vm_changes(a: VM, b: VM) -> list[str]:
+    """One line a change of a VM's facts between two readings (lock, verify)."""
     who = f"VM {b.id} '{a.name}'"
     out = []
     if a.name != b.name:

@@ -13,7 +13,7 @@ NETWORK = ("pyVmomi", "pyVim", "kubernetes", "urllib3", "requests", "http.client
 OFFLINE = ["spec", "resolve", "lock", "check", "plan_model", "render", "validate", "emit", "diagnostics",
            "names", "tables", "yamlio", "yamlout", "schemacheck", "urls", "crdschema", "pipeline", "init", "documents", "secretfiles",
            "delivery/__init__", "delivery/units", "delivery/argocd", "delivery/flux", "delivery/health",
-           "sitemodel", "spec_rules", "lockdiff", "lifecycle", "files", "profile", "forklift_fields"]
+           "sitemodel", "spec_rules", "lockdiff", "lifecycle", "files", "profile", "forklift_fields", "verify"]
 
 
 def _imports(path):

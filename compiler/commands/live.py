@@ -117,6 +117,43 @@ def lock(site, check_only, drop_cluster_facts, **params):
 
 
 @click.command()
+@click.argument("site", type=SiteDir())
+@click.option("--wave", type=int, help="Only the plans of this wave.")
+@click.option("--plan", "plans", multiple=True, help="Only this plan or batch (repeatable).")
+@click.option("--format", "fmt", type=click.Choice(["text", "json", "github", "sarif"]), default="text",
+              show_default=True)
+@live_options
+def verify(site, wave, plans, fmt, **params):
+    """The drift gate before a window: re-read the VMs of SITE's plans (of --wave, or
+    --plan) from the source and compare them with the lock. Exit 1 on drift; the lock is
+    never written."""
+    def go():
+        from .. import lifecycle, lock as lockmod, spec, verify as verifymod
+        from ..diagnostics import finalize
+
+        s = spec.load(site)
+        lock = lockmod.read(s)
+        chosen = verifymod.scope(lifecycle.expand(s, lock), wave, tuple(plans))
+        if not chosen:
+            raise UsageError("no plan to verify" + (f" in wave {wave}" if wave is not None else "")
+                             + (f" named {', '.join(plans)}" if plans else ""),
+                             fix="name a wave or plan that is not done (see site.yaml)")
+        ids = {i for p in chosen for i in lock.plans.get(p.name, [])}
+        with contextlib.ExitStack() as stack:
+            source, _target, cluster = _sources(s.source.type, s, params)
+            if cluster is not None:
+                stack.callback(cluster.close)
+            stack.callback(source.close)
+            inv = source.details(source.snapshot(frozenset()), ids)
+        found = finalize(verifymod.drift(chosen, lock, inv), s.suppressions)
+        emit_diags(found, fmt)
+        if found:
+            sys.exit(1)
+        click.echo(f"{len(ids)} VM(s) of {len(chosen)} plan(s) are as {s.lock_shown} has them", err=True)
+    run(go)
+
+
+@click.command()
 @click.argument("site", type=SiteDir(must_exist=False))
 @click.option("--vsphere", "vsphere_url", help="vCenter URL (https://<vcenter>/sdk) to read the inventory from.")
 @click.option("--type", "ptype", type=click.Choice(sorted(PROVIDER_TYPES)),

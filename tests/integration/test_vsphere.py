@@ -261,6 +261,15 @@ def test_relock_reports_changes_and_check_detects_drift(tmp_path, site, monkeypa
             assert line in r.stderr, r.stderr
         assert "does not match the inventory" in r.stderr
         assert (site / "mtvgen.lock").read_bytes() == before
+        # the drift gate reads the plan's VMs live and names each change at the plan's line
+        r = run(["verify", "sites/vc", "--ca-file", s.cert, "--plan", "db"], tmp_path)
+        assert r.exit_code == 1, r.output
+        for line in (f"error[MTV150]: plan 'db': {who} is now 'DB 01 (prod)'",
+                     f"error[MTV150]: plan 'db': {who}: power poweredOff -> poweredOn",
+                     f"error[MTV150]: plan 'db': {who}: has a new snapshot"):
+            assert line in r.stderr, r.stderr
+        assert "db-03" not in r.stderr                      # not in the locked plan: selection is the lock's
+        assert (site / "mtvgen.lock").read_bytes() == before
         r = run(["lock", "sites/vc", "--ca-file", s.cert], tmp_path)
         assert r.exit_code == 0 and f"{who} is now" in r.stderr and "plan db: 1 -> 2 VM(s)" in r.stderr
 

@@ -1,0 +1,59 @@
+"""`mtvgen verify`: the drift gate before a window. Has the source changed, for the VMs
+of a wave or plan, since the lock was made?
+
+In: the site (expanded), its lock, the plans to look at, and a fresh inventory that
+holds at least those VMs. Out: diagnostics, one a change, at the plan's line:
+MTV150 a VM changed (renamed, moved, resized, a NIC or disk added or gone, a new
+snapshot, CBT, power, host, guest), MTV151 a VM is gone, MTV152 a NIC now sits on a
+network the plan's map does not cover. The lock is never touched: a person decides
+whether to re-lock (and review what that changes) or to hold the window.
+
+The comparisons are lockdiff's, so verify and `lock --check` name a change alike.
+"""
+
+from __future__ import annotations
+
+from .diagnostics import Diagnostic
+from .lockdiff import vm_changes
+from .sitemodel import PlanSpec, Site
+
+
+def scope(site: Site, wave: int | None, plans: tuple[str, ...]) -> list[PlanSpec]:
+    """The Forklift plans asked for: those of wave N, those named (a plan names all its
+    batches), or all live plans. Done plans are left out: what has moved cannot drift."""
+    live = [p for p in site.plans if not p.done and not p.retired]
+    if wave is not None:
+        live = [p for p in live if p.wave == wave]
+    if plans:
+        live = [p for p in live if p.name in plans or p.spec_name in plans]
+    return live
+
+
+def drift(plans: list[PlanSpec], lock, inv) -> list[Diagnostic]:
+    out = []
+    for plan in plans:
+        mapped = _mapped_networks(plan, lock)
+        for vm_id in lock.plans.get(plan.name, []):
+            locked, now = lock.vms.get(vm_id), inv.vms.get(vm_id)
+            if locked is None:
+                continue
+            who = dict(plan=plan.name, vm=vm_id)
+            if now is None:
+                out.append(Diagnostic("MTV151", f"VM {vm_id} '{locked.name}' of plan '{plan.name}' is gone from the "
+                                      "source", plan.where, **who))
+                continue
+            out += [Diagnostic("MTV150", f"plan '{plan.name}': {line}", plan.where, **who)
+                    for line in vm_changes(locked, now)]
+            for nic in now.nics:
+                if nic.network and nic.network not in mapped:
+                    net = inv.networks.get(nic.network)
+                    name = f"{net.name!r} ({nic.network})" if net else repr(nic.network)
+                    out.append(Diagnostic("MTV152", f"VM {vm_id} '{now.name}' of plan '{plan.name}': NIC "
+                                          f"{nic.mac or '?'} is on network {name}, which the plan's map does not "
+                                          "cover", plan.where, **who))
+    return out
+
+
+def _mapped_networks(plan: PlanSpec, lock) -> set[str]:
+    """The source network ids the plan's network map resolved to in the lock."""
+    return {i for ids in lock.maps.get(plan.network_map.name, []) for i in ids}
