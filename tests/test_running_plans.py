@@ -91,8 +91,9 @@ def test_renaming_or_deleting_a_running_plan_is_refused_until_someone_answers_fo
         r = relock(d)
         assert r.exit_code == 1, r.output
         assert f"sites/t/site.yaml:{plans_line}:3: error[MTV126]: plan 'wave1' is running (pinned in the lock) and " \
-               "is gone from site.yaml" in r.stderr
-        assert "mtvgen cancel sites/t wave1 --all" in r.stderr
+               "is gone from site.yaml: its Plan and Migration keep running with no owner in Git\n  help: put plan " \
+               "'wave1' back (a rename is a removal and a new plan); to end the run: `mtvgen cancel sites/t wave1 " \
+               "--all`, then `mtvgen done sites/t wave1`" in r.stderr
         assert (d / "mtvgen.lock").read_bytes() == before                     # the pin is not forgotten
     (d / "site.yaml").write_text(text.replace("  - name: wave1", "  - name: wave-one") +
                                  "acknowledge:\n  - {code: MTV126, plan: wave1, reason: 'run canceled by hand, CHG-42'}\n")
