@@ -127,3 +127,26 @@ def test_a_running_plan_that_loses_its_start_or_is_archived(tmp_path):
                             "ended (not done): Forklift deletes the DataVolumes and PVCs of every VM not yet "
                             "succeeded\n  help: cancel the run, mark it done (`mtvgen done sites/t wave1`), then "
                             "archive it")]
+
+
+def test_digests_in_locks_keep_their_values(tmp_path):
+    """A lock in Git carries these digests (a done plan's freeze, a running plan's pin); a
+    release that computed them otherwise would report every frozen or running plan edited.
+    The values are this release's, written down: change them only with a migration path."""
+    from compiler import lifecycle, lock as lockmod, spec
+    d = sitekit.make(tmp_path, BASE_SPEC.replace("plans:\n", "defaults:\n  targetPowerState: auto\nplans:\n", 1))
+    sitekit.lock(d)
+    site = spec.load(d)
+    plan = site.spec_plans[0]
+    assert lifecycle.plan_digest(plan, lifecycle.members(lockmod.read(site), plan.name)) == \
+        "effective:sha256:abecf7bd489c909f"
+    assert lifecycle.run_settings(site, plan) == {
+        "Plan": "sha256:4ebd1a44529534fc", "NetworkMap": "sha256:091d6636fdc7a129",
+        "StorageMap": "sha256:1f0155a237ef319e", "source Provider": "sha256:698c56e86ed07aa5",
+        "destination Provider": "sha256:44136fa355b3678a"}
+
+
+def test_a_done_plan_whose_mapping_changes_is_edited(tmp_path):
+    done = WARM + "    done: true\n"
+    assert [c for c, _p, _t in findings(tmp_path, done, then("    storageClass: standard", "    storageClass: fast",
+                                                             pin=False))] == ["MTV093"]

@@ -39,6 +39,18 @@ def test_target_name_keeps_valid_names_and_never_draws_at_random():
     assert names.target_vm_name("...", "vm-43") != empty
 
 
+def test_a_label_collapses_dashes_and_a_cut_never_leaves_one_before_the_hash():
+    got = names.to_label("a--b")
+    assert got.startswith("a-b-") and names.is_label(got) and got != names.to_label("a-b-")
+    long = names.to_label("a" * 55 + "-b!")                  # the cut falls right after the dash
+    assert long == "a" * 55 + "-" + names.digest("a" * 55 + "-b!") and "--" not in long
+
+
+def test_a_valid_name_of_63_characters_is_kept_as_it_is():
+    name = "a--" + "b" * 60                                  # valid DNS-1123; ChangeVmName would collapse the --
+    assert len(name) == 63 and names.target_vm_name(name, "vm-1") == name
+
+
 def test_a_reference_drops_a_name_no_kubernetes_tool_writes():
     assert names.ref("vm-1", "db 01") == {"id": "vm-1", "name": "db 01"}
     assert names.ref("vm-2", "db\x7f01") == {"id": "vm-2"}         # DEL
