@@ -188,7 +188,8 @@ def init(site, vsphere_url, ptype, **params):
 @click.option("--context", "contexts", multiple=True, help="Kubeconfig context; repeat for several clusters.")
 @click.option("--in-cluster", is_flag=True)
 @click.option("-o", "--output", type=click.Choice(["text", "json", "yaml"]), default="text", show_default=True)
-@click.option("--watch", is_flag=True, help="Redraw until no run is moving (text output).")
+@click.option("--watch", is_flag=True, help="Redraw until no run is moving (text output); into a pipe, a line "
+                                            "for each plan that changes.")
 @click.option("--vms", "all_vms", is_flag=True, help="Text output: list every VM, not only those that need a person.")
 @click.option("--plan", "plans", multiple=True, help="Only this plan (or batch, or every batch of a batched plan); "
                                                       "repeatable.")
@@ -220,6 +221,19 @@ def status(sites, sites_dir, kubeconfig, contexts, in_cluster, output, watch, al
                 sys.stdout.write(view.FORMATS[output](report))
             elif not watch:
                 Console().print(view.tree(report, all_vms))
+            elif not sys.stdout.isatty():
+                # into a pipe or a CI log: no redrawing, a timestamped line for each plan that changed
+                shown: dict[str, str] = {}
+                while True:
+                    stamp = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+                    for key, line in view.lines(report).items():
+                        if shown.get(key) != line:
+                            print(f"{stamp} {line}", flush=True)
+                            shown[key] = line
+                    if statusmod.settled(report):
+                        break
+                    time.sleep(interval)
+                    report = statusmod.collect(loaded, readers)
             else:
                 with Live(view.tree(report, all_vms), console=Console(), refresh_per_second=1) as live:
                     while not statusmod.settled(report):

@@ -76,6 +76,19 @@ def tree(report: StatusReport, all_vms: bool = False) -> Group:
     return Group(*parts)
 
 
+def lines(report: StatusReport) -> dict[str, str]:
+    """One line a plan, for a log rather than a terminal (`status --watch` into a pipe):
+    plan -> its health, its run's health and the VM counts, as plain text."""
+    out = {}
+    for site in report.sites:
+        for p in site.plans:
+            counts = ", ".join(f"{n} {k.lower()}" for k in OUTCOME if (n := p.counts.get(k)))
+            run = f"; run {p.migration} [{p.run_health}] {p.run_message}" if p.migration else ""
+            out[f"{site.site}/{p.plan}"] = printable(f"{site.site}/{p.plan} [{p.health or 'no run'}] {p.message}"
+                                                     f"{run}" + (f"; VMs: {counts}" if counts else ""))
+    return out
+
+
 def as_json(report: StatusReport) -> str:
     return json.dumps(report.as_dict(), indent=2) + "\n"
 

@@ -207,3 +207,18 @@ def test_done_reads_the_runs_facts_from_the_cluster(repo, cluster):
     assert failed and lock["released"] == {"databases": failed}
     r = run(done + ["--status", str(spec_file)], repo)
     assert r.exit_code == 2 and "not both" in r.output
+
+
+def test_watch_into_a_pipe_writes_a_line_a_plan_not_a_redrawn_screen(repo, cluster):
+    """--watch wrote nothing when stdout was not a terminal (a CI log, `| tee`)."""
+    cluster.state.forklift[("plans", NS)] = [_as("plan-failed", "factory-finance", "factory", "finance")]
+    cluster.state.forklift[("migrations", NS)] = [_as("migration-failed", "factory-finance-1", "factory", "finance",
+                                                      plan={"name": "factory-finance", "namespace": NS})]
+    r = status(repo, cluster, "--watch", "--interval", "0.1")
+    assert r.exit_code == 1, r.output                        # the run failed: settled, and a person is needed
+    lines = r.stdout.splitlines()
+    assert [line.split(" ", 2)[1] for line in lines] == ["factory/finance", "factory/web-01", "factory/web-02",
+                                                         "factory/web-03"]
+    assert all(len(line.split(" ", 1)[0]) == 20 and line.split(" ", 1)[0].endswith("Z") for line in lines)
+    assert "run factory-finance-1 [Degraded]" in lines[0] and "VMs: 47 succeeded, 3 failed" in lines[0]
+    assert "\x1b" not in r.stdout
