@@ -17,6 +17,15 @@ def test_wheel_builds_sites_outside_the_checkout(tmp_path):
     assert r.returncode == 0, r.stderr
     target = tmp_path / "installed"
     wheel = next(wheels.glob("mtvgen-*.whl"))
+    # what scripts/package builds and Containerfile installs: this name, runtime requirements only
+    import tomllib
+    import zipfile
+    version = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["version"]
+    assert wheel.name == f"mtvgen-{version}-py3-none-any.whl"
+    assert "COPY dist/mtvgen-${VERSION}-py3-none-any.whl" in (ROOT / "Containerfile").read_text()
+    meta = zipfile.ZipFile(wheel).read(f"mtvgen-{version}.dist-info/METADATA").decode()
+    unconditional = [ln for ln in meta.splitlines() if ln.startswith("Requires-Dist:") and "extra ==" not in ln]
+    assert unconditional and not any(t in ln for ln in unconditional for t in ("pytest", "hypothesis", "kubectl"))
     r = subprocess.run([sys.executable, "-m", "pip", "install", "--no-deps", "-q", "--target", str(target), str(wheel)],
                        capture_output=True, text=True)
     assert r.returncode == 0, r.stderr
