@@ -217,10 +217,14 @@ class Suppression(msgspec.Struct, frozen=True):
     vm: str
     reason: str
     where: Location
+    batched: bool = False      # `plan` is a batched plan: it covers each of its batches (<plan>-NN)
 
     def matches(self, d: Diagnostic) -> bool:
-        return (d.code == self.code and (not self.plan or self.plan == d.plan)
+        return (d.code == self.code and (not self.plan or self.plan == d.plan or self._batch_of_mine(d.plan))
                 and (not self.vm or self.vm == d.vm))
+
+    def _batch_of_mine(self, plan: str) -> bool:
+        return self.batched and plan.startswith(self.plan + "-") and plan[len(self.plan) + 1:].isdigit()
 
 
 class Acknowledgement(Suppression, frozen=True):

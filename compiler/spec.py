@@ -279,14 +279,17 @@ def _build(site_dir: Path, file: str, raw, diags: list) -> Site:
                               wave=p.get("wave"), batch_max=(p.get("batch") or {}).get("maxVMs"),
                               done_batches=tuple(done) if isinstance(done, list) else (),
                               retired=bool(p.get("retired"))))
-    sups = [Suppression(x["code"], x.get("plan", ""), x.get("vm", ""), x["reason"], where("suppress", i))
+    batched = {p.name for p in plans if p.batch_max is not None}
+    sups = [Suppression(x["code"], x.get("plan", ""), x.get("vm", ""), x["reason"], where("suppress", i),
+                        batched=x.get("plan", "") in batched)
             for i, x in enumerate(raw.get("suppress", []))]
     waves = {w["wave"]: Wave(w["wave"], w["start"], w["duration"], where("waves", i))
              for i, w in enumerate(raw.get("waves", []))}
     extra = tuple(secretfiles.read(site_dir, x.get("sealedSecret") or x.get("sops"),
                                    "sealedSecret" if "sealedSecret" in x else "sops", mtv_ns, where("secrets", i))
                   for i, x in enumerate(raw.get("secrets", [])))
-    acks = [Acknowledgement(x["code"], x.get("plan", ""), x.get("vm", ""), x["reason"], where("acknowledge", i))
+    acks = [Acknowledgement(x["code"], x.get("plan", ""), x.get("vm", ""), x["reason"], where("acknowledge", i),
+                            batched=x.get("plan", "") in batched)
             for i, x in enumerate(raw.get("acknowledge", []))]
     return Site(site_name, site_dir, file, mtv_ns, raw["targetNamespace"], source, destination, hooks, plans, maps,
                 sups, raw, _delivery(site_name, raw.get("delivery"), file), extra, waves,

@@ -30,8 +30,14 @@ def cross_references(site: Site):
                 yield Diagnostic("MTV002", f"{key} '{name}' is not a hook of this site", yamlio.locate(raw, [key]),
                                  f"did you mean '{near[0]}'?" if near else "define it under `hooks:`", plan=plan)
     plan_names = {p.name for p in site.plans}
+    batched = {p.name for p in site.plans if p.batch_max is not None}
+
+    def a_batch(name: str) -> bool:         # <plan>-NN of a batched plan: one batch, whichever exist
+        head, _, number = name.rpartition("-")
+        return head in batched and number.isdigit()
+
     for s in site.suppressions:
-        if s.plan and s.plan not in plan_names:
+        if s.plan and s.plan not in plan_names and not a_batch(s.plan):
             yield Diagnostic("MTV002", f"suppression names plan '{s.plan}', which this site does not have", s.where)
         if s.code in CATALOG and CATALOG[s.code].severity == ERROR:
             able = s.code in ACKNOWLEDGEABLE

@@ -207,6 +207,20 @@ def test_pod_network_warnings_name_a_setting_where_it_is_and_come_in_batch_order
     assert {d.location.line for d in found} == {line(text, "preserveStaticIPs: true")}
 
 
+@pytest.mark.parametrize("named, suppressed", [("wave1", ["wave1-01", "wave1-02"]), ("wave1-02", ["wave1-02"])])
+def test_a_suppression_naming_a_batched_plan_covers_its_batches_or_names_one(tmp_path, named, suppressed):
+    inv = sitekit.inventory(vms=[vm(f"vm-{i}", f"web{i:02d}") for i in range(1, 4)])
+    text = BASE_SPEC.replace("target: app-net", "target: pod").replace(
+        "    preHook: prep\n", "    preHook: prep\n    batch: {maxVMs: 2}\n") + \
+        f"suppress:\n  - {{code: MTV036, plan: {named}, reason: DHCP on the pod network is fine here}}\n"
+    d = sitekit.make(tmp_path, text, inv)
+    sitekit.lock(d)
+    from compiler import pipeline
+    found = [x for x in pipeline.check_site(d, pipeline.Options(now=NOW))[2] if x.code in ("MTV036", "MTV002")]
+    assert sorted((x.code, x.plan, bool(x.suppressed)) for x in found) == [
+        ("MTV036", b, b in suppressed) for b in ("wave1-01", "wave1-02")]
+
+
 def test_every_catalog_code_has_a_trigger_test():
     """Every code is fired by a case here or named by a test (found by reading the test
     files, not by a hand-kept list that says "covered elsewhere")."""
