@@ -8,6 +8,8 @@ Pure: no network, no printing.
 
 from __future__ import annotations
 
+from datetime import datetime, timezone
+
 import msgspec
 
 from .. import lifecycle
@@ -39,6 +41,7 @@ class PlanStatus(msgspec.Struct, frozen=True, kw_only=True):
     run_message: str
     counts: dict
     vms: tuple[VMStatus, ...]
+    intent: str = ""      # what Git says should happen next, when the cluster does not show it yet
 
 
 class SiteStatus(msgspec.Struct, frozen=True, kw_only=True):
@@ -124,10 +127,31 @@ def plan_status(plan: PlanSpec, plans: dict[str, dict], migrations: list[dict]) 
                       run_message=run_message, counts=counts, vms=vms)
 
 
-def site_status(site: Site, context: str, plans: list[dict], migrations: list[dict]) -> SiteStatus:
+def site_status(site: Site, context: str, plans: list[dict], migrations: list[dict],
+                now: datetime | None = None) -> SiteStatus:
     by_name = {_name(p): p for p in plans}
-    return SiteStatus(site=site.name, context=context,
-                      plans=tuple(_judged(p, by_name, migrations) for p in lifecycle.live(site)))
+    now = now or datetime.now(timezone.utc)
+    judged = []
+    for p in lifecycle.live(site):
+        status = _judged(p, by_name, migrations)
+        judged.append(msgspec.structs.replace(status, intent=intent(site, p, status, now)))
+    return SiteStatus(site=site.name, context=context, plans=tuple(judged))
+
+
+def intent(site: Site, plan: PlanSpec, status: PlanStatus, now: datetime) -> str:
+    """What Git says should happen next and why the cluster does not show it: a started
+    plan whose Migration is not there waits for its wave's window, or for a sync."""
+    if plan.start is None or plan.done or plan.options.get("archived"):
+        return ""
+    wanted = f"{plan.object_name}-{plan.start.attempt}"
+    if status.migration == wanted:
+        return ""
+    wave = site.waves.get(plan.wave) if plan.wave is not None else None
+    opens = lifecycle.window_start(wave) if wave is not None else None
+    if opens is not None and now < opens:
+        return (f"Git starts attempt {plan.start.attempt}: its Migration {wanted} waits for wave {wave.number}'s "
+                f"window at {opens.astimezone(timezone.utc).strftime('%Y-%m-%d %H:%M')} UTC")
+    return f"Git starts attempt {plan.start.attempt}: Migration {wanted} is not on the cluster yet (not synced?)"
 
 
 def _name(obj) -> str:

@@ -64,6 +64,8 @@ def tree(report: StatusReport, all_vms: bool = False) -> Group:
             if p.migration:
                 node.add(Text.assemble(_badge(p.run_health), " ", printable(p.migration),
                                        f"  {printable(p.run_message)}"))
+            if p.intent:
+                node.add(Text(f"-> {printable(p.intent)}", style="yellow"))
             shown = p.vms if all_vms else tuple(vm for vm in p.vms if needs_a_person(vm))
             if shown:
                 node.add(_vms(shown))
@@ -84,6 +86,7 @@ def lines(report: StatusReport) -> dict[str, str]:
         for p in site.plans:
             counts = ", ".join(f"{n} {k.lower()}" for k in OUTCOME if (n := p.counts.get(k)))
             run = f"; run {p.migration} [{p.run_health}] {p.run_message}" if p.migration else ""
+            run += f"; {p.intent}" if p.intent else ""
             out[f"{site.site}/{p.plan}"] = printable(f"{site.site}/{p.plan} [{p.health or 'no run'}] {p.message}"
                                                      f"{run}" + (f"; VMs: {counts}" if counts else ""))
     return out

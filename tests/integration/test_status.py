@@ -222,3 +222,38 @@ def test_watch_into_a_pipe_writes_a_line_a_plan_not_a_redrawn_screen(repo, clust
     assert all(len(line.split(" ", 1)[0]) == 20 and line.split(" ", 1)[0].endswith("Z") for line in lines)
     assert "run factory-finance-1 [Degraded]" in lines[0] and "VMs: 47 succeeded, 3 failed" in lines[0]
     assert "\x1b" not in r.stdout
+
+
+def test_status_says_what_git_intends_and_why_the_cluster_does_not_show_it(repo):
+    """Batch 1 started in Git, no Migration on the cluster yet: it showed `[Healthy] Ready`
+    and nothing about the run Git asks for."""
+    from datetime import datetime, timezone
+
+    from compiler import lifecycle, lock as lockmod, spec
+    from compiler.status.model import site_status
+    text = (repo / "sites/factory/site.yaml").read_text()
+    text = text.replace("    batch: {maxVMs: 20}\n", "    batch: {maxVMs: 20}\n    start: {batches: [1]}\n", 1)
+    text = text.replace("      - folder: /DC1/vm/Finance\n", "      - folder: /DC1/vm/Finance\n    start: true\n", 1)
+    (repo / "sites/factory/site.yaml").write_text(text)
+    site = spec.load(repo / "sites/factory")
+    site = lifecycle.expand(site, lockmod.read(site))
+    ready = [_as("plan-ready", f"factory-{p}", "factory", p) for p in ("finance", "web-01")]
+    got = site_status(site, "test", ready, [], now=datetime(2026, 12, 6, 0, 0, tzinfo=timezone.utc))
+    intents = {p.plan: p.intent for p in got.plans}
+    assert intents == {
+        "finance": "Git starts attempt 1: Migration factory-finance-1 is not on the cluster yet (not synced?)",
+        "web-01": "Git starts attempt 1: its Migration factory-web-01-1 waits for wave 2's window at "
+                  "2026-12-12 20:00 UTC",
+        "web-02": "", "web-03": ""}                      # not started in Git: nothing is expected
+    from compiler.status import view
+    from compiler.status.model import StatusReport
+    line = view.lines(StatusReport(sites=(got,)))["factory/web-01"]
+    assert line.endswith("; Git starts attempt 1: its Migration factory-web-01-1 waits for wave 2's window at "
+                         "2026-12-12 20:00 UTC")
+    import io
+
+    from rich.console import Console
+    out = io.StringIO()
+    Console(file=out, width=200, color_system=None).print(view.tree(StatusReport(sites=(got,))))
+    assert "-> Git starts attempt 1: Migration factory-finance-1 is not on the cluster yet (not synced?)" in \
+        out.getvalue()
