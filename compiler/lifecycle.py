@@ -19,6 +19,7 @@ from datetime import datetime, timedelta, timezone
 
 import msgspec
 
+from .names import batch_name, batch_number, batch_of  # noqa: F401  (lifecycle.batch_* for callers)
 from .sitemodel import PlanSpec, Site, digest
 from .spec import object_name
 
@@ -71,27 +72,6 @@ def done_batches(plan: PlanSpec, batches: list[str]) -> list[str]:
     return [b for b in batches if batch_number(b) in plan.done_batches]
 
 
-def batch_name(plan: str, number: int) -> str:
-    return f"{plan}-{number:02d}"
-
-
-def batch_number(name: str) -> int:
-    return int(name.rsplit("-", 1)[1])
-
-
-_BATCH = re.compile(r"(.+)-([0-9]{2,})")
-
-
-def batch_of(name: str, batched: set[str]) -> tuple[str, int]:
-    """(the plan, the batch number) when `name` is a batch of one of the `batched` plans
-    (`web-02` of `web`), else (name, 0). Not every `x-NN` is a batch: `web-prod` and a plan
-    that is not batched stay themselves."""
-    m = _BATCH.fullmatch(name)
-    if m and m.group(1) in batched:
-        return m.group(1), int(m.group(2))
-    return name, 0
-
-
 def spec_plan_of(name: str, plans: list[PlanSpec]) -> PlanSpec | None:
     """The spec plan that `name` (a plan or one of its batches) belongs to, or None."""
     by_name = {p.name: p for p in plans}
@@ -99,6 +79,18 @@ def spec_plan_of(name: str, plans: list[PlanSpec]) -> PlanSpec | None:
         return by_name[name]
     parent, number = batch_of(name, {p.name for p in plans if p.batch_max is not None})
     return by_name[parent] if number else None
+
+
+def only(site: Site, names) -> Site:
+    """The site with only the plans `names` asks for (`status --plan`): a plan, one of its
+    batches, or a batched plan meaning all its batches. No names: the site as it is."""
+    if not names:
+        return site
+
+    def wanted(plan: PlanSpec) -> bool:
+        parent = spec_plan_of(plan.name, site.spec_plans)
+        return plan.name in names or (parent is not None and parent.name in names)
+    return msgspec.structs.replace(site, plans=[p for p in site.plans if wanted(p)])
 
 
 def batch_started(plan: PlanSpec, number: int) -> bool:
@@ -176,7 +168,7 @@ def run_settings(site: Site, plan: PlanSpec) -> dict[str, str]:
     Up to 2.11 an edit of any of them cancels the run (profile.cancels_on_edit)."""
     own = {k: v for k, v in plan.raw.items() if k not in _NOT_IN_PLAN_OBJECT}
     inherited = {k: v for k, v in (plan.defaults_raw or {}).items() if k not in plan.raw}
-    raw = site.raw if isinstance(site.raw, dict) else {}
+    raw = site.raw                     # a mapping: the schema holds a loaded spec to one
     return {
         "Plan": digest({"plan": own, "defaults": inherited}),
         "NetworkMap": digest(_entries(plan.network_map)),

@@ -58,17 +58,22 @@ def pinned_drift(pinned: dict[str, list[str]], new, inv) -> list[str]:
     plan, takes the source as it is then."""
     out = []
     for name, ids in sorted(pinned.items()):
-        for vm_id in ids:
-            locked, now = new.vms.get(vm_id), inv.vms.get(vm_id)
-            if locked is None:
-                continue
+        for vm_id, locked, now, lines in drift(ids, new, inv):
             if now is None:
                 out.append(f"running plan {name}: VM {vm_id} '{locked.name}' is gone from the source; "
                            "kept as it started")
-                continue
-            out += [f"running plan {name}: {line} (not applied: the run keeps it as it started)"
-                    for line in vm_changes(locked, now)]
+            out += [f"running plan {name}: {line} (not applied: the run keeps it as it started)" for line in lines]
     return out
+
+
+def drift(ids, lock, inv):
+    """Each VM of `ids` the lock holds, against the source now: (id, as locked, as the
+    source has it or None when gone, the changes in words). Shared by a re-lock of running
+    plans (pinned_drift) and `mtvgen verify`, so both name a change alike."""
+    for vm_id in ids:
+        locked, now = lock.vms.get(vm_id), inv.vms.get(vm_id)
+        if locked is not None:
+            yield vm_id, locked, now, vm_changes(locked, now) if now is not None else []
 
 
 def vm_changes(a: VM, b: VM) -> list[str]:

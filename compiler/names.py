@@ -83,3 +83,27 @@ def ref(obj_id: str, name: str) -> dict:
     Kubernetes tool will write (DEL, a C1 control, a lone surrogate): Forklift finds the
     object by id alone, and kustomize refuses the whole file otherwise."""
     return {"id": obj_id, "name": name} if yaml_printable(name) else {"id": obj_id}
+
+
+# Batches: a batched plan `web` becomes the Forklift plans web-01, web-02, ... One rule
+# for writing and reading those names, below every stage (spec, sitemodel and lifecycle use it).
+
+def batch_name(plan: str, number: int) -> str:
+    return f"{plan}-{number:02d}"
+
+
+def batch_number(name: str) -> int:
+    return int(name.rsplit("-", 1)[1])
+
+
+_BATCH = re.compile(r"(.+)-([0-9]{2,})")
+
+
+def batch_of(name: str, batched: set[str]) -> tuple[str, int]:
+    """(the plan, the batch number) when `name` is a batch of one of the `batched` plans
+    (`web-02` of `web`), else (name, 0). Not every `x-NN` is a batch: `web-prod` and a plan
+    that is not batched stay themselves."""
+    m = _BATCH.fullmatch(name)
+    if m and m.group(1) in batched:
+        return m.group(1), int(m.group(2))
+    return name, 0

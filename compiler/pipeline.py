@@ -9,10 +9,10 @@ from pathlib import Path
 import msgspec
 
 from . import (check, delivery, emit, lifecycle, lock as lockmod, lockdiff, policy, render, resolve, sitemodel,
-               spec, validate)
+               spec, validate, verify)
 from .report import state as report_state, summary as report_summary
 from .diagnostics import Diagnostic, finalize, has_errors, summary
-from .errors import DiagnosticsFailed, Location, LockError, MtvgenError
+from .errors import DiagnosticsFailed, Location, LockError, MtvgenError, UsageError
 from .inventory.base import InventorySource
 from .plan_model import Planner
 from .checks.context import Context
@@ -157,6 +157,26 @@ def lock_site(site: sitemodel.Site, source: InventorySource, target=None, keep_t
                     "--context to refresh them, --drop-cluster-facts to drop them)")
     new = lockmod.build(site, inv, res, facts, old)
     return new, note + lockdiff.changes(old, new) + lockdiff.pinned_drift(pinned, new, inv), guard + diags
+
+
+def verify_site(site: sitemodel.Site, source: InventorySource, wave: int | None, plans: tuple[str, ...]
+                ) -> tuple[list[Diagnostic], int, int]:
+    """`mtvgen verify`: the VMs of the plans asked for (verify.scope), read again from the
+    source and compared with the lock. Returns (the drift found, VMs read, plans read).
+    Writes nothing; closes the source."""
+    lock = lockmod.read(site)
+    chosen = verify.scope(lifecycle.expand(site, lock), wave, plans)
+    if not chosen:
+        source.close()
+        raise UsageError("no plan to verify" + (f" in wave {wave}" if wave is not None else "")
+                         + (f" named {', '.join(plans)}" if plans else ""),
+                         where=site.plans_where, fix="name a wave or plan of site.yaml that is not done")
+    ids = {i for p in chosen for i in lock.plans.get(p.name, [])}
+    try:
+        inv = source.details(source.snapshot(frozenset()), ids)
+    finally:
+        source.close()
+    return finalize(verify.drift(chosen, lock, inv), site.suppressions), len(ids), len(chosen)
 
 
 def _selected(site: sitemodel.Site, inv, frozen: dict, pinned: dict, found: list[Diagnostic]):

@@ -13,7 +13,7 @@ from typing import Any
 
 import msgspec
 
-from . import secretfiles, yamlio
+from . import names, secretfiles, yamlio
 from .diagnostics import Diagnostic
 from .errors import Location
 from .profile import Profile
@@ -220,11 +220,9 @@ class Suppression(msgspec.Struct, frozen=True):
     batched: bool = False      # `plan` is a batched plan: it covers each of its batches (<plan>-NN)
 
     def matches(self, d: Diagnostic) -> bool:
-        return (d.code == self.code and (not self.plan or self.plan == d.plan or self._batch_of_mine(d.plan))
+        return (d.code == self.code and (not self.plan or self.plan == d.plan
+                                         or (self.batched and names.batch_of(d.plan, {self.plan})[1] > 0))
                 and (not self.vm or self.vm == d.vm))
-
-    def _batch_of_mine(self, plan: str) -> bool:
-        return self.batched and plan.startswith(self.plan + "-") and plan[len(self.plan) + 1:].isdigit()
 
 
 class Acknowledgement(Suppression, frozen=True):

@@ -8,7 +8,7 @@ from __future__ import annotations
 import difflib
 import re
 
-from . import yamlio
+from . import names, yamlio
 from .diagnostics import ACKNOWLEDGEABLE, CATALOG, ERROR, INFO, Diagnostic
 from .errors import Location
 from .sitemodel import Credentials, Site, Source
@@ -31,18 +31,13 @@ def cross_references(site: Site):
                                  f"did you mean '{near[0]}'?" if near else "define it under `hooks:`", plan=plan)
     plan_names = {p.name for p in site.plans}
     batched = {p.name for p in site.plans if p.batch_max is not None}
-
-    def a_batch(name: str) -> bool:         # <plan>-NN of a batched plan: one batch, whichever exist
-        head, _, number = name.rpartition("-")
-        return head in batched and number.isdigit()
-
-    for s in site.suppressions:
-        if s.plan and s.plan not in plan_names and not a_batch(s.plan):
+    for s in site.suppressions:      # a batch of a batched plan (web-02) may be named, whichever exist
+        if s.plan and s.plan not in plan_names and not names.batch_of(s.plan, batched)[1]:
             yield Diagnostic("MTV002", f"suppression names plan '{s.plan}', which this site does not have", s.where)
         if s.code in CATALOG and CATALOG[s.code].severity == ERROR:
             able = s.code in ACKNOWLEDGEABLE
             yield Diagnostic("MTV129", f"suppress: {s.code} is an error, and suppressing does not silence an error",
-                             s.where, f"move it to `acknowledge:` (same fields) to take responsibility for it"
+                             s.where, "move it to `acknowledge:` (same fields) to take responsibility for it"
                              if able else f"fix what {s.code} reports; an error can only be acknowledged where "
                              f"it guards a running plan ({', '.join(ACKNOWLEDGEABLE)})")
     for a in site.acknowledgements:

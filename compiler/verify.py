@@ -13,8 +13,8 @@ The comparisons are lockdiff's, so verify and `lock --check` name a change alike
 
 from __future__ import annotations
 
+from . import lockdiff
 from .diagnostics import Diagnostic
-from .lockdiff import vm_changes
 from .sitemodel import PlanSpec, Site
 
 
@@ -33,17 +33,13 @@ def drift(plans: list[PlanSpec], lock, inv) -> list[Diagnostic]:
     out = []
     for plan in plans:
         mapped = _mapped_networks(plan, lock)
-        for vm_id in lock.plans.get(plan.name, []):
-            locked, now = lock.vms.get(vm_id), inv.vms.get(vm_id)
-            if locked is None:
-                continue
+        for vm_id, locked, now, lines in lockdiff.drift(lock.plans.get(plan.name, []), lock, inv):
             who = dict(plan=plan.name, vm=vm_id)
             if now is None:
                 out.append(Diagnostic("MTV151", f"VM {vm_id} '{locked.name}' of plan '{plan.name}' is gone from the "
                                       "source", plan.where, **who))
                 continue
-            out += [Diagnostic("MTV150", f"plan '{plan.name}': {line}", plan.where, **who)
-                    for line in vm_changes(locked, now)]
+            out += [Diagnostic("MTV150", f"plan '{plan.name}': {line}", plan.where, **who) for line in lines]
             for nic in now.nics:
                 if nic.network and nic.network not in mapped:
                     net = inv.networks.get(nic.network)

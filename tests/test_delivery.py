@@ -7,7 +7,6 @@ from __future__ import annotations
 import json
 import subprocess
 from datetime import datetime, timedelta, timezone
-from pathlib import Path
 
 import pytest
 import yaml
@@ -16,7 +15,7 @@ import fluxcel
 import sitekit
 from compiler import spec
 from compiler.errors import DiagnosticsFailed
-from conftest import NOW, out_objects, run
+from conftest import NOW, ROOT, out_objects, run
 from sitekit import BASE_SPEC
 
 ARGO = """delivery:
@@ -112,7 +111,7 @@ def test_a_site_with_nothing_shared_still_has_its_shared_unit_first():
         [("shared", "shared", [], ()), ("plan:p", "plans/p/plan", ["t-p"], ("shared",))]
 
 
-ARGOCD_WINDOWS = Path(__file__).resolve().parent.parent / ".cache" / "bin" / "argocd-windows"
+ARGOCD_WINDOWS = ROOT / ".cache" / "bin" / "argocd-windows"
 
 
 def _argocd_can_sync(project: dict, app: dict) -> dict:
@@ -190,8 +189,11 @@ def flux():
 
 
 def _ks_status(ready: str, entries: list[str]) -> dict:
-    """A Kustomization as kustomize-controller writes its status (api/v1 KustomizationStatus:
-    conditions, inventory.entries of {id, v})."""
+    """A Kustomization as kustomize-controller writes its status: fluxcd/kustomize-controller
+    api/v1/kustomization_types.go KustomizationStatus (observedGeneration, conditions as
+    metav1.Condition) and api/v1/inventory_types.go at 29d25a4 (ResourceInventory.entries of
+    ResourceRef {id: '<namespace>_<name>_<group>_<kind>', v}; the id is fluxcd/cli-utils
+    v1.3.0 pkg/object/objmetadata.go ObjMetadata.String)."""
     return {"apiVersion": "kustomize.toolkit.fluxcd.io/v1", "kind": "Kustomization",
             "metadata": {"name": "t-plan-wave1", "namespace": "flux-system", "generation": 1},
             "status": {"observedGeneration": 1,

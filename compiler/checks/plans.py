@@ -3,7 +3,7 @@ Forklift's VM renaming, target name collisions (catalog: selection, names)."""
 
 from __future__ import annotations
 
-from .. import lifecycle, names, resolve
+from .. import names, resolve
 from ..diagnostics import PLAN_VMS_TESTED, Diagnostic
 from ..inventory.model import Inventory
 from ..plan_model import match_vms

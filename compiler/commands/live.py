@@ -128,28 +128,18 @@ def verify(site, wave, plans, fmt, **params):
     --plan) from the source and compare them with the lock. Exit 1 on drift; the lock is
     never written."""
     def go():
-        from .. import lifecycle, lock as lockmod, spec, verify as verifymod
-        from ..diagnostics import finalize
+        from .. import spec
 
         s = spec.load(site)
-        lock = lockmod.read(s)
-        chosen = verifymod.scope(lifecycle.expand(s, lock), wave, tuple(plans))
-        if not chosen:
-            raise UsageError("no plan to verify" + (f" in wave {wave}" if wave is not None else "")
-                             + (f" named {', '.join(plans)}" if plans else ""),
-                             fix="name a wave or plan that is not done (see site.yaml)")
-        ids = {i for p in chosen for i in lock.plans.get(p.name, [])}
         with contextlib.ExitStack() as stack:
             source, _target, cluster = _sources(s.source.type, s, params)
             if cluster is not None:
                 stack.callback(cluster.close)
-            stack.callback(source.close)
-            inv = source.details(source.snapshot(frozenset()), ids)
-        found = finalize(verifymod.drift(chosen, lock, inv), s.suppressions)
+            found, vms, read = pipeline.verify_site(s, source, wave, tuple(plans))
         emit_diags(found, fmt)
         if found:
             sys.exit(1)
-        click.echo(f"{len(ids)} VM(s) of {len(chosen)} plan(s) are as {s.lock_shown} has them", err=True)
+        click.echo(f"{vms} VM(s) of {read} plan(s) are as {s.lock_shown} has them", err=True)
     run(go)
 
 
@@ -205,12 +195,12 @@ def status(sites, sites_dir, kubeconfig, contexts, in_cluster, output, watch, al
         from rich.console import Console
         from rich.live import Live
 
-        from .. import status as statusmod
+        from .. import lifecycle, status as statusmod
         from ..status import view
 
         if watch and output != "text":
             raise UsageError("--watch draws the live view", fix="use -o json or -o yaml without --watch")
-        loaded = [_only(_expanded(d), plans) for d in site_dirs(sites, sites_dir)]
+        loaded = [lifecycle.only(_expanded(d), plans) for d in site_dirs(sites, sites_dir)]
         if plans and not any(s.plans for s in loaded):
             raise UsageError(f"no site has a plan named {', '.join(plans)}",
                              fix="name a plan or batch as site.yaml and `mtvgen status` show it")
@@ -249,19 +239,6 @@ def _expanded(site_dir):
     from .. import lifecycle, lock as lockmod, spec
     site = spec.load(site_dir)
     return lifecycle.expand(site, lockmod.read(site))
-
-
-def _only(site, names):
-    """The site with only the plans `names` asks for: a plan, one of its batches, or a
-    batched plan meaning all its batches."""
-    if not names:
-        return site
-    import msgspec
-    from .. import lifecycle
-    def wanted(plan) -> bool:
-        parent = lifecycle.spec_plan_of(plan.name, site.spec_plans)
-        return plan.name in names or (parent is not None and parent.name in names)
-    return msgspec.structs.replace(site, plans=[p for p in site.plans if wanted(p)])
 
 
 def _readers(stack, kubeconfig, contexts, in_cluster, timeout) -> list:

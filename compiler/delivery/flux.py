@@ -52,8 +52,10 @@ def _source_ref(site: Site) -> dict:
 
 def plan_applied(plan_doc: Document) -> str:
     """readyExpr of a run unit's dependency on its plan unit: the Plan is in the plan
-    unit's inventory (entries are `<namespace>_<name>_<group>_<kind>`; kustomize-controller
-    records them after the apply, before the health checks)."""
+    unit's inventory (entries are `<namespace>_<name>_<group>_<kind>`, kustomize-controller
+    api/v1/inventory_types.go ResourceRef.ID; recorded after the apply, before the health
+    checks: internal/controller/kustomization_controller.go sets Status.Inventory before
+    checkHealth)."""
     group = KINDS["Plan"].api_version.split("/")[0]
     entry = f"{plan_doc.namespace}_{plan_doc.name}_{group}_Plan"
     return (f"has(dep.status) && has(dep.status.inventory) && "

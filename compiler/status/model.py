@@ -141,7 +141,7 @@ def site_status(site: Site, context: str, plans: list[dict], migrations: list[di
 def intent(site: Site, plan: PlanSpec, status: PlanStatus, now: datetime) -> str:
     """What Git says should happen next and why the cluster does not show it: a started
     plan whose Migration is not there waits for its wave's window, or for a sync."""
-    if plan.start is None or plan.done or plan.options.get("archived"):
+    if not lifecycle.runs(plan):          # Git asks for no Migration: nothing to wait for
         return ""
     wanted = f"{plan.object_name}-{plan.start.attempt}"
     if status.migration == wanted:

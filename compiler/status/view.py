@@ -16,7 +16,7 @@ from rich.tree import Tree
 
 from .. import yamlout
 from ..textsafe import printable
-from .model import PlanStatus, StatusReport
+from .model import StatusReport
 
 STYLE = {"Healthy": "green", "Progressing": "cyan", "Suspended": "yellow", "Degraded": "bold red",
          "Missing": "magenta", "Unknown": "bold magenta", "": "dim"}
