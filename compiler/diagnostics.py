@@ -218,7 +218,7 @@ CATALOG: dict[str, Check] = {c.code: c for c in (
     Check("MTV124", "done-not-frozen", ERROR, "A plan marked done is not frozen in the lock yet",
           "a done plan re-selected or edited behind Forklift's back",
           "Run `mtvgen done SITE PLAN` (offline) or `mtvgen lock SITE`."),
-    Check("MTV125", "batch-unknown", ERROR, "start.batches or done names a batch the plan does not have",
+    Check("MTV125", "batch-unknown", ERROR, "start.batches, start.attempts or done names a batch the plan does not have (or has not started)",
           "", "Use the batch numbers of the lock (plan-01, plan-02, ...)."),
     Check("MTV126", "started-plan-removed", ERROR, "A running plan (pinned in the lock) is gone from site.yaml "
           "(deleted or renamed)", "a Plan and Migration that keep running with no owner in Git; after a rename, "

@@ -15,6 +15,7 @@ import copy
 import difflib
 import io
 import shutil
+import subprocess
 import tempfile
 from collections import Counter
 from datetime import datetime
@@ -24,9 +25,11 @@ from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 
 import msgspec
+import yaml
 
 from . import check, files, lifecycle, lock as lockmod, spec
 from .errors import EditRefused, Location, UsageError
+from .names import batch_name, batch_of
 from .policy import POLICY_FILE
 from .sitemodel import LOCK_FILE, SPEC_FILE
 
@@ -144,7 +147,7 @@ def _start_block(plan: CommentedMap) -> CommentedMap:
 
 def apply(site_dir: Path, plan_name: str, action: str, *, vms: tuple[str, ...] = (), cutover: str = "",
           batches: tuple[int, ...] = (), include_canceled: bool = False, status_file: Path | None = None,
-          facts: tuple[str, bytes] | None = None) -> Edit:
+          facts: tuple[str, bytes] | None = None, retry_all: bool = False, out_dir: Path = Path("out")) -> Edit:
     """`facts`: the run's facts read elsewhere (from a cluster: where, what `status -o json` says),
     as `status_file` gives them from a saved file."""
     site_dir = Path(site_dir)
@@ -158,12 +161,16 @@ def apply(site_dir: Path, plan_name: str, action: str, *, vms: tuple[str, ...] =
     y = _yaml()
     doc = y.load(before)
     plan_name, batch = _batch_of(doc, plan_name)
-    if batch and action in ("start", "done"):
+    if batch and action in ("start", "done", "retry"):
         batches = batches or (batch,)         # `start web-02` is `start web --batch 2`
-    elif batch and action in ("retry", "archive", "retire"):
+    elif batch and action in ("archive", "retire"):
         raise UsageError(f"{action} applies to the whole plan '{plan_name}', not to one of its batches",
                          fix=f"`mtvgen {action} {site_dir} {plan_name}`")
     plan = _plan(doc, plan_name, str(path))
+    if action == "retry" and plan.get("batch") and not batches and not retry_all:
+        _one_run_or_all(site_dir, plan_name)
+    if action == "retire" and plan.get("archived") is True:
+        _archive_delivered(plan, plan_name, spec.load(site_dir).name, out_dir, str(path))
     now = lifecycle.utc_now()
     if cutover == "now":           # the pin below takes the same instant: not "already past"
         cutover = now
@@ -189,6 +196,56 @@ def apply(site_dir: Path, plan_name: str, action: str, *, vms: tuple[str, ...] =
     diff = "".join(difflib.unified_diff(before.splitlines(True), after.splitlines(True), f"{path} (before)",
                                         f"{path} (after)"))
     return Edit(path, diff, summary)
+
+
+def _one_run_or_all(site_dir: Path, plan_name: str) -> None:
+    """A retry of a batched plan whose batches run apart must say which: a new attempt of
+    every batch is a second Migration for a batch that may still be running."""
+    site = spec.load(site_dir)
+    if not site.lock_path.exists():
+        return
+    lock = lockmod.read(site)
+    runs = [n for n, (p, _) in lifecycle.running(site, lock.batches).items() if p.name == plan_name]
+    if len(runs) > 1:
+        numbers = ", ".join(str(lifecycle.batch_number(n)) for n in runs)
+        raise UsageError(f"plan '{plan_name}' runs {len(runs)} batches ({numbers}): a retry of all of them starts "
+                         "a new Migration for each, also for one still running",
+                         fix=f"`mtvgen retry {site_dir} {plan_name} --batch N` retries one; --all retries every one")
+
+
+def _archive_delivered(plan, plan_name: str, site_name: str, out_dir: Path, file: str) -> None:
+    """Retire takes the Plan out of Git. If `archived: true` is not in an earlier commit's
+    out/ yet, Argo CD or Flux never applies it: the archive and the retire in one commit
+    leave the Plan on the cluster unarchived, Forklift's pods and volumes with it."""
+    plans = _committed_plans(out_dir / site_name / "plans")
+    mine = {path: doc for path, doc in plans.items()
+            if Path(path).parent.parent.name == plan_name
+            or batch_of(Path(path).parent.parent.name, {plan_name})[1]}
+    unarchived = sorted(path for path, doc in mine.items() if not (doc.get("spec") or {}).get("archived"))
+    if not mine or unarchived:
+        what = f"{unarchived[0]} does not carry `archived: true`" if unarchived else \
+            f"{out_dir / site_name / 'plans'} has no Plan of it"
+        raise UsageError(f"plan '{plan_name}' is archived in site.yaml, but the out/ of the last commit is not: {what}; "
+                         "retired now, the archive would never reach the cluster", where=_at(plan, file, "archived"),
+                         fix="build and commit the archive, let Argo CD or Flux sync it, then retire")
+
+
+def _committed_plans(plans_dir: Path) -> dict[str, dict]:
+    """The Plan documents under `plans_dir` as the last commit has them (what Argo CD or
+    Flux delivers), or as they are on disk when out/ is not in a git repository."""
+    def git(*args: str) -> subprocess.CompletedProcess:
+        return subprocess.run(["git", *args], cwd=plans_dir.parent if plans_dir.parent.is_dir() else Path.cwd(),
+                              capture_output=True, text=True)
+    top = git("rev-parse", "--show-toplevel")
+    listed = git("ls-tree", "-r", "--name-only", "--full-name", "HEAD", "--", str(plans_dir.resolve())) \
+        if top.returncode == 0 and plans_dir.parent.is_dir() else None
+    if listed is None or listed.returncode != 0 or not listed.stdout.strip():
+        texts = {str(p): p.read_text(encoding="utf-8") for p in sorted(plans_dir.glob("*/plan/plan-*.yaml"))}
+    else:
+        texts = {path: git("show", f"HEAD:{path}").stdout for path in listed.stdout.splitlines()
+                 if Path(path).parent.name == "plan" and Path(path).name.startswith("plan-")}
+    docs = {path: yaml.safe_load(text) for path, text in texts.items()}
+    return {path: doc for path, doc in docs.items() if isinstance(doc, dict) and doc.get("kind") == "Plan"}
 
 
 def _check(site_dir: Path, before: str, after: str, frozen: str | None, now: datetime) -> None:
@@ -324,13 +381,19 @@ def _start(plan, *, cutover, batches, file, **_):
     return f"plan {plan['name']}: started" + (f", cutover {cutover}" if cutover else "")
 
 
-def _retry(plan, *, cutover, file, include_canceled, **_):
+def _retry(plan, *, cutover, file, include_canceled, batches, **_):
     if plan.get("start") in (None, False):
         raise UsageError(f"plan '{plan['name']}' was never started", where=_at(plan, file),
                          fix=f"`mtvgen start {_shown(file)} {plan['name']}` starts its first attempt")
     start = _start_block(plan)
-    attempt = int(start.get("attempt", 1)) + 1
-    _put(start, "attempt", attempt)
+    if batches:
+        what = _retry_batches(plan, start, batches, file)
+    else:
+        attempt = int(start.get("attempt", 1)) + 1
+        _put(start, "attempt", attempt)
+        for name in start.get("attempts") or {}:       # every batch gets a new Migration
+            start["attempts"][name] += 1
+        what = f"attempt {attempt}"
     start.pop("resumeConversion", None)          # it belonged to the previous attempt
     held = start.get("cancel")
     # VMs the operator held back stay held back: a retry runs what failed, not what was canceled
@@ -339,7 +402,32 @@ def _retry(plan, *, cutover, file, include_canceled, **_):
     if cutover:
         _put(start, "cutover", cutover)
     kept = f"; still held back: {', '.join(held)}" if isinstance(held, list) and not include_canceled else ""
-    return f"plan {plan['name']}: attempt {attempt} (runs the VMs that did not succeed{kept})"
+    return f"plan {plan['name']}: {what} (runs the VMs that did not succeed{kept})"
+
+
+def _retry_batches(plan, start: CommentedMap, batches: tuple[int, ...], file: str) -> str:
+    """A new attempt of some batches only: `start.attempts` gives each its own, so the
+    plan's other batches keep their Migration."""
+    if not plan.get("batch"):
+        raise UsageError(f"plan '{plan['name']}' has no batches", where=_at(plan, file),
+                         fix=f"`mtvgen retry {_shown(file)} {plan['name']}` retries the plan")
+    listed, done = start.get("batches"), plan.get("done")
+    for n in batches:
+        if listed is not None and n not in listed:
+            raise UsageError(f"batch {n} of plan '{plan['name']}' was never started", where=_at(start, file, "batches"),
+                             fix=f"`mtvgen start {_shown(file)} {plan['name']} --batch {n}` starts it")
+        if done is True or (isinstance(done, list) and n in done):
+            raise UsageError(f"batch {n} of plan '{plan['name']}' is done: it runs no more", where=_at(plan, file, "done"))
+    attempts = start.get("attempts")
+    if attempts is None:
+        attempts = CommentedMap()
+        _put(start, "attempts", attempts)
+    shown = []
+    for n in sorted(set(batches)):
+        name = batch_name(plan["name"], n)
+        attempts[name] = int(attempts.get(name, start.get("attempt", 1))) + 1
+        shown.append(f"{name} attempt {attempts[name]}")
+    return ", ".join(shown)
 
 
 def _cancel(plan, *, vms, file, **_):

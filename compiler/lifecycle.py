@@ -140,7 +140,9 @@ def expand(site: Site, lock) -> Site:
             if not lock.plans.get(name):
                 continue
             number = batch_number(name)
-            start = p.start if batch_started(p, number) else None
+            # a batch retried on its own runs its own attempt: its Migration is <batch>-<attempt>
+            start = msgspec.structs.replace(p.start, attempt=p.start.attempt_of(name)) \
+                if batch_started(p, number) else None
             plans.append(msgspec.structs.replace(p, name=name, object_name=object_name(site.name, name), start=start,
                                                  done=p.done or number in p.done_batches, batch=number,
                                                  parent=p.name))
@@ -196,7 +198,7 @@ def running(site: Site, batches: dict[str, list[str]]) -> dict[str, tuple[PlanSp
         for name in batches.get(p.name, []):
             number = batch_number(name)
             if batch_started(p, number) and number not in p.done_batches:
-                out[name] = (p, p.start.attempt)
+                out[name] = (p, p.start.attempt_of(name))
     return out
 
 

@@ -152,6 +152,12 @@ class Start(msgspec.Struct, frozen=True):
     cancel_all: bool = False
     resume_conversion: bool = False
     batches: tuple[int, ...] = ()                    # batches to start (empty: all)
+    # a batch retried on its own (`retry --batch`): its name -> its attempt, and where
+    attempts: tuple[tuple[str, int, Location], ...] = ()
+
+    def attempt_of(self, batch: str) -> int:
+        """The attempt a batch runs: its own when `attempts:` names it, else the plan's."""
+        return next((n for name, n, _ in self.attempts if name == batch), self.attempt)
 
 
 class Wave(msgspec.Struct, frozen=True):

@@ -272,7 +272,9 @@ def _build(site_dir: Path, file: str, raw, diags: list) -> Site:
                           cancel=() if cancel == "all" else tuple((c, where("plans", i, "start", "cancel", k))
                                                                     for k, c in enumerate(cancel)),
                           cancel_all=cancel == "all", resume_conversion=bool(st.get("resumeConversion")),
-                          batches=tuple(st.get("batches", ())))
+                          batches=tuple(st.get("batches", ())),
+                          attempts=tuple((b, n, where("plans", i, "start", "attempts", b))
+                                         for b, n in (st.get("attempts") or {}).items()))
         done = p.get("done", False)
         plans.append(PlanSpec(p["name"], object_name(site_name, p["name"]), options, vm_options, sel, exc, ovr,
                               net, sto, start, done is True, where("plans", i), p, defaults,

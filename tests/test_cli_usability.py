@@ -4,6 +4,7 @@ hints an edit prints are commands that run as printed."""
 
 from __future__ import annotations
 
+import json
 import shlex
 
 import yaml
@@ -31,8 +32,49 @@ def test_a_batch_name_works_where_a_plan_does(repo):
     assert web["start"] == {"batches": [1, 2]}
     r = run(["start", "factory", "web-02"], repo)
     assert r.exit_code == 2 and "batch 2 of plan 'web' is already started" in r.stderr
+    r = run(["archive", "factory", "web-02"], repo)
+    assert r.exit_code == 2 and "`mtvgen archive sites/factory web`" in r.stderr
+
+
+NOW = ["--now", "2026-11-27T00:00:00+00:00"]
+
+
+def _runs(repo) -> list[str]:
+    """The Migrations the factory's build writes, by file name."""
+    return sorted(p.name for p in (repo / "out/factory").rglob("migration-*.yaml"))
+
+
+def test_a_batch_is_retried_on_its_own(repo):
+    assert run(["start", "factory", "web", "--batch", "1", "--batch", "2"], repo).exit_code == 0
+    r = run(["retry", "factory", "web"], repo)            # two batches run: which one?
+    assert r.exit_code == 2 and "plan 'web' runs 2 batches (1, 2)" in r.stderr
+    assert "`mtvgen retry sites/factory web --batch N` retries one; --all retries every one" in r.stderr
     r = run(["retry", "factory", "web-02"], repo)
-    assert r.exit_code == 2 and "`mtvgen retry sites/factory web`" in r.stderr
+    assert r.exit_code == 0, r.output
+    assert "plan web: web-02 attempt 2 (runs the VMs that did not succeed)" in r.stderr
+    assert "+      attempts:\n+        web-02: 2\n" in r.stdout
+    assert run(["build", "factory", *NOW], repo).exit_code == 0
+    assert _runs(repo) == ["migration-factory-web-01-1.yaml", "migration-factory-web-02-2.yaml"]
+    pins = json.loads((repo / "sites/factory/mtvgen.lock").read_text())["started"]
+    assert {name: pin["attempt"] for name, pin in pins.items()} == {"web-01": 1, "web-02": 2}
+    r = run(["retry", "factory", "web", "--all"], repo)     # every batch: each one attempt more
+    assert r.exit_code == 0, r.output
+    assert run(["build", "factory", *NOW], repo).exit_code == 0
+    assert _runs(repo) == ["migration-factory-web-01-2.yaml", "migration-factory-web-02-3.yaml"]
+    r = run(["retry", "factory", "web", "--batch", "3"], repo)
+    assert r.exit_code == 2 and "batch 3 of plan 'web' was never started" in r.stderr
+
+
+def test_an_attempt_of_a_batch_not_started_is_refused_by_the_build(repo):
+    spec = repo / "sites/factory/site.yaml"
+    text = spec.read_text()
+    assert run(["start", "factory", "web-01"], repo).exit_code == 0
+    spec.write_text(spec.read_text().replace("batches: [1]", "batches: [1]\n      attempts: {web-02: 2, web-09: 2}"))
+    r = run(["check", "factory", *NOW], repo)
+    assert r.exit_code == 1
+    assert "MTV125" in r.stdout and "batch 'web-02' of plan 'web' has an attempt but is not started" in r.stdout
+    assert "plan 'web' has no batch 'web-09' (start.attempts)" in r.stdout
+    assert text != spec.read_text()
 
 
 def test_the_hint_of_an_edit_runs_as_printed(repo):

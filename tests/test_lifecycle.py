@@ -5,6 +5,7 @@ and the command-line edits that make each one a reviewable change."""
 from __future__ import annotations
 
 import json
+import subprocess
 
 import pytest
 import yaml
@@ -307,3 +308,33 @@ def test_an_edit_goes_through_a_site_that_already_has_errors(tmp_path):
     r = run(["cancel", "sites/t", "wave1", "app1"], tmp_path)
     assert r.exit_code == 0, r.output
     assert "cancel: [app1]" in (d / "site.yaml").read_text()
+
+
+def test_retire_waits_for_a_committed_archive(repo):
+    """`done`, `archive` and `retire` in one commit: the Plan leaves Git before the archive
+    was ever delivered, so `archived: true` never reaches the cluster (issue 25 item 7)."""
+    git = ["git", "-c", "user.name=t", "-c", "user.email=t@example.com"]
+    subprocess.run(git + ["init", "-q"], cwd=repo, check=True)
+    subprocess.run(git + ["add", "-A"], cwd=repo, check=True)
+    subprocess.run(git + ["commit", "-qm", "base"], cwd=repo, check=True)
+    assert run(["done", "sites/factory", "finance"], repo).exit_code == 0
+    assert run(["archive", "sites/factory", "finance"], repo).exit_code == 0
+    assert run(["build", "--now", NOW], repo).exit_code == 0           # built, not committed
+    before = (repo / "sites/factory/site.yaml").read_text()
+    r = run(["retire", "sites/factory", "finance"], repo)
+    assert r.exit_code == 2
+    assert "plan 'finance' is archived in site.yaml, but the out/ of the last commit is not: " \
+           "out/factory/plans/finance/plan/plan-factory-finance.yaml does not carry `archived: true`" in r.stderr
+    assert "build and commit the archive, let Argo CD or Flux sync it, then retire" in r.stderr
+    assert (repo / "sites/factory/site.yaml").read_text() == before
+    # the summary of such a change says so too (a hand edit gets past the command)
+    (repo / "sites/factory/site.yaml").write_text(before.replace("archived: true", "archived: true\n    retired: true"))
+    assert run(["build", "--now", NOW], repo).exit_code == 0
+    text = run(["summary", "sites/factory", "--base", "HEAD", "--now", NOW], repo).stdout
+    assert "plan `finance`: ⚠ retired in the change that archives it: `archived: true` never reaches the cluster" \
+        in text
+    (repo / "sites/factory/site.yaml").write_text(before)
+    assert run(["build", "--now", NOW], repo).exit_code == 0
+    subprocess.run(git + ["commit", "-qam", "archive finance"], cwd=repo, check=True)
+    r = run(["retire", "sites/factory", "finance"], repo)
+    assert r.exit_code == 0, r.output

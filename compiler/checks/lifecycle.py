@@ -5,7 +5,7 @@ sections these see done and retired plans too."""
 from __future__ import annotations
 
 from ..diagnostics import Diagnostic
-from ..lifecycle import (batch_number, done_batches, frozen_matches, fully_done, members, run_settings, running,
+from ..lifecycle import (batch_number, batch_started, done_batches, frozen_matches, fully_done, members, run_settings, running,
                          spec_plan_of, window_end)
 from ..plan_model import match_vms
 from .context import Context
@@ -99,6 +99,16 @@ def batch_numbers(ctx: Context):
             if n not in have:
                 yield Diagnostic("MTV125", f"plan '{p.name}' has no batch {n} ({key}); it has "
                                  f"{', '.join(str(h) for h in sorted(have)) or 'none'}", p.where, plan=p.name)
+        names = set(ctx.lock.batches.get(p.name, []))
+        for name, _, where in (p.start.attempts if p.start else ()):
+            if name not in names:
+                yield Diagnostic("MTV125", f"plan '{p.name}' has no batch '{name}' (start.attempts); it has "
+                                 f"{', '.join(sorted(names)) or 'none'}", where, plan=p.name)
+            elif not batch_started(p, batch_number(name)):
+                yield Diagnostic("MTV125", f"batch '{name}' of plan '{p.name}' has an attempt but is not started "
+                                 f"(start.batches: {', '.join(map(str, p.start.batches))})", where,
+                                 f"add {batch_number(name)} to start.batches, or remove '{name}' from "
+                                 "start.attempts", plan=p.name)
 
 
 def cancels(ctx: Context):

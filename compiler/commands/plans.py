@@ -44,10 +44,17 @@ def start(site, plan, cutover, batches):
 @PLAN_ARG
 @click.option("--cutover", default="", help="A new cutover time for the new attempt (`now`: at once).")
 @click.option("--include-canceled", is_flag=True, help="Run the VMs the last attempt canceled too.")
-def retry(site, plan, cutover, include_canceled):
-    """Start a new attempt of PLAN: a new Migration that runs the VMs that did not succeed.
-    VMs held back by `cancel` stay held back unless --include-canceled."""
-    _edit("retry", site, plan, cutover=cutover, include_canceled=include_canceled)
+@click.option("--batch", "batches", type=int, multiple=True,
+              help="Retry only this batch (repeatable); the plan's other batches keep their Migration.")
+@click.option("--all", "everything", is_flag=True, help="A batched plan with several batches running: retry every one.")
+def retry(site, plan, cutover, include_canceled, batches, everything):
+    """Start a new attempt of PLAN (or of one of its batches: `web-02`, --batch 2): a new
+    Migration that runs the VMs that did not succeed. VMs held back by `cancel` stay held
+    back unless --include-canceled."""
+    if batches and everything:
+        raise click.UsageError("pass --batch or --all, not both")
+    _edit("retry", site, plan, cutover=cutover, include_canceled=include_canceled, batches=tuple(batches),
+          retry_all=everything)
 
 
 @click.command()
@@ -104,6 +111,9 @@ def archive(site, plan):
 @click.command()
 @SITE_ARG
 @PLAN_ARG
-def retire(site, plan):
-    """Take a done PLAN out of the output; its objects stay on the cluster."""
-    _edit("retire", site, plan)
+@click.option("--out", "out_dir", type=click.Path(path_type=Path), default=Path("out"), show_default=True,
+              help="Where the build writes: an archived plan retires only once its archive is committed there.")
+def retire(site, plan, out_dir):
+    """Take a done PLAN out of the output; its objects stay on the cluster. An archived
+    plan retires only after a commit whose out/ carries the archive (else it never syncs)."""
+    _edit("retire", site, plan, out_dir=out_dir)

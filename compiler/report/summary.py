@@ -51,6 +51,9 @@ def changes(base: dict[str, PlanState], head: dict[str, PlanState], site: Site) 
         elif b is None:
             retired = name in spec_plans and spec_plans[name].retired
             out.append((name, f"plan `{name}`: {'retired' if retired else 'removed'} (its objects stay on the cluster)"))
+            if retired and spec_plans[name].options.get("archived") and not a.archived:
+                out.append((name, f"plan `{name}`: ⚠ retired in the change that archives it: `archived: true` never "
+                                  "reaches the cluster (merge and sync the archive first)"))
             continue
         else:
             added, gone = set(b.vms) - set(a.vms), set(a.vms) - set(b.vms)
