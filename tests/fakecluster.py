@@ -104,7 +104,8 @@ class _Handler(BaseHTTPRequestHandler):
         for pattern, fn in ROUTES:
             m = re.fullmatch(pattern, path)
             if m:
-                verb, plural, ns = fn.__doc__.split()[0], fn.__doc__.split()[1], m.groupdict().get("ns", "")
+                verb, plural, ns = (fn.__doc__.split()[0], m.groupdict().get("plural") or fn.__doc__.split()[1],
+                                    m.groupdict().get("ns", ""))
                 if (verb, plural, ns) in st.deny or (verb, plural, "") in st.deny:
                     return self._send(403, _status(403, "Forbidden", f'{plural} is forbidden: User "test" cannot '
                                                    f'{verb} resource "{plural}" in namespace "{ns}"'))
@@ -188,10 +189,13 @@ def _provider_obj(ns, name, p):
             "status": {"phase": "Ready"}}
 
 
-def _providers(st, ns, **_):
-    """list providers"""
-    return 200, _list("ProviderList", [_provider_obj(s, n, p) for (s, n), p in sorted(st.providers.items())
-                                       if s == ns], "forklift.konveyor.io/v1beta1")
+def _providers(st, ns, query):
+    """list providers: those the inventory tests name (no labels), and labelled ones with status"""
+    _, labelled = _forklift_objects(st, "providers", ns, query)
+    bare = [_provider_obj(s, n, p) for (s, n), p in sorted(st.providers.items()) if s == ns]
+    if query.get("labelSelector"):      # the bare ones carry no label: a selector never matches them
+        bare = []
+    return 200, _list("ProviderList", bare + labelled["items"], "forklift.konveyor.io/v1beta1")
 
 
 def _provider(st, ns, name, **_):
@@ -217,12 +221,16 @@ def _route(st, ns, name, **_):
 
 
 def _forklift_objects(st, plural, ns, query):
-    """Plans or Migrations with status, filtered by labelSelector `key=value`."""
+    """Forklift objects with status (as a test put them), filtered by labelSelector `key=value`."""
     items = st.forklift.get((plural, ns), [])
     for sel in query.get("labelSelector", []):
         key, _, value = sel.partition("=")
         items = [o for o in items if (o.get("metadata", {}).get("labels") or {}).get(key) == value]
-    return 200, _list(plural.capitalize()[:-1] + "List", items, "forklift.konveyor.io/v1beta1")
+    return 200, _list(KINDS[plural] + "List", items, "forklift.konveyor.io/v1beta1")
+
+
+KINDS = {"plans": "Plan", "migrations": "Migration", "providers": "Provider", "hosts": "Host",
+         "networkmaps": "NetworkMap", "storagemaps": "StorageMap", "hooks": "Hook"}
 
 
 def _plans(st, ns, query):
@@ -233,6 +241,11 @@ def _plans(st, ns, query):
 def _migrations(st, ns, query):
     """list migrations"""
     return _forklift_objects(st, "migrations", ns, query)
+
+
+def _setup(st, ns, plural, query):
+    """list hosts, networkmaps, storagemaps or hooks"""
+    return _forklift_objects(st, plural, ns, query)
 
 
 def _crds(st, **_):
@@ -251,6 +264,8 @@ ROUTES = [
     (r"/apis/forklift\.konveyor\.io/v1beta1/namespaces/(?P<ns>[^/]+)/providers/(?P<name>[^/]+)", _provider),
     (r"/apis/forklift\.konveyor\.io/v1beta1/namespaces/(?P<ns>[^/]+)/plans", _plans),
     (r"/apis/forklift\.konveyor\.io/v1beta1/namespaces/(?P<ns>[^/]+)/migrations", _migrations),
+    (r"/apis/forklift\.konveyor\.io/v1beta1/namespaces/(?P<ns>[^/]+)/(?P<plural>hosts|networkmaps|storagemaps|hooks)",
+     _setup),
     (r"/apis/kubevirt\.io/v1/namespaces/(?P<ns>[^/]+)/virtualmachines", _vms),
     (r"/apis/route\.openshift\.io/v1/namespaces/(?P<ns>[^/]+)/routes/(?P<name>[^/]+)", _route),
     (r"/apis/apiextensions\.k8s\.io/v1/customresourcedefinitions", _crds),

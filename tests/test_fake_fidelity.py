@@ -58,6 +58,12 @@ def fake(tmp_path_factory):
     run["metadata"]["labels"] = {"mtvgen.io/site": "dc1", "mtvgen.io/plan": "databases"}
     st.forklift[("plans", "openshift-mtv")] = [plan]
     st.forklift[("migrations", "openshift-mtv")] = [run]
+    for plural, fixture in (("providers", "provider-ready"), ("hosts", "host-ready"),
+                            ("networkmaps", "networkmap-ready"), ("storagemaps", "storagemap-class-missing"),
+                            ("hooks", "hook-ready")):
+        obj = status_fixtures.FIXTURES[fixture]
+        obj["metadata"]["labels"] = {"mtvgen.io/site": "dc1"}
+        st.forklift[(plural, "openshift-mtv")] = [obj]
     yield c
     c.close()
 
@@ -77,7 +83,8 @@ ANSWERS = sorted(p.stem for p in REAL.glob("*.json"))
 
 def test_every_faked_path_has_a_harvested_answer():
     assert set(ANSWERS) >= {"version", "namespace", "storageclasses", "nads", "serviceaccount", "service", "providers",
-                            "provider", "plans", "migrations", "virtualmachines", "route", "crds", "forbidden"}
+                            "provider", "plans", "migrations", "virtualmachines", "route", "crds", "forbidden",
+                            "site-providers", "hosts", "networkmaps", "storagemaps", "hooks"}
 
 
 @pytest.mark.parametrize("name", ANSWERS)

@@ -188,11 +188,16 @@ def forklift_crds(cluster: Cluster) -> list[dict]:
     return out
 
 
-def site_runs(cluster: Cluster, namespace: str, site: str) -> tuple[list[dict], list[dict]]:
-    """The Plans and Migrations mtvgen wrote for a site (its site label), with status."""
-    found = []
-    for plural in ("plans", "migrations"):
+# what a site's plans stand on: read with its Plans so `status` can say which one is down
+SETUP_PLURALS = ("providers", "hosts", "networkmaps", "storagemaps", "hooks")
+
+
+def site_runs(cluster: Cluster, namespace: str, site: str) -> tuple[list[dict], list[dict], list[dict]]:
+    """The Plans, Migrations and the objects they stand on (Providers, Hosts, maps, Hooks)
+    mtvgen wrote for a site (its site label), with status."""
+    found = {}
+    for plural in ("plans", "migrations", *SETUP_PLURALS):
         with cluster.call("list", f"{plural}.forklift.konveyor.io", namespace):
-            found.append(cluster.list_custom("forklift.konveyor.io", "v1beta1", plural, namespace,
-                                             f"{SITE_LABEL}={site}"))
-    return found[0], found[1]
+            found[plural] = cluster.list_custom("forklift.konveyor.io", "v1beta1", plural, namespace,
+                                                f"{SITE_LABEL}={site}")
+    return found["plans"], found["migrations"], [o for p in SETUP_PLURALS for o in found[p]]

@@ -13,7 +13,8 @@ from typing import Callable
 from ..sitemodel import Site
 from .model import SiteStatus, StatusReport, site_status
 
-Reader = Callable[[Site], tuple[str, list[dict], list[dict]]]   # site -> (context, plans, migrations)
+# site -> (context, plans, migrations, the Providers, Hosts, maps and Hooks they stand on)
+Reader = Callable[[Site], tuple[str, list[dict], list[dict], list[dict]]]
 
 
 def collect(sites: list[Site], readers: list[Reader]) -> StatusReport:
@@ -21,8 +22,8 @@ def collect(sites: list[Site], readers: list[Reader]) -> StatusReport:
     out: list[SiteStatus] = []
     for read in readers:
         for site in sites:
-            context, plans, migrations = read(site)
-            out.append(site_status(site, context, plans, migrations))
+            context, plans, migrations, setup = read(site)
+            out.append(site_status(site, context, plans, migrations, setup))
     return StatusReport(sites=tuple(out))
 
 

@@ -145,4 +145,53 @@ def migration(obj: dict) -> tuple[str, str]:
     return "Progressing", f"Running: {n.text()}"
 
 
-ASSESS = {"Plan": plan, "Migration": migration}
+_OBSERVE = "Waiting for the controller to observe the change"
+
+
+def provider(obj: dict) -> tuple[str, str]:
+    """A Provider: connected and its inventory loaded. Its Secret is judged through it:
+    a missing or wrong Secret is a Critical condition of the Provider (mtvgen does not
+    read Secrets, so status needs no right to)."""
+    on, blocker, blockers = true_conditions(obj)
+    if _stale(obj):
+        return "Progressing", _OBSERVE
+    for t in ("ConnectionAuthFailed", "ConnectionTestFailed", "InventoryError"):
+        if t in on:
+            return "Degraded", _why(on[t])
+    if blocker:
+        return "Degraded", _why(blocker, blockers)
+    if "Ready" in on and (obj.get("status") or {}).get("phase") == "Ready":
+        return "Healthy", "Ready"
+    return "Progressing", "Connecting and loading the inventory"
+
+
+def host(obj: dict) -> tuple[str, str]:
+    on, blocker, blockers = true_conditions(obj)
+    if _stale(obj):
+        return "Progressing", _OBSERVE
+    if "InMaintenance" in on:
+        return "Suspended", "In maintenance: plans skip this host and copy through vCenter"
+    if blocker:
+        return "Degraded", _why(blocker, blockers)
+    if "Ready" in on:
+        return "Healthy", "Ready"
+    return "Progressing", "Waiting for validation and the connection test"
+
+
+def ready(obj: dict) -> tuple[str, str]:
+    """NetworkMap, StorageMap, Hook (templates/health/Ready.lua)."""
+    on, blocker, blockers = true_conditions(obj)
+    if _stale(obj):
+        return "Progressing", _OBSERVE
+    if blocker:
+        return "Degraded", _why(blocker, blockers)
+    if "Ready" in on:
+        return "Healthy", "Ready"
+    return "Progressing", "Waiting for validation"
+
+
+ASSESS = {"Plan": plan, "Migration": migration, "Provider": provider, "Host": host, "NetworkMap": ready,
+          "StorageMap": ready, "Hook": ready}
+# the objects a site's plans stand on, as `status` reads them (plural, kind)
+SETUP = (("providers", "Provider"), ("hosts", "Host"), ("networkmaps", "NetworkMap"), ("storagemaps", "StorageMap"),
+         ("hooks", "Hook"))

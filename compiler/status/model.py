@@ -44,10 +44,19 @@ class PlanStatus(msgspec.Struct, frozen=True, kw_only=True):
     intent: str = ""      # what Git says should happen next, when the cluster does not show it yet
 
 
+class ObjectStatus(msgspec.Struct, frozen=True, kw_only=True):
+    """A Provider, Host, map or Hook a site's plans stand on, judged as Argo CD judges it."""
+    kind: str
+    name: str
+    health: str
+    message: str
+
+
 class SiteStatus(msgspec.Struct, frozen=True, kw_only=True):
     site: str
     context: str
     plans: tuple[PlanStatus, ...]
+    setup: tuple[ObjectStatus, ...] = ()
 
 
 class StatusReport(msgspec.Struct, frozen=True, kw_only=True):
@@ -57,7 +66,8 @@ class StatusReport(msgspec.Struct, frozen=True, kw_only=True):
     def failed(self) -> bool:
         """Something needs a person: a blocked plan, a failed or blocked run, or objects
         of a shape mtvgen cannot judge."""
-        return any({"Degraded", "Unknown"} & {p.health, p.run_health} for s in self.sites for p in s.plans)
+        return any({"Degraded", "Unknown"} & {p.health, p.run_health} for s in self.sites for p in s.plans) or \
+            any(o.health in ("Degraded", "Unknown") for s in self.sites for o in s.setup)
 
     def as_dict(self) -> dict:
         return {"sites": msgspec.to_builtins(self.sites), "failed": self.failed}
@@ -127,7 +137,7 @@ def plan_status(plan: PlanSpec, plans: dict[str, dict], migrations: list[dict]) 
                       run_message=run_message, counts=counts, vms=vms)
 
 
-def site_status(site: Site, context: str, plans: list[dict], migrations: list[dict],
+def site_status(site: Site, context: str, plans: list[dict], migrations: list[dict], setup: list[dict] = (),
                 now: datetime | None = None) -> SiteStatus:
     by_name = {_name(p): p for p in plans}
     now = now or datetime.now(timezone.utc)
@@ -135,7 +145,17 @@ def site_status(site: Site, context: str, plans: list[dict], migrations: list[di
     for p in lifecycle.live(site):
         status = _judged(p, by_name, migrations)
         judged.append(msgspec.structs.replace(status, intent=intent(site, p, status, now)))
-    return SiteStatus(site=site.name, context=context, plans=tuple(judged))
+    return SiteStatus(site=site.name, context=context, plans=tuple(judged),
+                      setup=tuple(sorted((_object(o) for o in setup), key=lambda o: (o.kind, o.name))))
+
+
+def _object(obj: dict) -> ObjectStatus:
+    kind = obj.get("kind", "") if isinstance(obj, dict) else ""
+    try:
+        status, message = health.ASSESS[kind](obj)
+    except (AttributeError, KeyError, TypeError, ValueError) as exc:
+        status, message = "Unknown", f"an unexpected shape ({type(exc).__name__}: {exc})"
+    return ObjectStatus(kind=kind, name=_name(obj), health=status, message=message)
 
 
 def intent(site: Site, plan: PlanSpec, status: PlanStatus, now: datetime) -> str:

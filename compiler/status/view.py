@@ -58,6 +58,7 @@ def tree(report: StatusReport, all_vms: bool = False) -> Group:
     parts = []
     for site in report.sites:
         root = Tree(Text.assemble(("site ", "bold"), (site.site, "bold"), f"  (context {printable(site.context)})"))
+        _setup(root, site.setup)
         for p in site.plans:
             label = Text.assemble(_badge(p.health), " ", (printable(p.object), "bold"), f"  {printable(p.message)}")
             node = root.add(label)
@@ -78,11 +79,26 @@ def tree(report: StatusReport, all_vms: bool = False) -> Group:
     return Group(*parts)
 
 
+def _setup(root: Tree, objects) -> None:
+    """What the plans stand on: only what is not Healthy, by name; the rest counted."""
+    for o in objects:
+        if o.health != "Healthy":
+            root.add(Text.assemble(_badge(o.health), f" {o.kind} ", (printable(o.name), "bold"),
+                                   f"  {printable(o.message)}"))
+    well = [o for o in objects if o.health == "Healthy"]
+    if well:
+        kinds = ", ".join(f"{n} {k}" for k in dict.fromkeys(o.kind for o in well)
+                          if (n := sum(1 for o in well if o.kind == k)))
+        root.add(Text(f"[Healthy] {kinds}", style="dim"))
+
+
 def lines(report: StatusReport) -> dict[str, str]:
     """One line a plan, for a log rather than a terminal (`status --watch` into a pipe):
     plan -> its health, its run's health and the VM counts, as plain text."""
     out = {}
     for site in report.sites:
+        for o in site.setup:
+            out[f"{site.site}/{o.kind}/{o.name}"] = printable(f"{site.site} {o.kind} {o.name} [{o.health}] {o.message}")
         for p in site.plans:
             counts = ", ".join(f"{n} {k.lower()}" for k in OUTCOME if (n := p.counts.get(k)))
             run = f"; run {p.migration} [{p.run_health}] {p.run_message}" if p.migration else ""

@@ -72,6 +72,12 @@ PATHS = {
     "provider-missing": f"{FORKLIFT}/providers/no-such-provider",
     "plans": f"{FORKLIFT}/plans?labelSelector=mtvgen.io%2Fsite%3Ddc1",
     "migrations": f"{FORKLIFT}/migrations?labelSelector=mtvgen.io%2Fsite%3Ddc1",
+    # what `mtvgen status` reads beside a site's runs
+    "site-providers": f"{FORKLIFT}/providers?labelSelector=mtvgen.io%2Fsite%3Ddc1",
+    "hosts": f"{FORKLIFT}/hosts?labelSelector=mtvgen.io%2Fsite%3Ddc1",
+    "networkmaps": f"{FORKLIFT}/networkmaps?labelSelector=mtvgen.io%2Fsite%3Ddc1",
+    "storagemaps": f"{FORKLIFT}/storagemaps?labelSelector=mtvgen.io%2Fsite%3Ddc1",
+    "hooks": f"{FORKLIFT}/hooks?labelSelector=mtvgen.io%2Fsite%3Ddc1",
     "virtualmachines": f"/apis/kubevirt.io/v1/namespaces/{TARGET}/virtualmachines",
     "route": f"/apis/route.openshift.io/v1/namespaces/{NS}/routes/forklift-inventory",
     "crds": "/apis/apiextensions.k8s.io/v1/customresourcedefinitions",
@@ -83,7 +89,7 @@ def seed(cp) -> None:
     for ns in (NS, "dc1-db", "argocd"):
         cp.kubectl("create", "namespace", ns, check=False)
     cp.kubectl("apply", "--server-side", "-f", "-", input=SEED)
-    for unit in ("shared", "plans/databases/plan", "plans/databases/run"):
+    for unit in ("shared", "hosts", "plans/databases/plan", "plans/databases/run"):
         docs = [d for d in yaml.safe_load_all(cp.kubectl("kustomize", str(ROOT / "out/dc1" / unit)).stdout) if d]
         cp.kubectl("apply", "--server-side", "--field-manager", "argocd-controller", "-f", "-",
                    input="\n---\n".join(json.dumps(d) for d in docs))

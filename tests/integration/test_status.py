@@ -160,8 +160,19 @@ def test_the_text_view_lists_the_vms_that_need_a_person(repo, cluster, monkeypat
     assert all(v["name"] not in r.stdout for v in vms if not v.get("error"))
 
 
+PLURAL = {kind: plural for plural, kind in health.SETUP}
+
+
 @pytest.mark.parametrize("case", ROWS, ids=[c.fixture for c in ROWS])
 def test_every_status_case_through_the_cli(repo, cluster, case):
+    if case.kind in PLURAL:        # what the plans stand on: judged, listed by kind and name
+        cluster.state.forklift[(PLURAL[case.kind], NS)] = [_as(case.fixture, "vcenter-factory", "factory", "")]
+        r = status(repo, cluster, "-o", "json")
+        setup = json.loads(r.stdout)["sites"][0]["setup"]
+        assert [(o["kind"], o["name"], o["health"]) for o in setup] == [(case.kind, "vcenter-factory", case.argocd)]
+        assert case.words in setup[0]["message"]
+        assert r.exit_code == (1 if case.argocd == "Degraded" else 0)
+        return
     if case.kind == "Plan":
         cluster.state.forklift[("plans", NS)] = [_as(case.fixture, "factory-finance", "factory", "finance")]
     else:
@@ -257,3 +268,22 @@ def test_status_says_what_git_intends_and_why_the_cluster_does_not_show_it(repo)
     Console(file=out, width=200, color_system=None).print(view.tree(StatusReport(sites=(got,))))
     assert "-> Git starts attempt 1: Migration factory-finance-1 is not on the cluster yet (not synced?)" in \
         out.getvalue()
+
+
+def test_what_the_plans_stand_on_is_shown_when_it_needs_a_person(repo, cluster, monkeypatch):
+    """A Provider whose credentials were rejected is why no plan of the site runs: status
+    names it first (its Secret is judged through it); Healthy objects are counted."""
+    monkeypatch.setenv("COLUMNS", "200")
+    cluster.state.forklift[("providers", NS)] = [_as("provider-auth-failed", "vcenter-factory", "factory", "")]
+    cluster.state.forklift[("networkmaps", NS)] = [_as("networkmap-ready", "factory-network", "factory", "")]
+    storage = [_as("networkmap-ready", "factory-storage", "factory", ""),
+               _as("networkmap-ready", "other-storage", "other", "")]      # another site's: not shown
+    for o in storage:
+        o["kind"] = "StorageMap"
+    cluster.state.forklift[("storagemaps", NS)] = storage
+    r = status(repo, cluster)
+    assert r.exit_code == 1, r.output
+    auth = FIXTURES["provider-auth-failed"]["status"]["conditions"]
+    why = next(c for c in auth if c["type"] == "ConnectionAuthFailed")
+    assert f"[Degraded] Provider vcenter-factory  ConnectionAuthFailed: {why['message']}" in r.stdout
+    assert "[Healthy] 1 NetworkMap, 1 StorageMap" in r.stdout and "other-storage" not in r.stdout
