@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import re
 
+import msgspec
+
 from . import names
 from .yamlout import json_scalar
 from .inventory.model import Inventory
@@ -35,7 +37,16 @@ def _plan_name(folder: str, used: set[str]) -> str:
     return f"{base}-{n}"
 
 
-def starter_spec(site: str, source_type: str, url: str, inv: Inventory) -> str:
+class Answers(msgspec.Struct, frozen=True):
+    """What `init` may be told up front instead of leaving a TODO (the quick start's way)."""
+    secret_store: str = ""
+    networks: dict[str, str] = {}      # source network name (or `*`: every other) -> target
+    storage_class: str = ""            # for every datastore
+    argocd_repo: str = ""              # delivery by Argo CD from this repository
+
+
+def starter_spec(site: str, source_type: str, url: str, inv: Inventory, answers: Answers = Answers()) -> str:
+    net_target = lambda name: answers.networks.get(name) or answers.networks.get("*")  # noqa: E731
     lines = [
         f"# Starter spec for site {site}, written by `mtvgen init` from {inv.provider.origin or url}.",
         "# Replace every TODO, trim the plans, then run `mtvgen lock` and `mtvgen build`.",
@@ -46,7 +57,7 @@ def starter_spec(site: str, source_type: str, url: str, inv: Inventory) -> str:
         f"  url: {json_scalar(url) if url else TODO + ' https://<vcenter>/sdk'}",
         "  credentials:",
         "    externalSecret:",
-        f"      store: {TODO} name of your (Cluster)SecretStore",
+        f"      store: {json_scalar(answers.secret_store) if answers.secret_store else TODO + ' name of your (Cluster)SecretStore'}",
         f"      key: {json_scalar('mtv/' + site)}",
     ]
     dcs = sorted({n.datacenter for n in inv.networks.values()} | {d.datacenter for d in inv.datastores.values()})
@@ -58,22 +69,29 @@ def starter_spec(site: str, source_type: str, url: str, inv: Inventory) -> str:
                        and "DVUplinks" not in n.name})
         for name in nets:
             lines += [f"  - source: {json_scalar(name)}", f"    datacenter: {json_scalar(dc)}" if len(dcs) > 1 else None,
+                      f"    target: {json_scalar(net_target(name))}" if net_target(name) else
                       f"    target: {TODO} pod | ignored | <nad> | <namespace>/<nad>"]
     lines.append("storage:")
     for dc in dcs:
         for name in sorted({d.name for d in inv.datastores.values() if d.datacenter == dc}):
             lines += [f"  - source: {json_scalar(name)}", f"    datacenter: {json_scalar(dc)}" if len(dcs) > 1 else None,
-                      f"    storageClass: {TODO}"]
+                      f"    storageClass: {json_scalar(answers.storage_class) if answers.storage_class else TODO}"]
     if source_type == "vsphere":
         lines += ["  # vddkImage: quay.io/<you>/vddk:<version>  # needed for warm plans and skipGuestConversion (MTV044)"]
+    if answers.argocd_repo:
+        lines += ["delivery:", f"  repoURL: {json_scalar(answers.argocd_repo)}", "  revision: main",
+                  "  argocd: {}                     # a root Application per site, one child per sync unit"]
+    else:
+        lines += [
+            "# How the output reaches the cluster. Without it, `mtvgen build` writes the manifests only",
+            "# (no argocd/, flux/ or bootstrap/). Keep one of the two, with your repository:",
+            "# delivery:",
+            "#   repoURL: https://git.example.com/platform/migrations.git",
+            "#   revision: main",
+            "#   argocd: {}                   # a root Application per site, one child per sync unit",
+            "#   # flux: {}                   # or: one Kustomization per sync unit",
+        ]
     lines += [
-        "# How the output reaches the cluster. Without it, `mtvgen build` writes the manifests only",
-        "# (no argocd/, flux/ or bootstrap/). Keep one of the two, with your repository:",
-        "# delivery:",
-        "#   repoURL: https://git.example.com/platform/migrations.git",
-        "#   revision: main",
-        "#   argocd: {}                   # a root Application per site, one child per sync unit",
-        "#   # flux: {}                   # or: one Kustomization per sync unit",
         "# Windows the plans of a wave may start in (plans say `wave: 1`):",
         "# waves:",
         "#   - {wave: 1, start: \"2027-01-09T21:00:00+01:00\", duration: 8h}",

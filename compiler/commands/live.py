@@ -148,9 +148,17 @@ def verify(site, wave, plans, fmt, **params):
 @click.option("--vsphere", "vsphere_url", help="vCenter URL (https://<vcenter>/sdk) to read the inventory from.")
 @click.option("--type", "ptype", type=click.Choice(sorted(PROVIDER_TYPES)),
               default="vsphere", show_default=True, help="Source type (with --inventory).")
+@click.option("--secret-store", default="", help="The (Cluster)SecretStore the source credentials come from.")
+@click.option("--network", "networks", multiple=True, metavar="SOURCE=TARGET",
+              help="A network's target (pod, ignored, <nad>, <namespace>/<nad>); `*=TARGET` for every other; "
+                   "repeatable.")
+@click.option("--storage-class", default="", help="The storage class every datastore maps to.")
+@click.option("--argocd", "argocd_repo", default="", metavar="REPO_URL",
+              help="Deliver with Argo CD from this Git repository (the one holding out/).")
 @live_options
-def init(site, vsphere_url, ptype, **params):
-    """Write a starter SITE/site.yaml from a live vCenter or an inventory snapshot."""
+def init(site, vsphere_url, ptype, secret_store, networks, storage_class, argocd_repo, **params):
+    """Write a starter SITE/site.yaml from a live vCenter or an inventory snapshot. What the
+    options do not answer is left as a TODO the schema refuses until it is filled in."""
     def go():
         from .. import files, init as initmod, spec
 
@@ -159,15 +167,22 @@ def init(site, vsphere_url, ptype, **params):
             raise UsageError(f"{target} already exists", fix="pick a new site directory, or edit the spec")
         if not vsphere_url and params["inventory_file"] is None:
             raise UsageError("nothing to read", fix="pass --vsphere URL or --inventory FILE")
+        bad = [n for n in networks if "=" not in n or not n.split("=", 1)[1]]
+        if bad:
+            raise UsageError(f"--network {bad[0]!r} is not SOURCE=TARGET", fix="e.g. --network 'VM Network=pod'")
+        answers = initmod.Answers(secret_store, dict(n.split("=", 1) for n in networks), storage_class, argocd_repo)
         url = vsphere_url or ""
         source, _target, _cluster = _sources("vsphere" if vsphere_url else ptype, None, {**params, "url": url})
         try:
             inv = source.snapshot()
         finally:
             source.close()
-        files.atomic_write(target, initmod.starter_spec(Path(site).name, "vsphere" if vsphere_url else ptype, url, inv))
+        text = initmod.starter_spec(Path(site).name, "vsphere" if vsphere_url else ptype, url, inv, answers)
+        files.atomic_write(target, text)
+        todo = text.count(initmod.TODO)
+        then = f"replace the {todo} TODO(s), then" if todo else "review it, then"
         click.echo(f"wrote {target}: {len(inv.vms)} VMs, {len(inv.networks)} networks, "
-                   f"{len(inv.datastores)} datastores; replace the TODOs, then `mtvgen lock {site}`", err=True)
+                   f"{len(inv.datastores)} datastores; {then} `mtvgen lock {site}`", err=True)
     run(go)
 
 
