@@ -93,3 +93,17 @@ def test_checks_explains_a_code_or_a_name(repo):
     assert "MTV127 started-plan-archived (error)" in r.stdout and "`acknowledge:` can take responsibility" in r.stdout
     r = run(["checks", "MTV999"], repo)
     assert r.exit_code == 2 and "no check 'MTV999'; did you mean MTV099?" in r.output
+
+
+def test_init_answers_what_it_is_told_and_leaves_the_rest_todo(repo):
+    r = run(["init", "sites/new", "--inventory", "sites/factory/inventory.yaml", "--network", "DPG-Web"], repo)
+    assert r.exit_code == 2 and "--network 'DPG-Web' is not SOURCE=TARGET" in r.stderr
+    assert not (repo / "sites/new").exists()
+    r = run(["init", "sites/new", "--inventory", "sites/factory/inventory.yaml", "--network", "DPG-Web=pod",
+             "--secret-store", "vault"], repo)
+    assert r.exit_code == 0, r.output
+    text = (repo / "sites/new/site.yaml").read_text()
+    assert 'store: "vault"\n' in text and 'source: "DPG-Web"\n    target: "pod"\n' in text
+    assert 'source: "DPG-Finance"\n    target: null  # TODO' in text      # not told: left to fill in
+    todo = text.count("# TODO")
+    assert f"replace the {todo} TODO(s), then `mtvgen lock sites/new`" in r.stderr
