@@ -1,5 +1,6 @@
 """README's generated sections (check catalog, broken-example output) are current."""
 
+import shutil
 import subprocess
 import sys
 
@@ -55,3 +56,50 @@ def test_the_plan_api_table_has_every_upstream_plan_field_once():
     per_vm = {r.removeprefix("vms[].") for r in rows if r.startswith("vms[].")}
     assert top == set(spec)
     assert vm_fields - per_vm - top == set() and per_vm <= vm_fields
+
+
+def test_the_spec_reference_has_every_field_of_the_schema_and_says_what_each_does():
+    """Walk the schema itself: every object's every property is a row of the reference,
+    under a section for that object, with a description (README: Spec reference)."""
+    import json
+    import runpy
+    gen = runpy.run_path(str(ROOT / "scripts" / "update-readme"))
+    reference = gen["spec_reference"]()
+    schema = json.loads((ROOT / "schemas" / "site.schema.json").read_text())
+    missing, undescribed = [], []
+
+    def walk(node, path):
+        if not isinstance(node, dict):
+            return
+        for key, value in (node.get("properties") or {}).items():
+            if f"| `{key}`" not in reference:
+                missing.append(f"{path}.{key}")
+            if not (isinstance(value, dict) and value.get("description")):
+                undescribed.append(f"{path}.{key}")
+            walk(value, f"{path}.{key}")
+        for alt in node.get("oneOf", []) + node.get("allOf", []):
+            walk(alt, path)
+        walk(node.get("items"), path + "[]")
+        walk(node.get("additionalProperties"), path + ".*")
+
+    walk(schema, "")
+    for name, node in schema["$defs"].items():
+        walk(node, f"$defs.{name}")
+    assert missing == [] and undescribed == []
+    sections = [line for line in reference.splitlines() if line.startswith("#### ")]
+    assert len(sections) == len(set(sections)) == len(gen["SECTIONS"])
+
+
+def test_the_readmes_site_example_locks_and_checks_clean(tmp_path):
+    """The first spec a reader copies (README, "A site") must work: it failed MTV068 once
+    (an ESXi host without credentials). Locked against the dc1 example's inventory."""
+    from conftest import run
+    text = (ROOT / "README.md").read_text()
+    example = text.split("## A site\n", 1)[1].split("```yaml\n", 1)[1].split("```", 1)[0]
+    site = tmp_path / "sites" / "ex"
+    shutil.copytree(ROOT / "sites" / "dc1" / "hooks", site / "hooks")
+    (site / "site.yaml").write_text(example)
+    r = run(["lock", "sites/ex", "--inventory", str(ROOT / "sites" / "dc1" / "inventory.yaml")], tmp_path)
+    assert r.exit_code == 0, r.output
+    r = run(["check", "sites/ex", "--strict", "--now", "2026-11-27T00:00:00+00:00"], tmp_path)
+    assert r.exit_code == 0 and "0 error(s), 0 warning(s)" in r.output, r.output
