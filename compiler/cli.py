@@ -202,7 +202,7 @@ def checks_cmd(codes, markdown):
                    f"  prevents: {c.prevents or '—'}\n  fix:      {c.fix}{acknowledged}")
 
 
-for command in (live.lock, live.verify, live.init, live.status, live.schemas,
+for command in (live.lock, live.verify, live.init, live.inventory, live.status, live.schemas,
                 plans.start, plans.retry, plans.cancel, plans.done, plans.archive, plans.retire):
     main.add_command(command)
 

@@ -304,3 +304,16 @@ def resolve(site: Site, inv: Inventory, frozen: dict[str, list[str]] | None = No
                                     + ", ".join(f"{x.path} ({x.id})" for x in hits), h.where,
                                     "limit source.datacenters to one datacenter"))
     return res
+
+
+def preview(inv: Inventory, selectors: list[Selector], scope: tuple[str, ...] = ()) -> tuple[list[VM], list]:
+    """The VMs `selectors` (OR) choose, exactly as a plan's `select:` would, and the
+    diagnostics it would give (`mtvgen inventory --select`)."""
+    diags: list = []
+    vms = sorted((v for v in inv.vms.values() if not scope or v.datacenter in scope), key=lambda v: (v.path, v.id))
+    match, candidates = _Matcher(inv), _Candidates(vms)
+    chosen: dict[str, VM] = {}
+    for sel in selectors:
+        for vm in _select(sel, vms, candidates, match, "", diags):
+            chosen[vm.id] = vm
+    return sorted(chosen.values(), key=lambda v: (v.path, v.id)), diags

@@ -187,6 +187,97 @@ def init(site, vsphere_url, ptype, secret_store, networks, storage_class, argocd
 
 
 @click.command()
+@click.argument("site", type=SiteDir())
+@click.argument("kind", type=click.Choice(["vms", "networks", "datastores", "hosts", "folders"]), default="vms")
+@click.option("--lock", "from_lock", is_flag=True, help="Read the site's lock (offline): what it selected and uses.")
+@click.option("--select", "selects", multiple=True, metavar="SELECTOR",
+              help="Preview what a selector chooses, as `select:` would: `{folder: /DC1/vm/Web, powerState: "
+                   "poweredOn}` (YAML); repeatable (OR).")
+@click.option("-o", "--output", type=click.Choice(["table", "json", "yaml"]), default="table", show_default=True)
+@click.option("--save", "save_file", type=click.Path(path_type=Path, dir_okay=False),
+              help="Also write what was read as an inventory snapshot (for `lock --inventory FILE`, offline CI).")
+@live_options
+def inventory(site, kind, from_lock, selects, output, save_file, **params):
+    """List the VMs (or networks, datastores, hosts, folders) of SITE's source, with the
+    facts the checks use: from the live source as `mtvgen lock` reads it, a snapshot
+    (--inventory FILE) or the lock (--lock)."""
+    def go():
+        from .. import explore, spec as specmod
+        site_spec = specmod.load(site)
+        inv = _explored(site_spec, from_lock, params)
+        chosen = None
+        if selects:
+            from .. import resolve
+            chosen, diags = resolve.preview(inv, [_selector(text, n) for n, text in enumerate(selects, 1)],
+                                            tuple(site_spec.source.datacenters))
+            emit_diags(diags, "text")
+            if kind != "vms":
+                raise UsageError("--select chooses VMs", fix=f"drop {kind}, or drop --select")
+        if save_file is not None:
+            from .. import files, yamlout
+            from ..inventory import snapshot
+            files.atomic_write(save_file, yamlout.dump(snapshot.export(inv)))
+            click.echo(f"wrote {save_file}: {len(inv.vms)} VMs; `mtvgen lock {site} --inventory {save_file}` "
+                       "locks from it", err=True)
+        found = explore.rows(inv, kind, chosen)
+        if output == "json":
+            import json
+            sys.stdout.write(json.dumps(found, indent=2) + "\n")
+        elif output == "yaml":
+            from .. import yamlout
+            sys.stdout.write(yamlout.dump(found))
+        else:
+            _table(found, explore.COLUMNS[kind], explore.cell)
+            click.echo(f"{len(found)} {kind}" + (f" of {len(inv.vms)} chosen by --select" if selects else ""),
+                       err=True)
+    run(go)
+
+
+def _explored(site_spec, from_lock: bool, params: dict):
+    """The site's inventory: its lock's, or read from its source as `lock` reads it."""
+    from ..inventory.model import Inventory
+    if from_lock:
+        from .. import lock as lockmod
+        lock = lockmod.read(site_spec)
+        return Inventory(lock.provider, lock.vms, lock.networks, lock.datastores, lock.hosts)
+    source, _target, cluster = _sources(site_spec.source.type, site_spec, params)
+    try:
+        inv = source.snapshot()
+        return source.details(inv, set(inv.vms))
+    finally:
+        source.close()
+        if cluster is not None:
+            cluster.close()
+
+
+def _selector(text: str, n: int):
+    """A --select value as a spec selector, held to the schema's `selector`."""
+    import jsonschema
+    from .. import resources, yamlio
+    from ..errors import Location
+    from ..sitemodel import Selector
+    where = Location(f"--select #{n}")
+    value = yamlio.plain(yamlio.load_marked(text, where.file))
+    schema = resources.schema("site.schema.json")
+    error = jsonschema.exceptions.best_match(
+        jsonschema.Draft202012Validator({"$ref": "#/$defs/selector", "$defs": schema["$defs"]}).iter_errors(value))
+    if error is not None:
+        keys = ", ".join(schema["$defs"]["selector"]["properties"])
+        raise UsageError(f"--select {text!r} is not a selector: {error.message}", where=where,
+                         fix=f"a YAML mapping of: {keys}")
+    return Selector(value, where)
+
+
+def _table(found: list[dict], columns: tuple[str, ...], cell) -> None:
+    """Plain aligned columns: readable in a terminal, greppable in a pipe."""
+    from ..textsafe import printable
+    table = [list(columns)] + [[printable(cell(r.get(c, ""))) for c in columns] for r in found]
+    widths = [max(len(row[i]) for row in table) for i in range(len(columns))]
+    for row in table:
+        click.echo("  ".join(text.ljust(w) for text, w in zip(row, widths)).rstrip())
+
+
+@click.command()
 @click.argument("sites", nargs=-1, type=SiteDir())
 @SITES_DIR
 @click.option("--kubeconfig", type=click.Path(path_type=Path, dir_okay=False))

@@ -94,7 +94,6 @@ class VM(Record):
     guest_name: str = ""
     uuid: str = ""
     instance_uuid: str = ""
-    resource_pool: str = ""  # inventory path of the VM's resource pool
     change_tracking: bool = False
     has_snapshot: bool = False
     is_template: bool = False

@@ -61,7 +61,7 @@ LIGHT = {
 VM_SELECTED_BY = {"host": ["runtime.host"], "cluster": ["runtime.host"], "powerState": ["runtime.powerState"],
                   "guestId": ["config.guestId"], "firmware": ["config.firmware"], "attributes": ["customValue"]}
 # Second pass, for the selected VMs only: all of the above and the heavy facts.
-HEAVY = ["resourcePool", "runtime.host", "runtime.powerState", "config.guestId", "config.firmware", "customValue",
+HEAVY = ["runtime.host", "runtime.powerState", "config.guestId", "config.firmware", "customValue",
          "config.hardware.device", "config.changeTrackingEnabled", "snapshot", "config.uuid", "config.instanceUuid",
          "config.cpuHotAddEnabled", "config.cpuHotRemoveEnabled", "config.memoryHotAddEnabled",
          "guest.toolsStatus", "guest.net", "guest.ipAddress", "guest.guestFullName"]
@@ -144,7 +144,6 @@ class VSphereSource:
         self.ca_file, self.insecure = ca_file, insecure
         self.progress = _Progress(progress)
         self._content = None
-        self._paths: dict[str, str] = {}
         self._fields: dict = {}
         self._objects: dict[str, tuple] = {}
 
@@ -262,8 +261,8 @@ class VSphereSource:
         about = content.about
         info = ProviderInfo("vsphere", {"instanceUuid": about.instanceUuid, "product": about.fullName,
                                         "apiVersion": about.apiVersion}, origin=self.url)
-        self._paths, self._fields = paths(objects), fields
-        return build(objects, self._paths, fields, info)
+        self._fields = fields
+        return build(objects, paths(objects), fields, info)
 
     def details(self, inv: Inventory, vm_ids) -> Inventory:
         """Fill the heavy facts of the given VMs (the ones the site selects)."""
@@ -278,7 +277,7 @@ class VSphereSource:
             vm = inv.vms.get(oc.obj._moId)
             if vm is not None:
                 props = {p.name: p.val for p in oc.propSet}
-                vm = msgspec.structs.replace(vm, **vm_facts(props, inv, self._paths, self._fields))
+                vm = msgspec.structs.replace(vm, **vm_facts(props, inv, self._fields))
                 vm = with_details(vm, props, by_key)
                 if is_ghost(vm):        # a Plan naming it would never be Ready
                     del inv.vms[vm.id]

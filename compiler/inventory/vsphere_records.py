@@ -101,19 +101,18 @@ def build(objects: dict, paths: dict, fields: dict, info: ProviderInfo) -> Inven
         folder = paths[parent] if parent in paths else folder_of(path)
         inv.vms[moid] = VM(id=moid, name=p.get("name", ""), path=path, folder=folder,
                            datacenter=datacenter_of(path), is_template=bool(p.get("config.template")),
-                           **vm_facts(p, inv, paths, fields))
+                           **vm_facts(p, inv, fields))
     return inv
 
 
-def vm_facts(p: dict, inv: Inventory, paths: dict, fields: dict) -> dict:
+def vm_facts(p: dict, inv: Inventory, fields: dict) -> dict:
     """The VM fields that either pass may read (absent properties give empty values)."""
     host = inv.hosts.get(ref(p.get("runtime.host")))
     attrs = tuple(sorted((fields.get(v.key, str(v.key)), str(getattr(v, "value", "")))
                          for v in p.get("customValue") or ()))
     return {"cluster": host.cluster if host else "", "host": host.id if host else "",
             "power_state": str(p.get("runtime.powerState") or ""), "firmware": p.get("config.firmware") or "",
-            "guest_id": p.get("config.guestId") or "", "attributes": attrs,
-            "resource_pool": paths.get(ref(p.get("resourcePool")), "")}
+            "guest_id": p.get("config.guestId") or "", "attributes": attrs}
 
 
 def _kind(dev) -> str:

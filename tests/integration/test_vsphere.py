@@ -106,7 +106,7 @@ def test_lock_ids_match_vcenter(tmp_path, sim, site):
     db01 = lock["vms"][v["db01"]._moId]
     assert db01["path"] == "/DC0/vm/Prod/DB/DB 01" and db01["changeTracking"] is True
     assert db01["instanceUuid"] == v["db01"].config.instanceUuid and db01["uuid"] == v["db01"].config.uuid
-    assert db01["resourcePool"] == "/DC0/host/DC0_C0/Resources"
+    assert "resourcePool" not in db01         # Forklift's inventory has none: both paths lock the same
     assert [n["network"] for n in db01["nics"]] == [sim.dvpg._moId]
     assert [d["capacity"] for d in db01["disks"]] == [2 << 30, 3 << 30]
     ds = v["db01"].config.hardware.device
@@ -398,3 +398,20 @@ def test_a_standalone_hosts_compute_resource_is_its_cluster(tmp_path, site):
         on_host = sorted(vm._moId for vm in host.vm)
         assert on_host and lock["plans"] == {"solo": on_host}
         assert lock["hosts"][host._moId]["cluster"] == host.parent.name
+
+
+def test_inventory_lists_a_live_vcenter_and_saves_a_snapshot_that_locks_the_same(tmp_path, sim, site):
+    """`mtvgen inventory --save` against vCenter: the facts as the lock reads them, and a
+    snapshot an offline CI locks from to the very same lock (issue 25 item 4)."""
+    r = run(["inventory", "sites/vc", "--ca-file", sim.cert, "-o", "json", "--save", "snap.yaml"], tmp_path)
+    assert r.exit_code == 0, r.output
+    rows = {v["id"]: v for v in json.loads(r.stdout)}
+    db01 = rows[sim.vms["db01"]._moId]
+    assert (db01["name"], db01["cbt"], db01["disks"], db01["networks"]) == ("DB 01", True, 2, ["DC0_DVPG0"])
+    assert rows[sim.vms["db02"]._moId]["snapshot"] is True
+    assert run(["lock", "sites/vc", "--ca-file", sim.cert], tmp_path).exit_code == 0
+    live = json.loads((site / "mtvgen.lock").read_text())
+    assert run(["lock", "sites/vc", "--inventory", "snap.yaml"], tmp_path).exit_code == 0
+    offline = json.loads((site / "mtvgen.lock").read_text())
+    for key in ("vms", "plans", "maps", "networks", "datastores", "hosts", "host_ids"):
+        assert offline.get(key) == live.get(key), key
