@@ -88,3 +88,13 @@ def test_save_of_a_source_read_through_forklift_says_where_its_snapshot_is(repo)
     r = inventory(repo, f"sites/{other}", "--inventory", f"sites/{other}/inventory.yaml", "--save", "x.yaml")
     assert r.exit_code == 2 and "--save writes vSphere inventories" in r.stderr
     assert not (repo / "x.yaml").exists()
+
+
+def test_the_readme_example_is_real_output(repo):
+    text = (ROOT / "README.md").read_text()
+    block = text.split("## Looking at the inventory", 1)[1].split("```\n", 1)[1].split("```", 1)[0]
+    command, *shown = block.splitlines()
+    import shlex
+    r = inventory(repo, *shlex.split(command.removeprefix("$ mtvgen inventory ")))
+    assert r.exit_code == 0, r.output
+    assert r.stdout.splitlines() + r.stderr.splitlines() == shown
