@@ -273,14 +273,16 @@ def test_concurrent_builds_take_turns(tmp_path):
     assert tree(tmp_path / "out") == expected        # no file lost or doubled by an interleaving
 
 
-def test_a_build_waits_for_the_one_that_holds_the_output(tmp_path):
-    """Deterministic: the test holds the build's flock on out/, so the build must wait,
-    say so, and write nothing until the lock is released."""
+@pytest.mark.parametrize("held", ["LOCK_EX", "LOCK_SH"])
+def test_a_build_waits_for_the_one_that_holds_the_output(tmp_path, held):
+    """Deterministic: the test holds a flock on out/ (exclusive, or shared: a build that
+    took only a shared lock would share it and not wait), so the build must wait, say so,
+    and write nothing until the lock is released."""
     import fcntl
     site(tmp_path)
     (tmp_path / "out").mkdir()
     fd = os.open(tmp_path / "out", os.O_RDONLY)
-    fcntl.flock(fd, fcntl.LOCK_EX)
+    fcntl.flock(fd, getattr(fcntl, held))
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     p = subprocess.Popen([sys.executable, "-m", "compiler.cli", "build", "--now", NOW], cwd=tmp_path, env=env,
                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
