@@ -75,6 +75,12 @@ CATALOG: dict[str, Check] = {c.code: c for c in (
           "tested with in one plan", "a Plan whose status (a record per VM) nears etcd's 1.5 MiB object limit",
           f"Split it: batch: {{maxVMs: {PLAN_VMS_TESTED}}} or fewer."),
     # names
+    Check("MTV027", "where-invalid", ERROR, "A `where:` expression does not parse, names a VM field that does not "
+          "exist, or does not give true or false", "", "Correct it: the message points into the expression and lists "
+          "the VM's fields."),
+    Check("MTV028", "where-not-evaluable", WARNING, "A `where:` expression cannot be evaluated for some VMs (a tag "
+          "category or attribute they lack); those VMs are not selected", "",
+          "Guard the lookup: `'env' in vm.tags && 'prod' in vm.tags['env']`."),
     Check("MTV020", "target-name-collision", ERROR, "Two VMs would get the same name in one target namespace",
           "DuplicateVM / VMAlreadyExists", "Set a distinct targetName on one of them."),
     Check("MTV021", "target-name-invalid", ERROR, "An explicit targetName is not a DNS-1123 subdomain of at most 63 characters",

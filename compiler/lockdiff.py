@@ -85,7 +85,9 @@ def vm_changes(a: VM, b: VM) -> list[str]:
     if a.folder != b.folder:
         out.append(f"{who} moved from {a.folder or '/'} to {b.folder or '/'}")
     for label, was, now in (("power", a.power_state, b.power_state), ("host", a.host, b.host),
-                            ("firmware", a.firmware, b.firmware), ("guest", a.guest_id, b.guest_id)):
+                            ("firmware", a.firmware, b.firmware), ("guest", a.guest_id, b.guest_id),
+                            ("cpuCount", a.cpu_count, b.cpu_count), ("memoryMiB", a.memory_mib, b.memory_mib),
+                            ("tags", _tags(a), _tags(b))):
         if was != now:
             out.append(f"{who}: {label} {was or '(none)'} -> {now or '(none)'}")
     if a.has_snapshot != b.has_snapshot:
@@ -95,6 +97,30 @@ def vm_changes(a: VM, b: VM) -> list[str]:
     if a.is_template != b.is_template:
         out.append(f"{who}: {'became a template' if b.is_template else 'is no longer a template'}")
     out += _nics(who, a, b) + _disks(who, a, b)
+    return out
+
+
+def _tags(vm: VM) -> str:
+    return ", ".join(f"{c}:{t}" if c else t for c, t in vm.tags)
+
+
+def left(old, new, inv) -> list[str]:
+    """Why each VM that left a plan left it, when it is still on the source: what changed
+    about it (a `where:` on memory, a tag removed...). A VM that changed nothing left
+    because the spec's selectors changed."""
+    out = []
+    if old is None:
+        return out
+    for plan in sorted(old.plans):
+        now = set(new.plans.get(plan, [])) | {i for ids in new.plans.values() for i in ids}
+        for vm_id in old.plans[plan]:
+            if vm_id in now or vm_id not in inv.vms or vm_id not in old.vms:
+                continue
+            who = f"VM {vm_id} '{old.vms[vm_id].name}'"
+            why = [line.removeprefix(who + ": ").removeprefix(who + " ")
+                   for line in vm_changes(old.vms[vm_id], inv.vms[vm_id])]
+            out.append(f"plan {plan} loses VM {vm_id} '{old.vms[vm_id].name}': "
+                       + ("; ".join(why) if why else "the spec's selectors no longer choose it"))
     return out
 
 

@@ -156,7 +156,8 @@ def lock_site(site: sitemodel.Site, source: InventorySource, target=None, keep_t
         note.append(f"kept the cluster facts recorded from context {facts.context!r} (not read again: pass "
                     "--context to refresh them, --drop-cluster-facts to drop them)")
     new = lockmod.build(site, inv, res, facts, old)
-    return new, note + lockdiff.changes(old, new) + lockdiff.pinned_drift(pinned, new, inv), guard + diags
+    return new, note + lockdiff.changes(old, new) + lockdiff.left(old, new, inv) + \
+        lockdiff.pinned_drift(pinned, new, inv), guard + diags
 
 
 def verify_site(site: sitemodel.Site, source: InventorySource, wave: int | None, plans: tuple[str, ...]
@@ -196,8 +197,12 @@ def _skipped(site: spec.Site, res: resolve.Resolution, inv) -> list[Diagnostic]:
 
 
 def selector_keys(site: spec.Site) -> frozenset[str]:
-    """Every key the site's selectors and excludes use: what a lock must read of every VM."""
-    return frozenset(k for plan in site.spec_plans for sel in (*plan.select, *plan.exclude) for k in sel.criteria)
+    """Every key the site's selectors and excludes use, and the VM facts their `where:`
+    expressions read: what a lock must read of every VM."""
+    from . import selection
+    sels = [sel for plan in site.spec_plans for sel in (*plan.select, *plan.exclude)]
+    return frozenset(k for sel in sels for k in sel.criteria if k != "where") | \
+        frozenset(f for sel in sels if "where" in sel.criteria for f in selection.fields_used(sel.criteria["where"]))
 
 
 def frozen_plans(site: spec.Site, old: lockmod.Lock | None) -> dict[str, list[str]]:

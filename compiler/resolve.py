@@ -14,7 +14,7 @@ import re2
 
 import msgspec
 
-from . import lifecycle
+from . import lifecycle, selection
 from .diagnostics import Diagnostic
 from .inventory.model import VM, Inventory
 from .sitemodel import MapEntry, Selector, Site
@@ -44,6 +44,7 @@ class _Matcher:
     def __init__(self, inv: Inventory):
         self.inv = inv
         self.regex_cache: dict = {}
+        self.unjudged: dict[str, list[tuple[VM, str]]] = {}    # where: expression -> VMs it could not judge
 
     def __call__(self, vm: VM, crit: dict) -> bool:
         for key, want in crit.items():
@@ -82,6 +83,12 @@ class _Matcher:
         if key == "attributes":
             attrs = dict(vm.attributes)
             return all(k in attrs and fnmatchcase(attrs[k], v) for k, v in want.items())
+        if key == "where":
+            verdict = selection.matches(want, vm, self.inv)
+            if isinstance(verdict, str):
+                self.unjudged.setdefault(want, []).append((vm, verdict))
+                return False
+            return verdict
         raise AssertionError(f"selector key {key} is in the schema but not here")
 
 
@@ -143,7 +150,17 @@ def _select(sel: Selector, vms: list[VM], candidates: _Candidates, match: _Match
                                     "fix the regular expression (RE2 syntax: no backreferences or lookarounds; "
                                     "matched against the whole name)", plan=plan))
             return []
+    if "where" in sel.criteria:
+        try:
+            selection.compile(sel.criteria["where"])
+        except selection.CelError:
+            return []           # MTV027 when the spec loaded: a lock never gets here with it
     hits = [vm for vm in candidates(sel.criteria) if match(vm, sel.criteria)]
+    unjudged = match.unjudged.pop(sel.criteria.get("where", ""), [])
+    if unjudged:
+        vm, why = unjudged[0]
+        diags.append(Diagnostic("MTV028", f"where: could not be evaluated for {len(unjudged)} VM(s), which are not "
+                                f"selected; {vm.name!r} ({vm.id}): {why}", sel.where, plan=plan))
     if sel.exact:
         if not hits:
             word = sel.criteria.get("name") or sel.criteria.get("path") or sel.criteria.get("id")

@@ -57,6 +57,7 @@ def load(site_dir: Path, display_root: Path | None = None) -> Site:
     diags = list(_schema_diagnostics(raw, shown))
     if not has_errors(diags):
         site = _build(site_dir, shown, raw, diags)
+        diags += _where_diagnostics(site, raw, text, shown)
         diags += spec_rules.cross_references(site)
         site.policy = policy.load(site_dir.resolve().parent)
         diags += policy.check(site, site.policy)
@@ -65,6 +66,21 @@ def load(site_dir: Path, display_root: Path | None = None) -> Site:
         raise DiagnosticsFailed(diags, f"{shown}: spec has errors: {summary(diags)}")
     site.spec_notes = diags          # warnings and notes: the checks report them with their own
     return site
+
+
+def _where_diagnostics(site: Site, raw, text: str, shown: str) -> list:
+    """Every `where:` compiled and type-checked now, so its errors point into the spec."""
+    from . import selection
+    lines = text.splitlines()
+    out = []
+    for i, plan in enumerate(site.spec_plans):
+        for key, sels in (("select", plan.select), ("exclude", plan.exclude)):
+            for j, sel in enumerate(sels):
+                if "where" in sel.criteria:
+                    at = yamlio.locate(raw, ["plans", i, key, j, "where"], shown)
+                    line = lines[at.line - 1] if 0 < at.line <= len(lines) else ""
+                    out += selection.diagnostics(sel.criteria["where"], at, line, plan.name)
+    return out
 
 
 def _display(path: Path, root: Path | None) -> str:

@@ -107,6 +107,9 @@ class VM(Record):
     memory_hot_add: bool = False
     tpm: bool = False
     image_backed: bool = False          # OpenStack instance booted from an image
+    cpu_count: int = 0                  # virtual CPUs (sockets x cores x threads where the source splits them)
+    memory_mib: int = msgspec.field(default=0, name="memoryMiB")
+    tags: tuple[tuple[str, str], ...] = ()         # (category, tag), sorted; vSphere tags, OpenStack tags ("")
     attributes: tuple[tuple[str, str], ...] = ()   # custom attributes (sorted)
     concerns: tuple[tuple[str, str], ...] = ()     # (category, label) from Forklift
 

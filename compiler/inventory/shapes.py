@@ -113,6 +113,9 @@ def _vsphere(c: dict, info: ProviderInfo) -> Inventory:
             devices=tuple(sorted({d.get("kind", "") for d in vm.get("devices") or []} - {""})),
             cpu_hot_add=bool(vm.get("cpuHotAddEnabled")), cpu_hot_remove=bool(vm.get("cpuHotRemoveEnabled")),
             memory_hot_add=bool(vm.get("memoryHotAddEnabled")), tpm=bool(vm.get("tpmEnabled")),
+            cpu_count=int(vm.get("cpuCount") or 0), memory_mib=int(vm.get("memoryMB") or 0),
+            # model/vsphere Tag: Forklift keeps the category's id, not its name
+            tags=tuple(sorted({(str(t.get("categoryID", "")), str(t.get("name", ""))) for t in vm.get("tags") or []})),
             attributes=attrs, concerns=_concerns(vm.get("concerns")))
     return inv
 
@@ -164,6 +167,9 @@ def _ovirt(c: dict, info: ProviderInfo) -> Inventory:
             power_state=_power(vm.get("status", "")),
             firmware=_ovirt_firmware(vm.get("bios") or clusters.get(cid, {}).get("biosType", "")),
             guest_name=vm.get("guestName", ""),
+            cpu_count=max(int(vm.get("cpuSockets") or 1), 1) * max(int(vm.get("cpuCores") or 1), 1)
+            * max(int(vm.get("cpuThreads") or 1), 1) if vm.get("cpuSockets") else 0,
+            memory_mib=int(vm.get("memory") or 0) >> 20,
             nics=tuple(Nic(profiles.get(_ref_id(n.get("profile")), ""), n.get("mac", "")) for n in vm.get("nics") or []),
             disks=tuple(vdisks), concerns=_concerns(vm.get("concerns")))
     return inv
@@ -181,6 +187,7 @@ def _openstack(c: dict, info: ProviderInfo) -> Inventory:
     type_by_name = {d.name: d.id for d in inv.datastores.values()}
     volumes = {v["id"]: v for v in c.get("volumes", [])}
     projects = {p["id"]: p.get("name", "") for p in c.get("projects", [])}
+    flavors = {str(f.get("id")): f for f in c.get("flavors", [])}       # web/openstack/flavor.go: vcpus, ram (MiB)
     for vm in c.get("vms", []):
         nics = []
         for netname, addrs in sorted((vm.get("addresses") or {}).items()):
@@ -197,6 +204,9 @@ def _openstack(c: dict, info: ProviderInfo) -> Inventory:
             id=str(vm["id"]), name=str(vm["name"]), path=vm.get("path") or f"/{project}/{vm['name']}",
             folder=f"/{project}", datacenter=project, power_state=_power(vm.get("status", "")),
             nics=tuple(nics), disks=tuple(disks), image_backed=bool(_ref_id(vm.get("imageID") or vm.get("image"))),
+            cpu_count=int(flavors.get(str(vm.get("flavorID")), {}).get("vcpus") or 0),
+            memory_mib=int(flavors.get(str(vm.get("flavorID")), {}).get("ram") or 0),
+            tags=tuple(sorted({("", str(t)) for t in vm.get("tags") or []})),
             concerns=_concerns(vm.get("concerns")))
     return inv
 
@@ -241,6 +251,7 @@ def _ova(c: dict, info: ProviderInfo) -> Inventory:
         path = vm.get("path") or vm.get("ovfPath", "")
         inv.vms[str(vm["id"])] = VM(id=str(vm["id"]), name=str(vm["name"]), path=path, folder=folder_of(path),
                                     power_state="poweredOff", firmware=vm.get("firmware", ""), nics=nics, disks=disks,
+                                    cpu_count=int(vm.get("cpuCount") or 0), memory_mib=int(vm.get("memoryMB") or 0),
                                     concerns=_concerns(vm.get("concerns")))
     return inv
 
@@ -288,12 +299,18 @@ def _openshift(c: dict, info: ProviderInfo) -> Inventory:
             # reads it from that PVC, so does mtvgen (it was '' and the build failed, MTV070)
             cls = pvc.get("storageClassName", "") or made.get("storageClassName", "")
             disks.append(Disk(claim, class_id.get(cls, cls), _quantity(size)))
+        domain = tmpl.get("domain") or {}
+        cpu = domain.get("cpu") or {}
+        memory = (domain.get("memory") or {}).get("guest") or \
+            ((domain.get("resources") or {}).get("requests") or {}).get("memory")
         running = (obj.get("spec") or {}).get("running")
         state = (obj.get("status") or {}).get("printableStatus", "")
         inv.vms[str(vm["uid"])] = VM(
             id=str(vm["uid"]), name=str(vm["name"]), path=f"{ns}/{vm['name']}", folder=ns, namespace=ns,
             power_state=_power(state) if state else ("poweredOn" if running else "poweredOff"),
-            nics=tuple(nics), disks=tuple(disks), concerns=_concerns(vm.get("concerns")))
+            nics=tuple(nics), disks=tuple(disks), concerns=_concerns(vm.get("concerns")),
+            cpu_count=int(cpu.get("sockets") or 1) * int(cpu.get("cores") or 1) * int(cpu.get("threads") or 1)
+            if cpu else 0, memory_mib=_quantity(memory) >> 20)
     # the pod network is a mappable source on OpenShift
     inv.networks.setdefault("pod", Network("pod", "pod", "pod", variant="Pod"))
     return inv
@@ -308,7 +325,7 @@ READERS: dict[str, Callable[[dict, ProviderInfo], Inventory]] = {
 COLLECTIONS: dict[str, tuple[str, ...]] = {
     "vsphere": ("vms", "networks", "datastores", "hosts", "clusters"),
     "ovirt": ("vms", "networks", "nicprofiles", "storagedomains", "disks", "hosts", "clusters", "datacenters"),
-    "openstack": ("vms", "networks", "volumes", "volumetypes", "projects"),
+    "openstack": ("vms", "networks", "volumes", "volumetypes", "projects", "flavors"),
     "ova": ("vms", "networks", "storages"),
     "openshift": ("vms", "networkattachmentdefinitions", "storageclasses", "persistentvolumeclaims"),
 }

@@ -145,7 +145,10 @@ def _vm(v) -> dict:
                    "changeTrackingEnabled": d.change_tracking} for d in v.disks],
         "devices": [{"kind": k} for k in v.devices],
         "cpuHotAddEnabled": v.cpu_hot_add, "cpuHotRemoveEnabled": v.cpu_hot_remove,
-        "memoryHotAddEnabled": v.memory_hot_add, "tpmEnabled": v.tpm,
+        "memoryHotAddEnabled": v.memory_hot_add, "tpmEnabled": v.tpm, "cpuCount": v.cpu_count,
+        "memoryMB": v.memory_mib,
+        # model/vsphere Tag: the category goes where Forklift keeps its id (a direct read knows its name)
+        "tags": [{"id": f"{c}/{t}", "name": t, "categoryID": c, "description": "", "usedBy": []} for c, t in v.tags],
         "customDef": [{"key": name, "name": name} for name, _ in v.attributes],
         "customValues": [{"key": name, "value": value} for name, value in v.attributes],
         "concerns": [{"category": c, "label": label} for c, label in v.concerns],

@@ -59,9 +59,15 @@ LIGHT = {
 # ... plus, for every VM, what the site's selectors read (pyVmomi's parsing is most of
 # a live lock: name + parent for 10k VMs costs a quarter of the nine properties).
 VM_SELECTED_BY = {"host": ["runtime.host"], "cluster": ["runtime.host"], "powerState": ["runtime.powerState"],
-                  "guestId": ["config.guestId"], "firmware": ["config.firmware"], "attributes": ["customValue"]}
+                  "guestId": ["config.guestId"], "firmware": ["config.firmware"], "attributes": ["customValue"],
+                  "cpuCount": ["config.hardware.numCPU"], "memoryMiB": ["config.hardware.memoryMB"]}
+# `where:` facts that only the second pass reads (devices, snapshots, guest): a site whose
+# selectors use one gets the second pass for every VM before it selects
+DETAIL_FACTS = frozenset({"guestName", "diskCount", "diskGiB", "datastores", "networks", "ipAddresses", "hasSnapshot",
+                          "changeTracking"})
 # Second pass, for the selected VMs only: all of the above and the heavy facts.
 HEAVY = ["runtime.host", "runtime.powerState", "config.guestId", "config.firmware", "customValue",
+         "config.hardware.numCPU", "config.hardware.memoryMB",
          "config.hardware.device", "config.changeTrackingEnabled", "snapshot", "config.uuid", "config.instanceUuid",
          "config.cpuHotAddEnabled", "config.cpuHotRemoveEnabled", "config.memoryHotAddEnabled",
          "guest.toolsStatus", "guest.net", "guest.ipAddress", "guest.guestFullName"]
@@ -144,6 +150,7 @@ class VSphereSource:
         self.ca_file, self.insecure = ca_file, insecure
         self.progress = _Progress(progress)
         self._content = None
+        self._tls_context = None
         self._fields: dict = {}
         self._objects: dict[str, tuple] = {}
 
@@ -198,6 +205,7 @@ class VSphereSource:
                 except (OSError, ssl.SSLError) as exc:
                     raise UsageError(f"cannot load CA file {self.ca_file}: {exc}",
                                      fix="pass a PEM file with the vCenter CA certificate(s) to --ca-file") from exc
+        self._tls_context = ctx if self.tls else None      # the tagging API's connection trusts the same
         with self._edge("connect"), _default_socket_timeout(self.timeout):
             if self.tls:
                 stub = SmartStubAdapter(host=self.host, port=self.port, path=self.path, sslContext=ctx,
@@ -262,7 +270,31 @@ class VSphereSource:
         info = ProviderInfo("vsphere", {"instanceUuid": about.instanceUuid, "product": about.fullName,
                                         "apiVersion": about.apiVersion}, origin=self.url)
         self._fields = fields
-        return build(objects, paths(objects), fields, info)
+        inv = build(objects, paths(objects), fields, info)
+        if selects is not None and selects & DETAIL_FACTS:
+            inv = self.details(inv, set(inv.vms))      # `where:` reads them of every VM
+        if selects is None or "tags" in selects:
+            inv = self._with_tags(inv, needed=selects is not None)
+        return inv
+
+    def _with_tags(self, inv: Inventory, needed: bool) -> Inventory:
+        """Tags of every VM, from the tagging API. When the site's `where:` reads them and
+        they cannot be had, an error that says why; otherwise (`mtvgen inventory`) none."""
+        from . import vsphere_tags
+        scheme = "https" if self.tls else "http"
+        try:
+            tags = vsphere_tags.read(f"{scheme}://{self.host}:{self.port}", self._tls_context, self.creds.user,
+                                     self.creds.password, self.timeout)
+        except vsphere_tags.TagsUnavailable as exc:
+            if not needed:
+                return inv
+            raise InventoryError(f"a `where:` reads vm.tags, and vCenter {self.host}:{self.port} gave no tags: {exc}",
+                                 fix="give the user the privilege to read tags (a read-only role does), or select "
+                                     "without vm.tags") from None
+        for vm_id, pairs in tags.items():
+            if vm_id in inv.vms:
+                inv.vms[vm_id] = msgspec.structs.replace(inv.vms[vm_id], tags=pairs)
+        return inv
 
     def details(self, inv: Inventory, vm_ids) -> Inventory:
         """Fill the heavy facts of the given VMs (the ones the site selects)."""

@@ -112,7 +112,8 @@ def vm_facts(p: dict, inv: Inventory, fields: dict) -> dict:
                          for v in p.get("customValue") or ()))
     return {"cluster": host.cluster if host else "", "host": host.id if host else "",
             "power_state": str(p.get("runtime.powerState") or ""), "firmware": p.get("config.firmware") or "",
-            "guest_id": p.get("config.guestId") or "", "attributes": attrs}
+            "guest_id": p.get("config.guestId") or "", "attributes": attrs,
+            "cpu_count": int(p.get("config.hardware.numCPU") or 0), "memory_mib": int(p.get("config.hardware.memoryMB") or 0)}
 
 
 def _kind(dev) -> str:

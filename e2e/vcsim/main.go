@@ -14,15 +14,14 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"crypto/x509/pkix"
-	"encoding/pem"
-	"math/big"
-	"net"
-	"time"
 	"encoding/json"
+	"encoding/pem"
 	"flag"
 	"io"
 	"io/ioutil"
 	"log"
+	"math/big"
+	"net"
 	"net/http"
 	"net/url"
 	"os"
@@ -31,8 +30,12 @@ import (
 	"strings"
 	"sync"
 	"syscall"
+	"time"
 
 	"github.com/vmware/govmomi/simulator"
+	// the vAPI REST endpoints (/rest/com/vmware/cis/...): tags and categories, as vCenter
+	// serves them beside the SOAP API
+	_ "github.com/vmware/govmomi/vapi/simulator"
 )
 
 const noPermissionFault = `<?xml version="1.0" encoding="UTF-8"?>
@@ -143,6 +146,7 @@ func main() {
 		// any password works for the deny user: the check is on what it may read
 		model.Service.Listen.User = nil
 	}
+	model.Service.RegisterEndpoints = true // the vAPI endpoints imported above
 	srv := model.Service.NewServer()
 	if *denyUser != "" {
 		login := regexp.MustCompile(`<userName[^>]*>` + regexp.QuoteMeta(*denyUser) + `</userName>`)
@@ -163,4 +167,3 @@ func main() {
 	go func() { io.Copy(ioutil.Discard, os.Stdin); stop <- syscall.SIGTERM }()
 	<-stop
 }
-

@@ -415,3 +415,71 @@ def test_inventory_lists_a_live_vcenter_and_saves_a_snapshot_that_locks_the_same
     offline = json.loads((site / "mtvgen.lock").read_text())
     for key in ("vms", "plans", "maps", "networks", "datastores", "hosts", "host_ids"):
         assert offline.get(key) == live.get(key), key
+
+
+def _vapi(sim):
+    """A vAPI REST session on the simulator: what an administrator's tagging looks like."""
+    import base64
+    import ssl as ssl_
+    import urllib.request
+    base, ctx = sim.url.rsplit("/sdk", 1)[0], ssl_.create_default_context(cafile=sim.cert)
+
+    def call(method, path, body=None, session=None):
+        headers = {"Content-Type": "application/json"}
+        if session:
+            headers["vmware-api-session-id"] = session
+        else:
+            headers["Authorization"] = "Basic " + base64.b64encode(f"{vcsim.USER}:{vcsim.PASSWORD}".encode()).decode()
+        req = urllib.request.Request(base + "/rest/com/vmware/cis" + path, method=method, headers=headers,
+                                     data=json.dumps(body).encode() if body is not None else None)
+        with urllib.request.urlopen(req, context=ctx) as r:
+            text = r.read()
+        return json.loads(text)["value"] if text else None
+    session = call("POST", "/session")
+    return lambda method, path, body=None: call(method, path, body, session)
+
+
+def test_where_selects_by_vsphere_tags_read_in_batches(tmp_path, sim, site):
+    """Tags from vCenter's tagging API (issue 22 item 2): category names, a batch call for
+    the attached objects, recorded in the lock; `where:` selects by them."""
+    api = _vapi(sim)
+    env = api("POST", "/tagging/category", {"create_spec": {"name": "env", "cardinality": "MULTIPLE",
+                                                             "associable_types": ["VirtualMachine"], "description": ""}})
+    prod = api("POST", "/tagging/tag", {"create_spec": {"name": "prod", "category_id": env, "description": ""}})
+    test = api("POST", "/tagging/tag", {"create_spec": {"name": "test", "category_id": env, "description": ""}})
+    for tag, vm in ((prod, "db01"), (prod, "web1"), (test, "db02")):
+        api("POST", f"/tagging/tag-association/id:{tag}?~action=attach",
+            {"object_id": {"type": "VirtualMachine", "id": sim.vms[vm]._moId}})
+    spec = SPEC.format(url=sim.url, extra="").split("plans:\n")[0] + (
+        "plans:\n  - name: prod\n    select:\n      - folder: /DC0/vm/Prod\n"
+        "        where: \"'env' in vm.tags && 'prod' in vm.tags['env']\"\n")
+    (site / "site.yaml").write_text(spec)
+    r = run(["lock", "sites/vc", "--ca-file", sim.cert], tmp_path)
+    assert r.exit_code == 0, r.output
+    lock = json.loads((site / "mtvgen.lock").read_text())
+    assert sorted(lock["plans"]["prod"]) == sorted([sim.vms["db01"]._moId, sim.vms["web1"]._moId])
+    assert lock["vms"][sim.vms["db01"]._moId]["tags"] == [["env", "prod"]]
+    # the explorer shows them too, and a saved snapshot keeps them
+    r = run(["inventory", "sites/vc", "--ca-file", sim.cert, "-o", "json", "--select",
+             "{where: \"'env' in vm.tags && 'test' in vm.tags['env']\"}"], tmp_path)
+    assert [v["name"] for v in json.loads(r.stdout)] == ["db-02.Example"], r.output
+
+
+def test_tags_that_cannot_be_read_are_an_error_only_where_a_site_needs_them(tmp_path, site, sim, monkeypatch):
+    from compiler.inventory import vsphere_tags
+
+    def refused(*_a, **_k):
+        raise vsphere_tags.TagsUnavailable("POST /rest/com/vmware/cis/session: HTTP 403 (the user lacks the "
+                                           "privilege to read tags)")
+    monkeypatch.setattr(vsphere_tags, "read", refused)
+    spec = SPEC.format(url=sim.url, extra="").split("plans:\n")[0]
+    (site / "site.yaml").write_text(spec + "plans:\n  - name: p\n    select:\n      - folder: /DC0/vm/Prod\n"
+                                           "        where: \"'prod' in vm.tags['env']\"\n")
+    r = run(["lock", "sites/vc", "--ca-file", sim.cert], tmp_path)
+    assert r.exit_code == 2
+    assert "a `where:` reads vm.tags, and vCenter 127.0.0.1" in r.stderr and "HTTP 403" in r.stderr
+    assert "give the user the privilege to read tags" in r.stderr
+    (site / "site.yaml").write_text(spec + "plans:\n  - name: p\n    select:\n      - folder: /DC0/vm/Prod\n"
+                                           "        where: vm.cpuCount >= 1\n")
+    r = run(["lock", "sites/vc", "--ca-file", sim.cert], tmp_path)
+    assert r.exit_code == 0, r.output            # a where: without tags needs no tagging API
