@@ -13,6 +13,7 @@ import re
 import msgspec
 
 from . import names
+from .tables import PROVIDER_TYPES
 from .yamlout import json_scalar
 from .inventory.model import Inventory
 
@@ -54,30 +55,38 @@ def starter_spec(site: str, source_type: str, url: str, inv: Inventory, answers:
         f"targetNamespace: {_label(site)}",
         "source:",
         f"  type: {source_type}",
-        f"  url: {json_scalar(url) if url else TODO + ' https://<vcenter>/sdk'}",
+        f"  url: {json_scalar(url) if url else TODO + ' ' + PROVIDER_TYPES[source_type].url_hint}",
         "  credentials:",
         "    externalSecret:",
         f"      store: {json_scalar(answers.secret_store) if answers.secret_store else TODO + ' name of your (Cluster)SecretStore'}",
         f"      key: {json_scalar('mtv/' + site)}",
     ]
+    if source_type == "vsphere":
+        lines += ["  # vddkImage: quay.io/<you>/vddk:<version>  # needed for warm plans and skipGuestConversion (MTV044)"]
+    # only what the VMs use: a mapping no VM needs is a warning (MTV035) on the first build
+    vms = [vm for vm in inv.vms.values() if not vm.is_template]
+    used_nets = {i for vm in vms for i in vm.network_ids}
+    used_stores = {i for vm in vms for i in vm.datastore_ids}
     dcs = sorted({n.datacenter for n in inv.networks.values()} | {d.datacenter for d in inv.datastores.values()})
     if len(dcs) > 1:
         lines.append(f"  datacenters: [{', '.join(json_scalar(d) for d in dcs)}]  # keep the ones this site migrates")
     lines.append("networks:")
     for dc in dcs:
-        nets = sorted({n.name for n in inv.networks.values() if n.datacenter == dc and n.mappable
-                       and "DVUplinks" not in n.name})
+        # OpenShift NADs are mapped by the plans of their namespace (a NAD serves only its own)
+        nets = sorted({n.name for n in inv.networks.values() if n.datacenter == dc and n.mappable and n.id in used_nets
+                       and not (source_type == "openshift" and n.namespace)})
         for name in nets:
             lines += [f"  - source: {json_scalar(name)}", f"    datacenter: {json_scalar(dc)}" if len(dcs) > 1 else None,
                       f"    target: {json_scalar(net_target(name))}" if net_target(name) else
                       f"    target: {TODO} pod | ignored | <nad> | <namespace>/<nad>"]
     lines.append("storage:")
     for dc in dcs:
-        for name in sorted({d.name for d in inv.datastores.values() if d.datacenter == dc}):
+        for name in sorted({d.name for d in inv.datastores.values() if d.datacenter == dc and d.id in used_stores}):
             lines += [f"  - source: {json_scalar(name)}", f"    datacenter: {json_scalar(dc)}" if len(dcs) > 1 else None,
                       f"    storageClass: {json_scalar(answers.storage_class) if answers.storage_class else TODO}"]
-    if source_type == "vsphere":
-        lines += ["  # vddkImage: quay.io/<you>/vddk:<version>  # needed for warm plans and skipGuestConversion (MTV044)"]
+    if source_type == "vsphere" and "pod" in answers.networks.values():
+        # Forklift preserves static IPs by default, which the pod network cannot (MTV036)
+        lines += ["defaults:", "  preserveStaticIPs: false   # VMs on the pod network take the addresses it gives"]
     if answers.argocd_repo:
         lines += ["delivery:", f"  repoURL: {json_scalar(answers.argocd_repo)}", "  revision: main",
                   "  argocd: {}                     # a root Application per site, one child per sync unit"]
@@ -97,15 +106,51 @@ def starter_spec(site: str, source_type: str, url: str, inv: Inventory, answers:
         "#   - {wave: 1, start: \"2027-01-09T21:00:00+01:00\", duration: 8h}",
     ]
     lines.append("plans:")
+    lines += _namespace_plans(inv, net_target) if source_type == "openshift" else _folder_plans(inv)
+    return "\n".join(x for x in lines if x is not None) + "\n"
+
+
+def _folder_plans(inv: Inventory) -> list[str]:
+    """One plan per VM folder; a folder's plan leaves out its subfolders, which have their
+    own. Only the top-most ones: excluding /a/b and then /a/b/c, the second matches
+    nothing the first has not removed (MTV011)."""
     folders = sorted({vm.folder for vm in inv.vms.values() if not vm.is_template})
     used: set[str] = set()
+    lines = []
     for folder in folders:
         name = _plan_name(folder, used)
         used.add(name)
         count = sum(1 for vm in inv.vms.values() if vm.folder == folder and not vm.is_template)
         lines += [f"  - name: {name}  # {count} VM(s)", "    select:", f"      - folder: {json_scalar(folder)}"]
-        children = [f for f in folders if f.startswith(folder + "/")]
-        if children:
+        below = [f for f in folders if f.startswith(folder + "/")]
+        top = [f for f in below if not any(f.startswith(other + "/") for other in below)]
+        if top:
             lines.append("    exclude:  # subfolders have plans of their own")
-            lines += [f"      - folder: {json_scalar(c)}" for c in children]
-    return "\n".join(x for x in lines if x is not None) + "\n"
+            lines += [f"      - folder: {json_scalar(c)}" for c in top]
+    return lines
+
+
+def _namespace_plans(inv: Inventory, net_target) -> list[str]:
+    """OpenShift sources: one plan per namespace, into a namespace of the same name, so two
+    VMs of one name in two namespaces do not land on one name (MTV020); each maps the NADs
+    its VMs use (a NAD target must be in the plan's namespace or `default`, MTV033)."""
+    lines = []
+    for ns in sorted({vm.namespace for vm in inv.vms.values()}):
+        vms = [vm for vm in inv.vms.values() if vm.namespace == ns]
+        lines += [f"  - name: {_label(ns)}  # {len(vms)} VM(s)", f"    targetNamespace: {_label(ns)}", "    select:",
+                  f"      - namespace: {json_scalar(ns)}"]
+        used = [inv.networks[i] for vm in vms for i in vm.network_ids if i in inv.networks]
+        nads = sorted({n.path for n in used if n.namespace})
+        if nads:     # a plan's networks replace the site's: the pod network too
+            lines.append("    networks:")
+            for name in sorted({n.name for n in used if not n.namespace}):
+                target = net_target(name)
+                lines += [f"      - source: {json_scalar(name)}",
+                          f"        target: {json_scalar(target)}" if target else
+                          f"        target: {TODO} pod | ignored | <nad> | {_label(ns)}/<nad>"]
+        for path in nads:
+            target = net_target(path) or net_target(path.split("/", 1)[1])
+            lines += [f"      - source: {json_scalar(path)}",
+                      f"        target: {json_scalar(target)}" if target else
+                      f"        target: {TODO} pod | ignored | <nad> | {_label(ns)}/<nad>"]
+    return lines

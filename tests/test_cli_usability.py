@@ -107,3 +107,43 @@ def test_init_answers_what_it_is_told_and_leaves_the_rest_todo(repo):
     assert 'source: "DPG-Finance"\n    target: null  # TODO' in text      # not told: left to fill in
     todo = text.count("# TODO")
     assert f"replace the {todo} TODO(s), then `mtvgen lock sites/new`" in r.stderr
+
+
+def _filled_init(repo, *args) -> object:
+    r = run(["init", "sites/new", *args], repo)
+    assert r.exit_code == 0, r.output
+    spec = repo / "sites/new/site.yaml"
+    spec.write_text(spec.read_text().replace("url: null  # TODO https://api.<cluster>:6443", "url: https://api.x:6443")
+                    .replace("url: null  # TODO https://<vcenter>/sdk", "url: https://vc.x/sdk"))
+    assert "# TODO" not in spec.read_text()
+    r = run(["lock", "sites/new", "--inventory", args[args.index("--inventory") + 1]], repo)
+    assert r.exit_code == 0, r.output
+    return run(["check", "sites/new", "--strict", "--now", "2026-11-27T00:00:00+00:00"], repo)
+
+
+def test_init_from_openshift_puts_each_namespace_in_its_own(repo):
+    """Issue 22 item 4: two VMs named api-gateway in two namespaces landed in the one target
+    namespace (MTV020); each namespace is now a plan into a namespace of its own name, with
+    the NADs its VMs use mapped by that plan."""
+    r = _filled_init(repo, "--type", "openshift", "--inventory", "sites/ocp-east/inventory.yaml",
+                     "--secret-store", "v", "--network", "payments/pci-net=payments/pci-net", "--network", "pod=pod",
+                     "--storage-class", "std")
+    assert r.exit_code == 0 and "0 error(s), 0 warning(s)" in r.output, r.output
+    spec = yaml.safe_load((repo / "sites/new/site.yaml").read_text())
+    assert [(p["name"], p["targetNamespace"], p["select"]) for p in spec["plans"]] == [
+        ("payments", "payments", [{"namespace": "payments"}]), ("staging", "staging", [{"namespace": "staging"}])]
+
+
+def test_init_over_nested_folders_excludes_only_the_topmost_subfolder(repo):
+    """Issue 22 item 4: /DC/vm/prod excluded both `web tier` and `web tier/x`; the second
+    matched nothing the first had not removed, MTV011."""
+    import sitekit
+    inv = sitekit.inventory(vms=[sitekit.vm("vm-1", "a", "/DC/vm/prod"), sitekit.vm("vm-2", "b", "/DC/vm/prod/web tier"),
+                                 sitekit.vm("vm-3", "c", "/DC/vm/prod/web tier/x")])
+    (repo / "nested.yaml").write_text(yaml.safe_dump(inv))
+    r = _filled_init(repo, "--inventory", "nested.yaml", "--secret-store", "v", "--network", "*=pod",
+                     "--storage-class", "std")
+    assert r.exit_code == 0 and "0 error(s), 0 warning(s)" in r.output, r.output
+    spec = yaml.safe_load((repo / "sites/new/site.yaml").read_text())
+    prod = next(p for p in spec["plans"] if p["select"] == [{"folder": "/DC/vm/prod"}])
+    assert prod["exclude"] == [{"folder": "/DC/vm/prod/web tier"}]

@@ -175,6 +175,7 @@ def init(site, vsphere_url, ptype, secret_store, networks, storage_class, argocd
         source, _target, _cluster = _sources("vsphere" if vsphere_url else ptype, None, {**params, "url": url})
         try:
             inv = source.snapshot()
+            inv = source.details(inv, set(inv.vms))     # disks and NICs: which mappings the VMs need
         finally:
             source.close()
         text = initmod.starter_spec(Path(site).name, "vsphere" if vsphere_url else ptype, url, inv, answers)

@@ -118,6 +118,29 @@ def _default_socket_timeout(seconds: float):
         socket.setdefaulttimeout(old)
 
 
+def _certificate(host: str, port: int) -> str:
+    """Subject, issuer and names of the certificate a server presents, read without
+    trusting it (only to word an error). The standard library decodes a PEM file only
+    through ssl._ssl._test_decode_cert; where that is gone, say less."""
+    import os
+    import tempfile
+    try:
+        pem = ssl.get_server_certificate((host, port), timeout=10)
+        with tempfile.NamedTemporaryFile("w", suffix=".pem", delete=False) as f:
+            f.write(pem)
+        try:
+            cert = ssl._ssl._test_decode_cert(f.name)     # noqa: SLF001
+        finally:
+            os.unlink(f.name)
+    except (OSError, ssl.SSLError, AttributeError, ValueError):
+        return "a certificate mtvgen could not read"
+    def name(rdns) -> str:
+        return ", ".join(f"{k}={v}" for rdn in rdns for k, v in rdn) or "(empty)"
+    sans = ", ".join(f"{k}:{v}" for k, v in cert.get("subjectAltName", ())) or "none"
+    return f"subject {name(cert.get('subject', ()))}, issuer {name(cert.get('issuer', ()))}, names {sans} " \
+           f"(the URL's host is {host})"
+
+
 class _Progress:
     """Counts and rate on stderr while fetching; silent when stderr is not a terminal."""
 
@@ -169,6 +192,11 @@ class VSphereSource:
                                    fix="give the user a read-only role on the vCenter root, propagated to "
                                    "children") from exc
         except ssl.SSLCertVerificationError as exc:
+            if self.ca_file:        # the advice "pass --ca-file" was followed: say what did not match
+                raise TLSError(f"TLS certificate of {where} is not trusted with --ca-file {self.ca_file}: "
+                               f"{exc.verify_message}; the server presents {_certificate(self.host, self.port)}",
+                               fix="pass the CA that issued this certificate (its issuer above), and a URL whose "
+                                   "host is one of its names") from exc
             raise TLSError(f"TLS certificate of {where} is not trusted: {exc.verify_message}",
                            fix="pass --ca-file with the vCenter CA certificate (or --insecure, which is unsafe)"
                            ) from exc

@@ -483,3 +483,17 @@ def test_tags_that_cannot_be_read_are_an_error_only_where_a_site_needs_them(tmp_
                                            "        where: vm.cpuCount >= 1\n")
     r = run(["lock", "sites/vc", "--ca-file", sim.cert], tmp_path)
     assert r.exit_code == 0, r.output            # a where: without tags needs no tagging API
+
+
+def test_tls_not_trusted_with_a_ca_file_says_what_the_server_presented(tmp_path, sim, site):
+    """Issue 22 item 4: after --ca-file, advising "pass --ca-file" again helped nobody:
+    say which file was tried and what the certificate is (subject, issuer, names)."""
+    assert _lock(tmp_path, sim).exit_code == 0
+    other = tmp_path / "other-ca.pem"
+    with vcsim.running("-vm", "1") as second:            # another simulator: another self-signed CA
+        other.write_text(open(second.cert).read())
+    err = _unchanged_after(tmp_path, site, ["--ca-file", str(other)], 2)
+    assert f"is not trusted with --ca-file {other}" in err
+    assert "the server presents subject commonName=vcsim, issuer commonName=vcsim, " \
+           "names IP Address:127.0.0.1, IP Address:0:0:0:0:0:0:0:1 (the URL's host is 127.0.0.1)" in err
+    assert "pass the CA that issued this certificate" in err and "pass --ca-file with" not in err
