@@ -74,7 +74,7 @@ CASES = [
     ("MTV019", BASE_SPEC, sitekit.inventory(vms=[vm(f"vm-{i}", f"app{i}") for i in range(501)]), "- name: wave1",
      "plan 'wave1' holds 501 VMs"),
     ("MTV020", BASE_SPEC + "    vms:\n      - match: beta\n        targetName: alpha\n", None, "match: beta",
-     "both become 'alpha'"),
+     "VM 'beta' (vm-2): becomes 'alpha' in namespace apps, as VM 'alpha' (vm-1) of plan 'wave1' does"),
     ("MTV021", BASE_SPEC + "    vms:\n      - match: beta\n        targetName: Beta_1\n", None, "match: beta",
      "'Beta_1' is not a DNS-1123"),
     ("MTV022", BASE_SPEC, _inv(name="Alpha 1", path="/DC/vm/prod/Alpha 1"), "- name: wave1", "'alpha-1'"),

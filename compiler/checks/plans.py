@@ -44,8 +44,8 @@ def plans_and_target_names(ctx: Context):
             key = (plan.target_namespace, p.target_name)
             if key in targets and targets[key][0].vm.id != p.vm.id:
                 other, other_plan = targets[key]
-                yield vm_diag("MTV020", p, plan, f"and {other.vm.name!r} ({other.vm.id}, plan '{other_plan}') both "
-                               f"become {p.target_name!r} in namespace {plan.target_namespace}",
+                yield vm_diag("MTV020", p, plan, f"becomes {p.target_name!r} in namespace {plan.target_namespace}, "
+                               f"as VM {other.vm.name!r} ({other.vm.id}) of plan '{other_plan}' does",
                                help="set a distinct targetName in `vms:` for one of them")
             targets.setdefault(key, (p, plan.name))
 
