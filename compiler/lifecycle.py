@@ -100,22 +100,31 @@ def batch_started(plan: PlanSpec, number: int) -> bool:
 
 def assign_batches(plan: PlanSpec, vm_ids: list[str], old_plans: dict, old_batches: list[str],
                    closed: set[str]) -> dict[str, list[str]]:
-    """Batch name -> VM ids. A VM stays in the batch the previous lock gave it; a vanished
-    VM leaves a gap; a new VM goes to the first batch with room that is neither started
-    nor done (`closed`), else to a new batch. Batches are never renumbered, so a started
-    batch keeps its Plan and its VMs."""
+    """Batch name -> VM ids. A started or done batch (`closed`) keeps its VMs for good. A
+    batch that has not started keeps the VMs the previous lock gave it, up to `maxVMs`:
+    when `maxVMs` is lowered, what no longer fits moves on, to the next open batch with room
+    or a new one, so every open batch holds at most `maxVMs` (lowering 20 to 15 used to
+    change nothing). A vanished VM leaves a gap; a new VM takes the first room. Batches are
+    never renumbered, so a started batch keeps its Plan and its VMs."""
     batches = {name: [] for name in old_batches}
     where = {vm: name for name in old_batches for vm in old_plans.get(name, [])}
+    moving = []
     for vm in vm_ids:
-        if vm in where:
-            batches[where[vm]].append(vm)
-    for vm in (v for v in vm_ids if v not in where):
+        name = where.get(vm)
+        if name is None:
+            continue
+        if name in closed or len(batches[name]) < plan.batch_max:
+            batches[name].append(vm)
+        else:
+            moving.append(vm)           # over the (lowered) limit of an open batch
+    for vm in moving + [v for v in vm_ids if v not in where]:
         name = next((n for n in batches if n not in closed and len(batches[n]) < plan.batch_max), None)
         if name is None:
             name = batch_name(plan.name, len(batches) + 1)
             batches[name] = []
         batches[name].append(vm)
-    return batches
+    order = {vm: i for i, vm in enumerate(vm_ids)}     # a batch lists its VMs as the selection does
+    return {name: sorted(ids, key=order.__getitem__) for name, ids in batches.items()}
 
 
 def closed_batches(plan: PlanSpec, names: list[str]) -> set[str]:

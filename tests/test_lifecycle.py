@@ -12,7 +12,7 @@ import yaml
 
 import sitekit
 from compiler import check, lifecycle, lock as lockmod, spec
-from conftest import NOW, out_objects, run
+from conftest import NOW, ROOT, out_objects, run
 from sitekit import BASE_SPEC, vm
 
 ARGO = "delivery:\n  repoURL: https://git.example.com/m.git\n  argocd: {}\n"
@@ -338,3 +338,26 @@ def test_retire_waits_for_a_committed_archive(repo):
     subprocess.run(git + ["commit", "-qam", "archive finance"], cwd=repo, check=True)
     r = run(["retire", "sites/factory", "finance"], repo)
     assert r.exit_code == 0, r.output
+
+
+def test_lowering_max_vms_resplits_the_batches_not_started(repo):
+    """Issue 21: `batch: {maxVMs: 20}` lowered to 15 changed nothing (web-01 kept 20 VMs,
+    "no changes"). Open batches now hold at most the new limit, the rest move on; a
+    started batch keeps its VMs for good; the lock output and the summary say what moved."""
+    spec = repo / "sites/factory/site.yaml"
+    assert run(["start", "sites/factory", "web-01"], repo).exit_code == 0        # web-01 runs
+    spec.write_text(spec.read_text().replace("maxVMs: 20", "maxVMs: 15"))
+    r = run(["lock", "sites/factory", "--inventory", "sites/factory/inventory.yaml"], repo)
+    assert r.exit_code == 0, r.output
+    lock = json.loads((repo / "sites/factory/mtvgen.lock").read_text())
+    sizes = {b: len(lock["plans"][b]) for b in lock["batches"]["web"]}
+    assert sizes == {"web-01": 20, "web-02": 15, "web-03": 10}           # web-01 started: kept as it runs
+    assert "plan web-02: 20 -> 15 VM(s)" in r.stderr and "plan web-03 gains vm-2036 'web-036'" in r.stderr
+    assert all(n <= 15 for b, n in sizes.items() if b != "web-01")
+    assert run(["build", "--now", NOW], repo).exit_code == 0
+    text = run(["summary", "sites/factory", "--base", str(ROOT), "--now", NOW], repo).stdout
+    assert "- plan `web-02`: −5 VMs (web-036, web-037, web-038, web-039, web-040)" in text
+    assert "- plan `web-03`: +5 VMs (web-036, web-037, web-038, web-039, web-040)" in text
+    spec.write_text(spec.read_text().replace("maxVMs: 15", "maxVMs: 30"))   # raised: nothing needs to move
+    r = run(["lock", "sites/factory", "--inventory", "sites/factory/inventory.yaml"], repo)
+    assert "no changes" in r.stderr, r.stderr
