@@ -28,7 +28,12 @@ def _label(text: str) -> str:
 def _plan_name(folder: str, used: set[str]) -> str:
     """Short: the folder's own name (objects are named <site>-<plan>, so no datacenter or
     site prefix); its path below the datacenter's VM folder when that name is taken."""
-    below = folder.split("/vm/", 1)[1] if "/vm/" in folder else ""
+    # vSphere: the path below the datacenter's VM folder; other sources: the folder itself
+    # (an OpenStack project, an EC2 zone, a Nutanix cluster)
+    if "/vm/" in folder:
+        below = folder.split("/vm/", 1)[1]
+    else:   # a datacenter's own VM folder is `vms`; elsewhere the folder's name
+        below = "" if folder.endswith("/vm") else folder.strip("/")
     for candidate in (_label(below.rsplit("/", 1)[-1]), _label(below)):
         if candidate not in used:
             return candidate
@@ -55,25 +60,34 @@ def starter_spec(site: str, source_type: str, url: str, inv: Inventory, answers:
         f"targetNamespace: {_label(site)}",
         "source:",
         f"  type: {source_type}",
-        f"  url: {json_scalar(url) if url else TODO + ' ' + PROVIDER_TYPES[source_type].url_hint}",
+        f"  url: {json_scalar(url) if url else TODO + ' ' + PROVIDER_TYPES[source_type].url_hint}"
+        if PROVIDER_TYPES[source_type].needs_url else None,
         "  credentials:",
         "    externalSecret:",
         f"      store: {json_scalar(answers.secret_store) if answers.secret_store else TODO + ' name of your (Cluster)SecretStore'}",
         f"      key: {json_scalar('mtv/' + site)}",
     ]
+    ptype = PROVIDER_TYPES[source_type]
+    if ptype.required_data:         # not secret, but Forklift needs them in the Secret (EC2's region...)
+        lines += ["    data:"] + [f"      {key}: {TODO}" for key in ptype.required_data]
+    if ptype.required_settings:
+        lines += ["  settings:"] + [f"    {key}: {TODO}" for key in ptype.required_settings]
     if source_type == "vsphere":
         lines += ["  # vddkImage: quay.io/<you>/vddk:<version>  # needed for warm plans and skipGuestConversion (MTV044)"]
     # only what the VMs use: a mapping no VM needs is a warning (MTV035) on the first build
     vms = [vm for vm in inv.vms.values() if not vm.is_template]
     used_nets = {i for vm in vms for i in vm.network_ids}
     used_stores = {i for vm in vms for i in vm.datastore_ids}
-    dcs = sorted({n.datacenter for n in inv.networks.values()} | {d.datacenter for d in inv.datastores.values()})
+    # datacenters scope names on vSphere and oVirt (source.datacenters); elsewhere one list
+    dcs = sorted({n.datacenter for n in inv.networks.values()} | {d.datacenter for d in inv.datastores.values()}) \
+        if source_type in ("vsphere", "ovirt") else [""]
     if len(dcs) > 1:
         lines.append(f"  datacenters: [{', '.join(json_scalar(d) for d in dcs)}]  # keep the ones this site migrates")
     lines.append("networks:")
     for dc in dcs:
         # OpenShift NADs are mapped by the plans of their namespace (a NAD serves only its own)
-        nets = sorted({n.name for n in inv.networks.values() if n.datacenter == dc and n.mappable and n.id in used_nets
+        nets = sorted({n.name for n in inv.networks.values() if (n.datacenter == dc or len(dcs) == 1) and n.mappable
+                       and n.id in used_nets
                        and not (source_type == "openshift" and n.namespace)})
         for name in nets:
             lines += [f"  - source: {json_scalar(name)}", f"    datacenter: {json_scalar(dc)}" if len(dcs) > 1 else None,
@@ -81,7 +95,8 @@ def starter_spec(site: str, source_type: str, url: str, inv: Inventory, answers:
                       f"    target: {TODO} pod | ignored | <nad> | <namespace>/<nad>"]
     lines.append("storage:")
     for dc in dcs:
-        for name in sorted({d.name for d in inv.datastores.values() if d.datacenter == dc and d.id in used_stores}):
+        for name in sorted({d.name for d in inv.datastores.values() if (d.datacenter == dc or len(dcs) == 1)
+                            and d.id in used_stores}):
             lines += [f"  - source: {json_scalar(name)}", f"    datacenter: {json_scalar(dc)}" if len(dcs) > 1 else None,
                       f"    storageClass: {json_scalar(answers.storage_class) if answers.storage_class else TODO}"]
     if source_type == "vsphere" and "pod" in answers.networks.values():
@@ -113,20 +128,38 @@ def starter_spec(site: str, source_type: str, url: str, inv: Inventory, answers:
 def _folder_plans(inv: Inventory) -> list[str]:
     """One plan per VM folder; a folder's plan leaves out its subfolders, which have their
     own. Only the top-most ones: excluding /a/b and then /a/b/c, the second matches
-    nothing the first has not removed (MTV011)."""
-    folders = sorted({vm.folder for vm in inv.vms.values() if not vm.is_template})
+    nothing the first has not removed (MTV011). All plans share the target namespace, so
+    a VM whose name another VM already takes gets a name of its own (MTV020)."""
+    vms = [vm for vm in sorted(inv.vms.values(), key=lambda v: (v.path, v.id)) if not vm.is_template]
+    folders = sorted({vm.folder for vm in vms})
+    taken: set[str] = set()
     used: set[str] = set()
     lines = []
     for folder in folders:
         name = _plan_name(folder, used)
         used.add(name)
-        count = sum(1 for vm in inv.vms.values() if vm.folder == folder and not vm.is_template)
-        lines += [f"  - name: {name}  # {count} VM(s)", "    select:", f"      - folder: {json_scalar(folder)}"]
+        mine = [vm for vm in vms if vm.folder == folder]
+        lines += [f"  - name: {name}  # {len(mine)} VM(s)", "    select:", f"      - folder: {json_scalar(folder)}"]
         below = [f for f in folders if f.startswith(folder + "/")]
         top = [f for f in below if not any(f.startswith(other + "/") for other in below)]
         if top:
             lines.append("    exclude:  # subfolders have plans of their own")
             lines += [f"      - folder: {json_scalar(c)}" for c in top]
+        renamed = []
+        for vm in mine:
+            target = names.target_vm_name(vm.name, vm.id)
+            if target in taken:
+                n = 2
+                while f"{target}-{n}" in taken:
+                    n += 1
+                renamed.append((vm, target, f"{target}-{n}"))
+                target = f"{target}-{n}"
+            taken.add(target)
+        if renamed:
+            lines.append("    vms:  # another VM already becomes this name in the target namespace")
+            for vm, was, now in renamed:
+                lines += [f"      - match: {json_scalar(vm.path or vm.id)}  # would be {was}",
+                          f"        targetName: {now}"]
     return lines
 
 

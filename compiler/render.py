@@ -107,7 +107,7 @@ class Renderer:
         src, site = self.site.source, self.site
         if not src.external:
             literals = {"url": src.url} if src.url else {}
-            if src.type != "ova":
+            if "insecureSkipVerify" in PROVIDER_TYPES[src.type].literal_keys:     # not OVA's NFS, nor EC2's API
                 literals["insecureSkipVerify"] = "true" if src.insecure else "false"
             secret = self._secret(f"{src.name}-credentials", src.type, src.credentials, literals, src.where)
             settings = dict(src.settings)

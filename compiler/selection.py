@@ -161,6 +161,8 @@ def diagnostics(expression: str, where: Location, line_text: str = "", plan: str
         if unknown:
             near = difflib.get_close_matches(unknown.group(1), list(BY_NAME), n=1)
             message = f"vm has no field '{unknown.group(1)}'" + (f"; did you mean '{near[0]}'?" if near else "")
+        if "(list(dyn), string)" in message or "(list(string), string)" in message:
+            hint = "a tag category holds a list of tags: ask `'prod' in vm.tags['env']`, not `==`"
         if unknown or "undeclared reference" in message:
             hint = f"the VM is `vm`, with the fields: {fields}"
         return [Diagnostic("MTV027", f"where: {message}", at, hint, plan=plan)]

@@ -44,6 +44,7 @@ def cross_references(site: Site):
         if a.code not in ACKNOWLEDGEABLE:
             yield Diagnostic("MTV001", f"acknowledge: {a.code} cannot be acknowledged", a.where,
                              f"only the errors that guard a running plan can: {', '.join(ACKNOWLEDGEABLE)}")
+    yield from _source_type_rules(site, ptype)
     if site.source.hosts and not ptype.has_hosts:
         yield Diagnostic("MTV065", f"source.hosts is set, but {ptype.name} sources have no ESXi hosts",
                          yamlio.locate(site.raw, ["source", "hosts"]))
@@ -65,7 +66,7 @@ def cross_references(site: Site):
         yield Diagnostic("MTV123", "waves have windows, and Flux has no sync windows: a plan starts when its start "
                          "is merged", yamlio.locate(site.raw, ["waves"]))
     yield from _url_rules(site)
-    if not site.source.external and not site.source.url and site.source.type != "openshift":
+    if not site.source.external and not site.source.url and site.source.type != "openshift" and ptype.needs_url:
         yield Diagnostic("MTV001", f"source.url is required for {site.source.type} (e.g. {ptype.url_hint})",
                          site.source.where)
 
@@ -139,6 +140,31 @@ def _host_rules(label: str, creds: Credentials | None, source: Source, where: Lo
                              "only right if that account can log in to the ESXi host itself", severity=INFO)
     else:
         yield from _credential_rules(label, creds, PROVIDER_TYPES[source.type], where)
+
+
+def _source_type_rules(site: Site, ptype):
+    """What a provider type needs besides credentials and a URL: no URL for EC2 (its region
+    says where), Secret keys that are not secret (EC2's region, Hyper-V's SMB share) and
+    Provider settings (EC2's target-az: its EBS volumes are made in that zone)."""
+    src = site.source
+    if src.external:
+        return
+    if not ptype.needs_url and src.url:
+        yield Diagnostic("MTV001", f"source.url: a {ptype.name} Provider has no URL (its region says where)",
+                         yamlio.locate(site.raw, ["source", "url"]), "remove it; set credentials.data.region")
+    creds = src.credentials
+    have = set(creds.data) | set(creds.properties) if creds is not None and creds.file is None else \
+        set(creds.file.keys) if creds is not None and creds.file is not None else set()
+    for key in ptype.required_data:
+        if key not in have:
+            yield Diagnostic("MTV005", f"the source ({ptype.name}) needs '{key}' in its Secret", src.where,
+                             f"set credentials.data.{key} (it is not secret), or map it with "
+                             f"credentials.externalSecret.properties")
+    for key in ptype.required_settings:
+        if not src.settings.get(key):
+            yield Diagnostic("MTV001", f"source.settings.{key} is missing: a {ptype.name} Provider needs it",
+                             src.where, "e.g. `settings: {target-az: us-east-1a}`, a zone where the workers run"
+                             if key == "target-az" else f"set source.settings.{key}")
 
 
 def _credential_rules(label: str, creds: Credentials | None, ptype, where: Location):

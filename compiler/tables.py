@@ -49,6 +49,9 @@ class ProviderType(msgspec.Struct, frozen=True):
     has_hosts: bool                   # Host CRs (ESXi transfer interfaces)
     storage_word: str                 # what a storage-map source is called
     url_hint: str
+    needs_url: bool = True            # EC2: the region (a Secret key) says where, not a URL
+    required_data: tuple[str, ...] = ()      # non-secret Secret keys Forklift needs (credentials.data)
+    required_settings: tuple[str, ...] = ()  # Provider spec.settings Forklift needs
 
 
 PROVIDER_TYPES: dict[str, ProviderType] = {p.name: p for p in (
@@ -63,6 +66,16 @@ PROVIDER_TYPES: dict[str, ProviderType] = {p.name: p for p in (
     ProviderType("ova", (), False, ("url",), ("cold",), False, "storage", "<nfs-server>:/<export>"),
     ProviderType("openshift", ("token",), False, ("url", "insecureSkipVerify"),
                  ("cold", "live"), False, "storage class", "https://api.<cluster>:6443"),
+    # kubev2v/forklift d42511b pkg/provider/ec2 (README: Secret region, accessKeyId,
+    # secretAccessKey, optional targetAccessKeyId/targetSecretAccessKey; settings target-az)
+    ProviderType("ec2", ("accessKeyId", "secretAccessKey"), False, ("region",), ("cold",), False, "volume type", "",
+                 needs_url=False, required_data=("region",), required_settings=("target-az",)),
+    # pkg/controller/hyperv/secret.go: username, password, smbUrl (smbUser/smbPassword optional)
+    ProviderType("hyperv", ("username", "password"), False, ("url", "insecureSkipVerify", "smbUrl"), ("cold",), False,
+                 "storage", "https://<hyperv-host>", required_data=("smbUrl",)),
+    # pkg/controller/provider/container/nutanix/client.go: user, password; cacert optional
+    ProviderType("nutanix", ("user", "password"), False, ("url", "insecureSkipVerify"), ("cold",), False,
+                 "storage container", "https://<prism-central>:9440"),
 )}
 
 # Plan booleans whose CRD default is `true`: omitting a `false` turns it into `true`,

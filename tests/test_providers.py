@@ -126,3 +126,81 @@ def test_a_datavolume_template_without_a_class_takes_the_class_of_the_pvc_it_mad
     assert r.exit_code == 0, r.output
     r = run(["build", "sites/ocp-east", "--now", NOW], repo)
     assert r.exit_code == 0 and "MTV070" not in r.output, r.output
+
+
+# ---- ec2, hyperv, nutanix (issue 22 item 3): the example sites build; what each type needs
+
+
+def _docs(repo, site):
+    import yaml
+    return {d["kind"] + "/" + d["metadata"]["name"]: d
+            for p in sorted((repo / "out" / site).rglob("*.yaml")) if p.name != "kustomization.yaml"
+            for d in yaml.safe_load_all(p.read_text()) if d}
+
+
+def _secret_keys(es: dict) -> tuple[set, set]:
+    """(keys fetched from the store, keys written in the template) of an ExternalSecret."""
+    return ({x["secretKey"] for x in es["spec"]["data"]}, set(es["spec"]["target"]["template"].get("data") or {}))
+
+
+def test_the_three_new_source_types_build_the_secret_and_provider_forklift_reads(repo):
+    assert run(["build", "--now", NOW], repo).exit_code == 0
+    ec2 = _docs(repo, "ec2-west")
+    assert ec2["Provider/ec2-west"]["spec"] == {"type": "ec2", "secret": {"name": "ec2-west-credentials",
+                                                                           "namespace": "openshift-mtv"},
+                                                 "settings": {"target-az": "us-west-2a"}}
+    # pkg/provider/ec2/inventory/client/client.go: region, accessKeyId, secretAccessKey
+    assert _secret_keys(ec2["ExternalSecret/ec2-west-credentials"]) == ({"accessKeyId", "secretAccessKey"},
+                                                                        {"region"})
+    hv = _docs(repo, "hyperv-lab")
+    # pkg/controller/hyperv/secret.go: username, password, smbUrl
+    assert _secret_keys(hv["ExternalSecret/hyperv-lab-credentials"]) == ({"username", "password"},
+                                                                         {"smbUrl", "url", "insecureSkipVerify"})
+    nx = _docs(repo, "nutanix-east")
+    assert _secret_keys(nx["ExternalSecret/nutanix-east-credentials"]) == ({"user", "password"},
+                                                                           {"url", "insecureSkipVerify"})
+    # maps name what Forklift's builders look up: a subnet id, a volume type, a switch, a container
+    ec2_net = ec2["NetworkMap/ec2-west-network"]["spec"]["map"][0]["source"]
+    assert ec2_net["id"] == "subnet-0a1b2c3d"
+    assert {m["source"]["id"] for m in ec2["StorageMap/ec2-west-storage"]["spec"]["map"]} == {"gp3", "io2"}
+    assert hv["StorageMap/hyperv-lab-storage"]["spec"]["map"][0]["source"]["id"] == "storage-0"
+    plan = nx["Plan/nutanix-east-erp"]["spec"]
+    assert [v["id"] for v in plan["vms"]] == ["8a8a0000-0000-0000-0000-00000000v001"]
+
+
+def test_ec2_needs_its_region_and_zone_and_no_url(repo):
+    site = repo / "sites/ec2-west/site.yaml"
+    _edit(site, "    data: {region: us-west-2}\n", "")
+    _edit(site, "  settings: {target-az: us-west-2a}\n", "  url: https://ec2.us-west-2.amazonaws.com\n")
+    r = run(["check", "sites/ec2-west", "--now", NOW], repo)
+    assert r.exit_code == 1
+    assert "error[MTV005]: the source (ec2) needs 'region' in its Secret" in r.stdout
+    assert "error[MTV001]: source.settings.target-az is missing: a ec2 Provider needs it" in r.stdout
+    assert "error[MTV001]: source.url: a ec2 Provider has no URL (its region says where)" in r.stdout
+
+
+def test_hyperv_needs_its_smb_share(repo):
+    _edit(repo / "sites/hyperv-lab/site.yaml", "    data: {smbUrl: //fs01.lab.example.com/VMShare}\n", "")
+    r = run(["check", "sites/hyperv-lab", "--now", NOW], repo)
+    assert r.exit_code == 1 and "error[MTV005]: the source (hyperv) needs 'smbUrl' in its Secret" in r.stdout
+
+
+def test_the_new_types_migrate_cold_only(repo):
+    for site in ("ec2-west", "hyperv-lab", "nutanix-east"):
+        text = (repo / f"sites/{site}/site.yaml").read_text()
+        (repo / f"sites/{site}/site.yaml").write_text(text.replace("plans:\n  - name:", "plans:\n  - type: warm\n    name:"))
+        codes = _codes(repo, site, relock=False)
+        # each plan validator's WarmMigration() is false (adapter/hyperv, adapter/nutanix, ec2 validator)
+        assert "MTV040" in codes and "not 'warm'" in codes["MTV040"]["message"], codes
+
+
+def test_readers_take_the_facts_where_each_type_keeps_them(repo):
+    lock = json.loads((repo / "sites/nutanix-east/mtvgen.lock").read_text())
+    vm = next(iter(lock["vms"].values()))
+    assert (vm["cpuCount"], vm["memoryMiB"], vm["firmware"], len(vm["disks"])) == (4, 16384, "efi", 1)  # no CD-ROM
+    assert vm["tags"] == [["env", "prod"]]
+    lock = json.loads((repo / "sites/ec2-west/mtvgen.lock").read_text())
+    assert [d["capacity"] >> 30 for d in lock["vms"]["i-0123456789abcdef0"]["disks"]] == [30, 200]
+    lock = json.loads((repo / "sites/hyperv-lab/mtvgen.lock").read_text())
+    vm = next(iter(lock["vms"].values()))
+    assert (vm["cpuCount"], vm["memoryMiB"], vm["firmware"]) == (4, 16384, "efi")

@@ -12,10 +12,10 @@ import yaml
 from pathlib import Path
 
 from compiler.tables import KINDS
-from conftest import KUBECTL, NOW, ROOT, go_yaml_read, intended_documents, out_objects, run, tree
+from conftest import BUNDLED, KUBECTL, NOW, ROOT, go_yaml_read, intended_documents, out_objects, run, tree
 import crd_conformance
 
-SITE_NAMES = ["dc1", "rhv-lab", "openstack-east", "ova-archive", "ocp-east", "factory"]
+SITE_NAMES = BUNDLED
 
 
 def test_relock_from_snapshots_gives_the_committed_locks(repo):

@@ -18,10 +18,12 @@ from compiler.inventory.snapshot import SnapshotFile
 
 from compiler import yamlio
 
+from conftest import BUNDLED  # noqa: E402
+
 REPO = Path(__file__).resolve().parents[1]
 
 
-@pytest.mark.parametrize("site", ["dc1", "factory", "rhv-lab", "openstack-east", "ova-archive", "ocp-east"])
+@pytest.mark.parametrize("site", BUNDLED)
 def test_yaml_and_json_snapshots_give_the_same_inventory(tmp_path, site):
     src = REPO / "sites" / site / "inventory.yaml"
     ptype = yaml.safe_load(src.read_text())["provider"]["type"]
@@ -76,7 +78,7 @@ def test_a_value_yaml_reads_as_a_number_is_refused_at_lock_time(tmp_path):
     assert text.splitlines()[caught.value.where.line - 1].strip() in (f"- id: {vm_id}", f"- {{id: {vm_id},")
 
 
-@pytest.mark.parametrize("site", ["dc1", "factory", "rhv-lab", "openstack-east", "ova-archive", "ocp-east"])
+@pytest.mark.parametrize("site", BUNDLED)
 def test_a_snapshot_of_the_wrong_shape_is_an_error_not_a_crash(tmp_path, site):
     """Any one value of a bundled snapshot replaced by a value of another type (a list where an
     object belongs, None, a number where text belongs...) gives an InventoryError naming the

@@ -10,10 +10,10 @@ import pytest
 import yaml
 
 import sitekit
-from conftest import NOW, ROOT, run
+from conftest import BUNDLED, NOW, ROOT, run
 from sitekit import vm
 
-SITES = ["dc1", "rhv-lab", "openstack-east", "ova-archive", "ocp-east", "factory"]
+SITES = BUNDLED
 
 
 @pytest.fixture

@@ -316,8 +316,114 @@ def _openshift(c: dict, info: ProviderInfo) -> Inventory:
     return inv
 
 
+def _tags_of(obj: dict) -> tuple:
+    """AWS tags ([{Key, Value}]) as (key, value) pairs: the category is the key."""
+    return tuple(sorted({(str(t.get("Key", "")), str(t.get("Value", ""))) for t in obj.get("Tags") or []}))
+
+
+def _ec2(c: dict, info: ProviderInfo) -> Inventory:
+    """kubev2v/forklift d42511b pkg/provider/ec2/inventory/web: a VM is {id, name, powerState,
+    object: InstanceDetails} (the AWS SDK's Instance in its Go field names, with simplified
+    BlockDeviceMappings and NetworkInterfaces); networks are subnets (object: Subnet), storages
+    are EBS volume types. Forklift maps a NIC by its subnet id and a disk by its volume's type
+    (controller/builder/mapping.go), so those are the ids mtvgen maps."""
+    inv = Inventory(info)
+    for n in c.get("networks", []):
+        obj = n.get("object") or {}
+        inv.networks[str(n["id"])] = Network(str(n["id"]), str(n["name"]), n.get("path", ""),
+                                             datacenter=str(obj.get("VpcId", "")), variant=n.get("networkType", ""))
+    for s in c.get("storages", []):
+        inv.datastores[str(s["id"])] = Datastore(str(s["id"]), str(s["name"]), s.get("path", ""))
+    volumes = {str(v["id"]): v for v in c.get("volumes", [])}
+    for vm in c.get("vms", []):
+        obj = vm.get("object") or {}
+        disks = []
+        for bdm in obj.get("BlockDeviceMappings") or []:
+            vol_id = str((bdm.get("Ebs") or {}).get("VolumeId") or "")
+            vol = (volumes.get(vol_id) or {}).get("object") or {}
+            disks.append(Disk(vol_id, str(vol.get("VolumeType", "")), int(vol.get("Size") or 0) << 30,
+                              str(bdm.get("DeviceName") or "")))
+        nics = tuple(Nic(str(n.get("SubnetId") or ""), str(n.get("MacAddress") or ""))
+                     for n in obj.get("NetworkInterfaces") or [])
+        zone = str((obj.get("Placement") or {}).get("AvailabilityZone", ""))
+        inv.vms[str(vm["id"])] = VM(
+            id=str(vm["id"]), name=str(vm["name"]), path=vm.get("path") or f"/{zone}/{vm['name']}", folder=f"/{zone}",
+            datacenter=zone, power_state=_power(vm.get("powerState", "")), guest_name=str(obj.get("PlatformDetails", "")),
+            nics=nics, disks=tuple(disks), tags=_tags_of(obj), concerns=_concerns(vm.get("concerns")))
+    return inv
+
+
+def _hyperv(c: dict, info: ProviderInfo) -> Inventory:
+    """d42511b pkg/controller/provider/web/hyperv (vm.go VM, model/hyperv Disk and NIC): a disk
+    names its storage by a ref (one SMB share, `storage-0`), a NIC its virtual switch by a ref;
+    those are what the maps name (adapter/hyperv builder.go, validator.go)."""
+    inv = Inventory(info)
+    for n in c.get("networks", []):
+        inv.networks[str(n["id"])] = Network(str(n["id"]), str(n["name"]), n.get("path", ""),
+                                             variant=n.get("switchType", ""))
+    for s in c.get("storages", []):
+        inv.datastores[str(s["id"])] = Datastore(str(s["id"]), str(s["name"]), s.get("path", ""))
+    for h in c.get("hosts", []):
+        inv.hosts[str(h["id"])] = Host(str(h["id"]), str(h["name"]), h.get("path", ""))
+    for vm in c.get("vms", []):
+        # the resource's path when the service sends one, else host/name (a VM lives on one host)
+        host = inv.hosts.get(str(vm.get("host", "")))
+        path = vm.get("path") or f"/{host.name if host else vm.get('host', '')}/{vm['name']}"
+        inv.vms[str(vm["id"])] = VM(
+            id=str(vm["id"]), name=str(vm["name"]), path=path, folder=folder_of(path), host=str(vm.get("host", "")),
+            power_state=_power(vm.get("powerState", "")),
+            firmware={"uefi": "efi", "bios": "bios"}.get(str(vm.get("firmware", "")).lower(), ""),   # Gen 2 / Gen 1
+            guest_name=str(vm.get("guestOS", "")), uuid=str(vm.get("uuid", "")), tpm=bool(vm.get("tpmEnabled")),
+            has_snapshot=bool(vm.get("hasCheckpoint")), cpu_count=int(vm.get("cpuCount") or 0),
+            memory_mib=int(vm.get("memoryMB") or 0),
+            ip_addresses=tuple(sorted({g.get("ip") for g in vm.get("guestNetworks") or [] if g.get("ip")})),
+            nics=tuple(Nic(_ref_id(n.get("network")), str(n.get("mac", ""))) for n in vm.get("nics") or []),
+            disks=tuple(Disk(str(d.get("id", "")), _ref_id(d.get("datastore")), int(d.get("capacity") or 0),
+                             str(d.get("smbPath") or d.get("windowsPath") or ""), change_tracking=bool(d.get("rctEnabled")))
+                        for d in vm.get("disks") or []),
+            concerns=_concerns(vm.get("concerns")))
+    return inv
+
+
+def _nutanix(c: dict, info: ProviderInfo) -> Inventory:
+    """d42511b pkg/controller/provider/web/nutanix (vm.go VM1, model/nutanix NIC and Disk): a NIC
+    names its subnet by uuid, a disk its storage container by uuid; CD-ROMs are not disks."""
+    inv = Inventory(info)
+    clusters = {str(x.get("id")): x.get("name", "") for x in c.get("clusters", [])}
+    for n in c.get("networks", []):
+        inv.networks[str(n["id"])] = Network(str(n["id"]), str(n["name"]), n.get("path", ""),
+                                             datacenter=clusters.get(str(n.get("cluster", "")), ""))
+    for s in c.get("storagecontainers", []):
+        inv.datastores[str(s["id"])] = Datastore(str(s["id"]), str(s["name"]), s.get("path", ""),
+                                                 clusters.get(str(s.get("cluster", "")), ""))
+    for h in c.get("hosts", []):
+        inv.hosts[str(h["id"])] = Host(str(h["id"]), str(h["name"]), h.get("path", ""),
+                                       cluster=clusters.get(str(h.get("cluster", "")), ""))
+    for vm in c.get("vms", []):
+        cluster = clusters.get(str(vm.get("cluster", "")), "")
+        path = vm.get("path") or f"/{cluster}/{vm['name']}"
+        boot = str(vm.get("bootType", "")).upper()
+        inv.vms[str(vm["id"])] = VM(
+            id=str(vm["id"]), name=str(vm["name"]), path=path, folder=folder_of(path), datacenter=cluster,
+            cluster=cluster, host=str(vm.get("host", "")), uuid=str(vm.get("uuid", "")),
+            power_state=_power(vm.get("powerState", "")), guest_id=str(vm.get("guestOsId", "")),
+            firmware="efi" if boot in ("UEFI", "SECURE_BOOT") else "bios" if boot == "LEGACY" else "",
+            cpu_count=int(vm.get("numSockets") or 0) * max(int(vm.get("numVcpusPerSocket") or 1), 1)
+            * max(int(vm.get("numThreadsPerCore") or 1), 1), memory_mib=int(vm.get("memorySizeMib") or 0),
+            ip_addresses=tuple(sorted({ip for n in vm.get("nics") or [] for ip in n.get("ipAddresses") or []})),
+            nics=tuple(Nic(str(n.get("subnetUuid", "")), str(n.get("macAddress", ""))) for n in vm.get("nics") or []),
+            disks=tuple(Disk(str(d.get("uuid", "")), str(d.get("storageContainerUuid", "")),
+                             int(d.get("diskSizeBytes") or 0) or int(d.get("diskSizeMib") or 0) << 20,
+                             bus=str(d.get("adapterType", "")).lower())
+                        for d in vm.get("disks") or [] if not d.get("isCdrom") and d.get("deviceType") != "CDROM"),
+            tags=tuple(sorted((str(k), str(v)) for k, v in (vm.get("categories") or {}).items())),
+            concerns=_concerns(vm.get("concerns")))
+    return inv
+
+
 READERS: dict[str, Callable[[dict, ProviderInfo], Inventory]] = {
     "vsphere": _vsphere, "ovirt": _ovirt, "openstack": _openstack, "ova": _ova, "openshift": _openshift,
+    "ec2": _ec2, "hyperv": _hyperv, "nutanix": _nutanix,
 }
 
 # The collections each reader uses: what a snapshot holds and what the live
@@ -327,6 +433,9 @@ COLLECTIONS: dict[str, tuple[str, ...]] = {
     "ovirt": ("vms", "networks", "nicprofiles", "storagedomains", "disks", "hosts", "clusters", "datacenters"),
     "openstack": ("vms", "networks", "volumes", "volumetypes", "projects", "flavors"),
     "ova": ("vms", "networks", "storages"),
+    "ec2": ("vms", "networks", "storages", "volumes"),
+    "hyperv": ("vms", "networks", "storages", "hosts"),
+    "nutanix": ("vms", "networks", "storagecontainers", "hosts", "clusters"),
     "openshift": ("vms", "networkattachmentdefinitions", "storageclasses", "persistentvolumeclaims"),
 }
 
