@@ -251,6 +251,15 @@ CATALOG: dict[str, Check] = {c.code: c for c in (
           "VMNotFound", "Re-lock (the VM leaves the plan), or find out where it went before the window."),
     Check("MTV152", "source-nic-unmapped", ERROR, "A VM's NIC is now on a network the plan's map does not cover",
           "VMNetworksNotMapped", "Map the network in `networks:`, then re-lock."),
+    # the cluster as it runs (`mtvgen status --format github|sarif`): its problems at the spec lines behind them
+    Check("MTV160", "cluster-plan-blocked", ERROR, "A Plan on the cluster is blocked by a condition of the controller",
+          "a run that never starts", "The message names the condition; the line is the plan or the selector of "
+          "the VMs it names."),
+    Check("MTV161", "cluster-vm-failed", ERROR, "A VM failed in its run on the cluster",
+          "", "Fix the cause the message gives, then `mtvgen retry SITE PLAN`."),
+    Check("MTV162", "cluster-object-blocked", ERROR, "A Provider, Host, map or Hook on the cluster is blocked",
+          "plans that stand on it are not Ready", "The message names the condition; the line is the spec entry "
+          "that made the object."),
     # the target cluster (facts recorded in the lock by `mtvgen lock --context ...`)
     Check("MTV100", "target-namespace-created", INFO, "A target namespace does not exist yet; the controller creates it",
           "", "Create it yourself if it needs labels, quotas or RBAC for the GitOps service account."),

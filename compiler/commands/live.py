@@ -292,7 +292,10 @@ def _table(found: list[dict], columns: tuple[str, ...], cell) -> None:
                                                       "repeatable.")
 @click.option("--interval", type=float, default=10.0, show_default=True, help="Seconds between reads with --watch.")
 @click.option("--timeout", type=float, default=30.0, show_default=True)
-def status(sites, sites_dir, kubeconfig, contexts, in_cluster, output, watch, all_vms, plans, interval, timeout):
+@click.option("--format", "fmt", type=click.Choice(["github", "sarif"]),
+              help="Each problem on the cluster as a finding at the site.yaml line behind it (a blocked plan, the "
+                   "selector of a failed VM, the map entry of a source not found), for CI annotations.")
+def status(sites, sites_dir, kubeconfig, contexts, in_cluster, output, watch, all_vms, plans, interval, timeout, fmt):
     """Show what the sites' Plans and Migrations are doing: per plan and VM the phase, the
     pipeline step, disk copy progress, precopies, cutover and errors. Exit 1 when a plan is
     blocked or a run failed."""
@@ -314,6 +317,15 @@ def status(sites, sites_dir, kubeconfig, contexts, in_cluster, output, watch, al
         with contextlib.ExitStack() as stack:
             readers = _readers(stack, kubeconfig, contexts, in_cluster, timeout)
             report = statusmod.collect(loaded, readers)
+            if fmt:
+                from ..status import spans
+                from .common import format_diags
+                by_site = {s.name: (s, _lock_of(s)) for s in loaded}
+                found = spans.diagnostics(report, by_site)
+                sys.stdout.write(format_diags(found, fmt))
+                if found:
+                    sys.exit(1)
+                return
             if output != "text":
                 sys.stdout.write(view.FORMATS[output](report))
             elif not watch:
@@ -340,6 +352,11 @@ def status(sites, sites_dir, kubeconfig, contexts, in_cluster, output, watch, al
         if report.failed:
             sys.exit(1)
     run(go)
+
+
+def _lock_of(site):
+    from .. import lock as lockmod
+    return lockmod.read(site)
 
 
 def _expanded(site_dir):

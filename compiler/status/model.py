@@ -42,6 +42,7 @@ class PlanStatus(msgspec.Struct, frozen=True, kw_only=True):
     counts: dict
     vms: tuple[VMStatus, ...]
     intent: str = ""      # what Git says should happen next, when the cluster does not show it yet
+    blocker: dict = {}    # the Plan's first Critical/Error condition as the controller wrote it (type, items)
 
 
 class ObjectStatus(msgspec.Struct, frozen=True, kw_only=True):
@@ -50,6 +51,7 @@ class ObjectStatus(msgspec.Struct, frozen=True, kw_only=True):
     name: str
     health: str
     message: str
+    blocker: dict = {}    # its first Critical/Error condition (type, items: the source ids at fault)
 
 
 class SiteStatus(msgspec.Struct, frozen=True, kw_only=True):
@@ -134,7 +136,18 @@ def plan_status(plan: PlanSpec, plans: dict[str, dict], migrations: list[dict]) 
     counts["total"] = len(vms)
     return PlanStatus(plan=plan.name, object=plan.object_name, found=obj is not None, health=status, message=message,
                       migration=(run or {}).get("metadata", {}).get("name", ""), run_health=run_health,
-                      run_message=run_message, counts=counts, vms=vms)
+                      run_message=run_message, counts=counts, vms=vms, blocker=_blocker(obj))
+
+
+def _blocker(obj) -> dict:
+    """The condition that blocks an object (type, message, items), as upstream writes it."""
+    if not isinstance(obj, dict):
+        return {}
+    _, blocker, _ = health.true_conditions(obj)
+    if not blocker:
+        return {}
+    return {"type": blocker.get("type", ""), "message": blocker.get("message", ""),
+            "items": [str(i) for i in blocker.get("items") or []]}
 
 
 def site_status(site: Site, context: str, plans: list[dict], migrations: list[dict], setup: list[dict] = (),
@@ -155,7 +168,8 @@ def _object(obj: dict) -> ObjectStatus:
         status, message = health.ASSESS[kind](obj)
     except (AttributeError, KeyError, TypeError, ValueError) as exc:
         status, message = "Unknown", f"an unexpected shape ({type(exc).__name__}: {exc})"
-    return ObjectStatus(kind=kind, name=_name(obj), health=status, message=message)
+    return ObjectStatus(kind=kind, name=_name(obj), health=status, message=message,
+                        blocker=_blocker(obj) if status == "Degraded" else {})
 
 
 def intent(site: Site, plan: PlanSpec, status: PlanStatus, now: datetime) -> str:

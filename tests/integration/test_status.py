@@ -287,3 +287,40 @@ def test_what_the_plans_stand_on_is_shown_when_it_needs_a_person(repo, cluster, 
     why = next(c for c in auth if c["type"] == "ConnectionAuthFailed")
     assert f"[Degraded] Provider vcenter-factory  ConnectionAuthFailed: {why['message']}" in r.stdout
     assert "[Healthy] 1 NetworkMap, 1 StorageMap" in r.stdout and "other-storage" not in r.stdout
+
+
+def test_problems_on_the_cluster_point_at_the_spec_lines_behind_them(repo, cluster):
+    """Issue 21 item 4: `status --format github|sarif`: a blocked Plan at the selector of the
+    VMs it names, a failed VM at the selector that brought it in, a blocked map at the
+    entry of the source it does not find, a Provider at `source:`."""
+    text = (repo / "sites/factory/site.yaml").read_text().splitlines()
+    select = next(i for i, line in enumerate(text, 1) if "folder: /DC1/vm/Finance" in line)
+    web = next(i for i, line in enumerate(text, 1) if "- name: web" in line)
+    blocked = _as("plan-blocked", "factory-web-01", "factory", "web-01")
+    blocked["status"]["conditions"][0]["items"] = ["id:vm-2003 name:'web-003'"]
+    cluster.state.forklift[("plans", NS)] = [_as("plan-failed", "factory-finance", "factory", "finance"), blocked]
+    cluster.state.forklift[("migrations", NS)] = [
+        _as("migration-failed", "factory-finance-1", "factory", "finance", plan={"name": "factory-finance", "namespace": NS})]
+    storage = _as("storagemap-class-missing", "factory-storage", "factory", "")
+    locked = json.loads((repo / "sites/factory/mtvgen.lock").read_text())
+    silver_id = next(i for i, d in locked["datastores"].items() if d["name"] == "ds-silver-01")
+    storage["status"]["conditions"][0].update(type="SourceStorageNotValid", items=[silver_id])
+    cluster.state.forklift[("storagemaps", NS)] = [storage]
+    cluster.state.forklift[("providers", NS)] = [_as("provider-auth-failed", "vcenter-factory", "factory", "")]
+    r = status(repo, cluster, "--format", "github")
+    assert r.exit_code == 1, r.output
+    lines = r.stdout.splitlines()
+    failed = [v for v in FIXTURES["migration-failed"]["status"]["vms"] if v.get("error")]
+    for v in failed:
+        assert any(line.startswith(f"::error file=sites/factory/site.yaml,line={select},") and "MTV161" in line
+                   and f"VM '{v['name']}' ({v['id']}) failed in factory-finance-1" in line for line in lines), r.stdout
+    selector_of_web = next(i for i, line in enumerate(text, 1) if i > web and "- folder:" in line)
+    assert any(f"line={selector_of_web}," in line and "MTV160" in line and "plan 'web-01' is blocked on the cluster "
+               "(VMHasSnapshots: VMs have pre-existing snapshots.) for 'web-003'" in line for line in lines), r.stdout
+    silver = next(i for i, line in enumerate(text, 1) if "source: ds-silver-01" in line)
+    assert any(f"line={silver}," in line and "MTV162" in line and "StorageMap factory-storage is blocked" in line
+               for line in lines), r.stdout
+    assert any("MTV162" in line and "Provider vcenter-factory is blocked on the cluster: ConnectionAuthFailed" in line
+               for line in lines), r.stdout
+    sarif = json.loads(status(repo, cluster, "--format", "sarif").stdout)
+    assert {res["ruleId"] for res in sarif["runs"][0]["results"]} == {"MTV160", "MTV161", "MTV162"}
