@@ -33,7 +33,7 @@ CHECKS: tuple[Check, ...] = (
     naming.names_and_templates, naming.target_labels, naming.pvc_names,
     providers.provider_rules,
     concerns.concerns,
-    cluster.target_cluster,
+    cluster.target_cluster, cluster.quotas,
     cutover.start_and_cutover,
     lifecycle.cancels, lifecycle.waves,
 )

@@ -282,6 +282,10 @@ CATALOG: dict[str, Check] = {c.code: c for c in (
     Check("MTV109", "external-provider-missing", ERROR, "A Provider the site refers to as existing is not on the cluster",
           "SourceProviderNotValid / DestinationProviderNotValid", "Create it, or let mtvgen emit it."),
     # delivery (Argo CD, Flux)
+    Check("MTV114", "quota-exceeded", ERROR, "The disks of a wave's plans do not fit a ResourceQuota of their target "
+          "namespace (storage requested, PVC count, per storage class), counting the waves before it",
+          "PVCs refused mid-run (exceeded quota): VMs fail after the window opened",
+          "Raise the quota, move plans to a later wave, or map to another storage class."),
     Check("MTV110", "delivery-sops-argocd", WARNING, "A SOPS-encrypted file is delivered by Argo CD, which does not "
           "decrypt SOPS by itself", "an encrypted, unusable Secret on the cluster",
           "Install a SOPS plugin (KSOPS or a Config Management Plugin), or use sealedSecret/externalSecret."),

@@ -47,6 +47,7 @@ class State:
     requests: list = field(default_factory=list)
     queries: list = field(default_factory=list)               # the query strings, in request order
     forklift: dict = field(default_factory=dict)              # (plural, ns) -> [objects with status]
+    quotas: dict = field(default_factory=dict)                # ns -> {quota name: (hard, used)}
 
 
 def _cert(folder: Path) -> tuple[str, str]:
@@ -150,6 +151,15 @@ def _namespace(st, ns, **_):
     if ns not in st.namespaces:
         return 404, _status(404, "NotFound", f'namespaces "{ns}" not found')
     return 200, {"apiVersion": "v1", "kind": "Namespace", "metadata": _meta(ns), "spec": {}, "status": {"phase": "Active"}}
+
+
+def _quotas(st, ns, **_):
+    """list resourcequotas"""
+    # k8s.io/api core/v1 types.go ResourceQuota: spec.hard, status.hard and status.used (the
+    # quota controller writes status; no controller runs beside the harvested API server)
+    return 200, _list("ResourceQuotaList", [{"metadata": _meta(name, ns), "spec": {"hard": hard},
+                                             "status": {"hard": hard, "used": used}}
+                                            for name, (hard, used) in sorted(st.quotas.get(ns, {}).items())])
 
 
 def _storage_classes(st, **_):
@@ -257,6 +267,7 @@ ROUTES = [
     (r"/version/?", _version),
     (r"/api/v1/namespaces/(?P<ns>[^/]+)", _namespace),
     (r"/apis/storage\.k8s\.io/v1/storageclasses", _storage_classes),
+    (r"/api/v1/namespaces/(?P<ns>[^/]+)/resourcequotas", _quotas),
     (r"/apis/k8s\.cni\.cncf\.io/v1/namespaces/(?P<ns>[^/]+)/network-attachment-definitions", _nads),
     (r"/api/v1/namespaces/(?P<ns>[^/]+)/serviceaccounts/(?P<name>[^/]+)", _service_account),
     (r"/api/v1/namespaces/(?P<ns>[^/]+)/services/(?P<name>[^/]+)", _service),

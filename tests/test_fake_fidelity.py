@@ -51,6 +51,7 @@ def fake(tmp_path_factory):
     st.routes[("openshift-mtv", "forklift-inventory")] = "inventory.apps.example.com"
     st.providers[("openshift-mtv", "vcenter-dc1")] = {"uid": "uid-vc", "type": "vsphere", "url": "https://vc/sdk"}
     st.vms["dc1-apps"] = ["app1"]
+    st.quotas["dc1-apps"] = {"storage": ({"requests.storage": "2Ti"}, {"requests.storage": "0"})}
     st.crds = [json.loads((REAL / "crds.json").read_text())["body"]["items"][0]]
     plan = status_fixtures.FIXTURES["plan-ready"]
     plan["metadata"]["labels"] = {"mtvgen.io/site": "dc1", "mtvgen.io/plan": "databases"}
@@ -84,7 +85,7 @@ ANSWERS = sorted(p.stem for p in REAL.glob("*.json"))
 def test_every_faked_path_has_a_harvested_answer():
     assert set(ANSWERS) >= {"version", "namespace", "storageclasses", "nads", "serviceaccount", "service", "providers",
                             "provider", "plans", "migrations", "virtualmachines", "route", "crds", "forbidden",
-                            "site-providers", "hosts", "networkmaps", "storagemaps", "hooks"}
+                            "site-providers", "hosts", "networkmaps", "storagemaps", "hooks", "resourcequotas"}
 
 
 @pytest.mark.parametrize("name", ANSWERS)

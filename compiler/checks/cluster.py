@@ -83,3 +83,59 @@ def _plans(names: list[str]) -> str:
     shown = ", ".join(f"'{n}'" for n in names[:5])
     return f"plan {shown}" if len(names) == 1 else f"plans {shown}" + (f" and {len(names) - 5} more"
                                                                          if len(names) > 5 else "")
+
+
+def quotas(ctx: Context):
+    """Capacity before the merge: the disks each wave's plans will request in a target
+    namespace, against its ResourceQuotas as the lock recorded them. Waves run in order
+    and their disks stay, so a wave must fit with the waves before it; what already ran is
+    in the quota's `used`. Disk capacity is what a PVC requests at least (CDI adds
+    filesystem overhead on Filesystem volumes), so a wave reported to fit may still not."""
+    from kubernetes.utils.quantity import parse_quantity
+    facts, site = ctx.lock.target, ctx.site
+    if facts is None or not facts.quotas:
+        return
+    order = sorted({p.wave for p in site.plans if p.wave is not None}) + [None]
+    for ns, quotas in sorted(facts.quotas.items()):
+        need: dict[str, float] = {}
+        for wave in order:
+            plans = [p for p in site.plans if p.target_namespace == ns and p.wave == wave and not p.done]
+            if not plans:
+                continue
+            for plan in plans:
+                for resource, amount in _requests(ctx, plan).items():
+                    need[resource] = need.get(resource, 0) + amount
+            for q in quotas:
+                for resource, hard in q["hard"].items():
+                    if resource not in need:
+                        continue
+                    left = parse_quantity(hard) - parse_quantity(q["used"].get(resource, "0"))
+                    if need[resource] > left:
+                        where = site.waves[wave].where if wave is not None and wave in site.waves else plans[0].where
+                        what = f"wave {wave}" if wave is not None else "the plans without a wave"
+                        yield Diagnostic("MTV114", f"{what} needs {_shown(resource, need[resource])} of {resource} in "
+                                         f"namespace {ns} (with the waves before it); ResourceQuota {q['name']} leaves "
+                                         f"{_shown(resource, left)} (hard {hard}, used {q['used'].get(resource, '0')})",
+                                         where, plan=plans[0].name)
+
+
+def _requests(ctx: Context, plan) -> dict[str, float]:
+    """What a plan's VMs' disks will request, by quota resource name."""
+    out: dict[str, float] = {}
+    ids = ctx.lock.maps.get(plan.storage_map.name, [])
+    klass = {ds: e.storage_class for e, resolved in zip(plan.storage_map.entries, ids) for ds in resolved}
+    for p in ctx.vms(plan):
+        for d in p.vm.disks:
+            cls = klass.get(d.datastore, "")
+            for resource, amount in (("requests.storage", d.capacity), ("persistentvolumeclaims", 1)):
+                out[resource] = out.get(resource, 0) + amount
+                if cls:
+                    key = f"{cls}.storageclass.storage.k8s.io/{resource}"
+                    out[key] = out.get(key, 0) + amount
+    return out
+
+
+def _shown(resource: str, amount) -> str:
+    if resource.endswith("persistentvolumeclaims"):
+        return f"{int(amount):,} PVCs"
+    return f"{float(amount) / 2**30:,.0f} GiB"

@@ -171,6 +171,12 @@ def target_facts(cluster: Cluster, site) -> TargetFacts:
     for ns in target_ns:
         if not facts.namespaces.get(ns):
             continue
+        with cluster.call("list", "resourcequotas", ns):
+            quotas = [{"name": q.metadata.name, "hard": dict((q.status.hard if q.status else None) or {}),
+                       "used": dict((q.status.used if q.status else None) or {})}
+                      for q in cluster.core.list_namespaced_resource_quota(ns, **cluster._kw()).items]
+        if quotas:
+            facts.quotas[ns] = sorted(quotas, key=lambda q: q["name"])
         with cluster.call("list", "virtualmachines.kubevirt.io", ns):
             names = [vm["metadata"]["name"] for vm in cluster.list_custom("kubevirt.io", "v1", "virtualmachines", ns)]
             facts.vms[ns] = sorted(names)

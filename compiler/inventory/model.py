@@ -142,4 +142,6 @@ class TargetFacts(msgspec.Struct, omit_defaults=True):
     service_accounts: list[str] = msgspec.field(default_factory=list)          # ns/name that exist
     providers: dict[str, dict] = msgspec.field(default_factory=dict)           # name -> {type, url}
     vms: dict[str, list[str]] = msgspec.field(default_factory=dict)            # ns -> VM names
+    # ns -> its ResourceQuotas: [{name, hard: {resource: quantity}, used: {...}}] (status, as the quota controller wrote it)
+    quotas: dict[str, list[dict]] = msgspec.field(default_factory=dict)
     stale: bool = False

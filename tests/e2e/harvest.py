@@ -27,6 +27,11 @@ apiVersion: v1
 kind: Namespace
 metadata: {{name: {TARGET}}}
 ---
+apiVersion: v1
+kind: ResourceQuota
+metadata: {{name: storage, namespace: {TARGET}}}
+spec: {{hard: {{requests.storage: 2Ti, persistentvolumeclaims: "100"}}}}
+---
 apiVersion: storage.k8s.io/v1
 kind: StorageClass
 metadata: {{name: standard}}
@@ -79,6 +84,7 @@ PATHS = {
     "storagemaps": f"{FORKLIFT}/storagemaps?labelSelector=mtvgen.io%2Fsite%3Ddc1",
     "hooks": f"{FORKLIFT}/hooks?labelSelector=mtvgen.io%2Fsite%3Ddc1",
     "virtualmachines": f"/apis/kubevirt.io/v1/namespaces/{TARGET}/virtualmachines",
+    "resourcequotas": f"/api/v1/namespaces/{TARGET}/resourcequotas",
     "route": f"/apis/route.openshift.io/v1/namespaces/{NS}/routes/forklift-inventory",
     "crds": "/apis/apiextensions.k8s.io/v1/customresourcedefinitions",
 }

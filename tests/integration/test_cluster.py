@@ -323,3 +323,35 @@ def test_schemas_pull_then_builds_validate_against_the_cluster_crds(repo, cluste
         assert r.exit_code == 1, r.output
         assert "sites/dc1/schemas/plan.json: error: the pulled schemas cannot be used" in r.stderr
         assert words in r.stderr and "mtvgen schemas pull sites/dc1" in r.stderr
+
+
+def test_a_wave_that_does_not_fit_the_namespace_quota_is_an_error_at_its_line(repo, cluster):
+    """Issue 21 item 5: the target namespace's ResourceQuota against the disks of each wave,
+    counting the waves before it (their disks stay), read at lock time with the cluster facts."""
+    site = _satisfy(cluster, repo / "sites" / "factory")
+    lock = json.loads((repo / "sites/factory/mtvgen.lock").read_text())
+    size = {p: sum(d["capacity"] for vm in lock["plans"][p] for d in lock["vms"][vm]["disks"])
+            for p in lock["plans"]}
+    wave1 = size["finance"]
+    wave2 = sum(n for p, n in size.items() if p.startswith("web-"))
+    ns = site.target_namespace
+    # room for wave 1 and half of wave 2
+    hard = (wave1 + wave2 // 2) >> 30
+    cluster.state.quotas[ns] = {"storage": ({"requests.storage": f"{hard}Gi"}, {"requests.storage": "0"})}
+    r = run(["lock", "sites/factory", "--inventory", "sites/factory/inventory.yaml", "--kubeconfig", cluster.kubeconfig,
+             "--context", "test"], repo)
+    assert r.exit_code == 0, r.output
+    r = run(["check", "sites/factory", "--format", "json", "--now", NOW], repo)
+    found = [d for d in json.loads(r.stdout)["diagnostics"] if d["code"] == "MTV114"]
+    text = (repo / "sites/factory/site.yaml").read_text().splitlines()
+    wave2_line = next(i for i, line in enumerate(text, 1) if "wave: 2," in line)
+    assert [(d["line"], d["message"]) for d in found] == [
+        (wave2_line, f"wave 2 needs {(wave1 + wave2) / 2**30:,.0f} GiB of requests.storage in namespace {ns} (with the "
+                     f"waves before it); ResourceQuota storage leaves {hard:,} GiB (hard {hard}Gi, used 0)")]
+    # room for both waves: nothing to say
+    cluster.state.quotas[ns] = {"storage": ({"requests.storage": "100Ti", "persistentvolumeclaims": "1000"},
+                                            {"requests.storage": "1Ti", "persistentvolumeclaims": "3"})}
+    run(["lock", "sites/factory", "--inventory", "sites/factory/inventory.yaml", "--kubeconfig", cluster.kubeconfig,
+         "--context", "test"], repo)
+    r = run(["check", "sites/factory", "--format", "json", "--now", NOW], repo)
+    assert not [d for d in json.loads(r.stdout)["diagnostics"] if d["code"] == "MTV114"]
