@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from .. import quantity
 from ..diagnostics import Diagnostic
 from .context import Context, vm_diag
 
@@ -91,7 +92,6 @@ def quotas(ctx: Context):
     and their disks stay, so a wave must fit with the waves before it; what already ran is
     in the quota's `used`. Disk capacity is what a PVC requests at least (CDI adds
     filesystem overhead on Filesystem volumes), so a wave reported to fit may still not."""
-    from kubernetes.utils.quantity import parse_quantity
     facts, site = ctx.lock.target, ctx.site
     if facts is None or not facts.quotas:
         return
@@ -109,7 +109,7 @@ def quotas(ctx: Context):
                 for resource, hard in q["hard"].items():
                     if resource not in need:
                         continue
-                    left = parse_quantity(hard) - parse_quantity(q["used"].get(resource, "0"))
+                    left = quantity.parse(hard) - quantity.parse(q["used"].get(resource, "0"))
                     if need[resource] > left:
                         where = site.waves[wave].where if wave is not None and wave in site.waves else plans[0].where
                         what = f"wave {wave}" if wave is not None else "the plans without a wave"

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Callable
 
+from .. import quantity
 from .model import VM, Datastore, Disk, Host, Inventory, Network, Nic, ProviderInfo
 
 
@@ -50,16 +51,9 @@ def _power(state: str) -> str:
     return state or ""
 
 
-_UNITS = {"": 1, "k": 10**3, "M": 10**6, "G": 10**9, "T": 10**12, "Ki": 2**10, "Mi": 2**20, "Gi": 2**30, "Ti": 2**40}
-
-
 def _quantity(text) -> int:
     """A Kubernetes quantity ("30Gi") in bytes; 0 when absent or unreadable."""
-    num = str(text or "").rstrip("kMGTi")
-    try:
-        return int(float(num) * _UNITS[str(text)[len(num):]])
-    except (ValueError, KeyError):
-        return 0
+    return quantity.as_int(text)
 
 
 def _concerns(raw) -> tuple:
