@@ -25,7 +25,7 @@ Check = Callable[[Context], Iterable[Diagnostic]]
 # Checks of the plans that will run. Done and retired plans have run: their VMs are
 # not judged again.
 CHECKS: tuple[Check, ...] = (
-    plans.lock_selection, plans.overrides, plans.plans_and_target_names, plans.plan_size,
+    plans.lock_selection, plans.moved, plans.overrides, plans.plans_and_target_names, plans.plan_size,
     mappings.network_mapping, mappings.storage_mapping,
     migration.migration_type,
     migration.plan_admission,

@@ -260,6 +260,12 @@ CATALOG: dict[str, Check] = {c.code: c for c in (
     Check("MTV162", "cluster-object-blocked", ERROR, "A Provider, Host, map or Hook on the cluster is blocked",
           "plans that stand on it are not Ready", "The message names the condition; the line is the spec entry "
           "that made the object."),
+    # the ledger of what has moved (sites/ledger.yaml, written by `mtvgen done`)
+    Check("MTV153", "vm-already-moved", ERROR, "A plan selects, by name, or still holds a VM the ledger says has "
+          "moved", "the same VM migrated twice: a second copy on the target, or a run that fails on the name",
+          "Take it out of the plan (re-lock), or list it under `remigrate:` to migrate it again."),
+    Check("MTV154", "vm-in-two-sites", ERROR, "Two sites of the repository select the same VM of the same source",
+          "two Plans migrating one VM", "Select it in one site only."),
     # the target cluster (facts recorded in the lock by `mtvgen lock --context ...`)
     Check("MTV100", "target-namespace-created", INFO, "A target namespace does not exist yet; the controller creates it",
           "", "Create it yourself if it needs labels, quotas or RBAC for the GitOps service account."),

@@ -29,7 +29,9 @@ import yaml
 
 from . import check, files, lifecycle, lock as lockmod, spec
 from .errors import EditRefused, Location, UsageError
+from . import names
 from .names import batch_name, batch_of
+from .plan_model import match_vms
 from .policy import POLICY_FILE
 from .sitemodel import LOCK_FILE, SPEC_FILE
 
@@ -185,10 +187,12 @@ def apply(site_dir: Path, plan_name: str, action: str, *, vms: tuple[str, ...] =
     # the run's facts are read before anything is written: a run that has not ended is refused
     if status_file is not None and facts is None:
         facts = (str(status_file), _read_facts(status_file))
-    released = _run_facts(facts, site_dir, plan_name) if action == "done" and facts else None
+    released, succeeded = _run_facts(facts, site_dir, plan_name) if action == "done" and facts else (None, [])
     files.atomic_write(path, after)
     if action == "done":
         _freeze(spec.load(site_dir), plan_name, released)
+        if succeeded:
+            summary += f"; {_record(site_dir, plan_name, succeeded)}"
         if facts is None:
             summary += " (without the run's facts: pass --context or --status FILE to check the run ended)"
     elif action in ("start", "retry"):
@@ -336,7 +340,33 @@ def _run_facts(facts: tuple[str, bytes], site_dir: Path, plan_name: str) -> list
         raise UsageError(f"plan '{plan_name}' is not done on the cluster: {what}", where=Location(shown),
                          fix=f"wait for the run to end (or `mtvgen cancel {site_dir} {plan_name} --all`), then "
                              "read its facts anew")
-    return [str(v.get("id")) for v in vms if v.get("outcome") in ("Failed", "Canceled")]
+    succeeded = [(p, v) for p in plans for v in p.get("vms") or [] if isinstance(v, dict)
+                 and v.get("outcome") == "Succeeded"]
+    return [str(v.get("id")) for v in vms if v.get("outcome") in ("Failed", "Canceled")], succeeded
+
+
+def _record(site_dir: Path, plan_name: str, succeeded: list[tuple[dict, dict]]) -> str:
+    """The ledger (sites/ledger.yaml) gains the VMs the cluster says this run migrated."""
+    from . import ledger
+    site = spec.load(site_dir)
+    lock = lockmod.read(site)
+    source = ledger.provider_key(lock.provider)
+    spec_plan = next(p for p in site.spec_plans if p.name == plan_name)
+    today = lifecycle.utc_now()[:10]
+    entries = []
+    for p, v in succeeded:
+        vm_id = str(v.get("id"))
+        locked = lock.vms.get(vm_id)
+        target = str(v.get("name", ""))
+        if locked is not None:      # as the build named it: an override's targetName, else Forklift's rule
+            named = [o.target_name for o in spec_plan.overrides if o.target_name and match_vms(o.match, [locked])]
+            target = named[0] if named else names.target_vm_name(locked.name, locked.id)
+        entries.append(ledger.Entry(source=source, id=vm_id, name=str(v.get("name", "")),
+                                    namespace=spec_plan.target_namespace, target=target,
+                                    plan=f"{site.name}/{p.get('plan', plan_name)}", migration=str(p.get("migration", "")),
+                                    date=today))
+    added = ledger.record(site.dir.parent, entries)
+    return f"{len(entries)} VM(s) recorded as moved in {site.dir.parent / ledger.LEDGER_FILE} ({added} new)"
 
 
 def _pin(site: spec.Site, now: str) -> None:

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import msgspec
 
-from . import (check, delivery, emit, lifecycle, lock as lockmod, lockdiff, policy, render, resolve, sitemodel,
-               spec, validate, verify)
+from . import (check, delivery, emit, ledger, lifecycle, lock as lockmod, lockdiff, policy, render, resolve,
+               sitemodel, spec, validate, verify)
 from .report import state as report_state, summary as report_summary
 from .diagnostics import Diagnostic, finalize, has_errors, summary
 from .errors import DiagnosticsFailed, Location, LockError, MtvgenError, UsageError
@@ -34,6 +34,8 @@ class SiteResult(msgspec.Struct):
     diagnostics: list[Diagnostic] = msgspec.field(default_factory=list)
     objects: list[tuple[str, str, str, Location]] = msgspec.field(default_factory=list)   # kind, namespace, name, where
     credentials: list[tuple[str, str, Location]] = msgspec.field(default_factory=list)   # policy.credential_refs
+    # the VMs its plans that have not run will migrate: (source, VM id, name, plan, where)
+    vms: list[tuple[str, str, str, str, Location]] = msgspec.field(default_factory=list)
 
 
 def discover(sites_dir: Path) -> list[Path]:
@@ -76,8 +78,11 @@ def compile_site(site_dir: Path, opts: Options) -> SiteResult:
     problems = finalize(validate.validate(site, bundle.documents) + list(policy.units(site, count)))
     _fail(diags + problems, f"site {site.name}")
     objects = [(d.kind, d.namespace, d.name, d.where) for d in bundle.documents]
+    source = ledger.provider_key(lock.provider)
+    vms = [(source, vm, lock.vms[vm].name if vm in lock.vms else vm, p.name, p.where)
+           for p in site.plans if not p.done and not p.retired for vm in lock.plans.get(p.name, [])]
     return SiteResult(site.name, emit.files(site.name, bundle), diags + problems, objects,
-                      policy.credential_refs(site))
+                      policy.credential_refs(site), vms)
 
 
 def _bundle(site_dir: Path, opts: Options):
@@ -120,6 +125,14 @@ def clashes(results: list[SiteResult]) -> list[Diagnostic]:
                 out.append(Diagnostic("MTV003", f"{kind} {ns}/{name} is written by sites '{other}' and '{r.name}'",
                                       where, f"rename it in one of them (the other is at {other_where})"))
             seen.setdefault(key, (r.name, where))
+    taken: dict[tuple[str, str], tuple[str, str]] = {}     # (source, VM id) -> (site, plan)
+    for r in results:
+        for source, vm, name, plan, where in r.vms:
+            other = taken.setdefault((source, vm), (r.name, plan))
+            if other[0] != r.name:
+                out.append(Diagnostic("MTV154", f"VM {name!r} ({vm}) is in plan '{plan}' of site '{r.name}' and in "
+                                      f"plan '{other[1]}' of site '{other[0]}'", where,
+                                      "select it in one site only: both would migrate it", plan=plan, vm=vm))
     return out
 
 
@@ -156,7 +169,9 @@ def lock_site(site: sitemodel.Site, source: InventorySource, target=None, keep_t
         note.append(f"kept the cluster facts recorded from context {facts.context!r} (not read again: pass "
                     "--context to refresh them, --drop-cluster-facts to drop them)")
     new = lockmod.build(site, inv, res, facts, old)
-    return new, note + lockdiff.changes(old, new) + lockdiff.left(old, new, inv) + \
+    skipped = [f"plan {plan}: {len(ids)} VM(s) skipped, already moved ({site.ledger.file})"
+               for plan, ids in sorted(res.moved.items())]
+    return new, note + skipped + lockdiff.changes(old, new) + lockdiff.left(old, new, inv) + \
         lockdiff.pinned_drift(pinned, new, inv), guard + diags
 
 

@@ -17,6 +17,7 @@ import msgspec
 from . import lifecycle, selection
 from .diagnostics import Diagnostic
 from .inventory.model import VM, Inventory
+from .plan_model import match_vms
 from .sitemodel import MapEntry, Selector, Site
 
 
@@ -26,6 +27,7 @@ class Resolution(msgspec.Struct):
     hosts: dict[str, str] = msgspec.field(default_factory=dict)              # host name -> id
     frozen: set[str] = msgspec.field(default_factory=set)                    # done plans taken from the previous lock
     diagnostics: list[Diagnostic] = msgspec.field(default_factory=list)
+    moved: dict[str, list[str]] = msgspec.field(default_factory=dict)        # plan -> VMs skipped: the ledger has them
 
 
 def _closest(word: str, candidates) -> str:
@@ -270,6 +272,7 @@ def resolve(site: Site, inv: Inventory, frozen: dict[str, list[str]] | None = No
     scope = set(site.source.datacenters)
     vms = sorted((v for v in inv.vms.values() if not scope or v.datacenter in scope), key=lambda v: (v.path, v.id))
     match, candidates = _Matcher(inv), _Candidates(vms)
+    moved = site.ledger.of_source(inv.provider) if site.ledger is not None else {}
     owner: dict[str, str] = {vm: f"{plan} (done)" for plan, ids in (frozen or {}).items() for vm in ids}
     owner.update({vm: f"{name} (started)" for name, ids in pinned.items() for vm in ids})
     # a pinned batch's VMs stay its plan's to select (for the batches that have not started)
@@ -280,8 +283,20 @@ def resolve(site: Site, inv: Inventory, frozen: dict[str, list[str]] | None = No
             continue
         chosen: dict[str, VM] = {}
         exact_seen: dict[str, Selector] = {}
+        again = {v.id for text, _ in plan.remigrate for v in match_vms(text, vms)}
         for sel in plan.select:
             for vm in _select(sel, vms, candidates, match, plan.name, diags):
+                entry = moved.get(vm.id)
+                if entry is not None and vm.id not in again:
+                    if sel.exact:       # named: an error; a pattern skips it (and the lock says how many)
+                        diags.append(Diagnostic("MTV153", f"VM {vm.name!r} ({vm.id}) has already moved: plan "
+                                                f"{entry.plan} migrated it to {entry.namespace}/{entry.target} on "
+                                                f"{entry.date} ({entry.migration})", sel.where,
+                                                "take it out of the plan, or list it under `remigrate:` to migrate "
+                                                "it again", plan=plan.name, vm=vm.id))
+                    else:
+                        res.moved.setdefault(plan.name, []).append(vm.id)
+                    continue
                 if sel.exact and vm.id in exact_seen and exact_seen[vm.id] is not sel:
                     diags.append(Diagnostic("MTV013", f"VM {vm.name!r} ({vm.id}) is also selected at line "
                                             f"{exact_seen[vm.id].where.line}", sel.where, plan=plan.name, vm=vm.id))
@@ -299,7 +314,9 @@ def resolve(site: Site, inv: Inventory, frozen: dict[str, list[str]] | None = No
             # an ambiguous or missing exact selector already says why the plan is empty
             diags.append(Diagnostic("MTV015", f"plan '{plan.name}' selects no VM", plan.where, plan=plan.name))
         for vm_id, vm in chosen.items():
-            if vm_id in owner and own_pinned.get(vm_id) != plan.name:
+            # a done plan's VM may be migrated again on purpose (`remigrate:`)
+            if vm_id in owner and own_pinned.get(vm_id) != plan.name and \
+                    not (vm_id in again and owner[vm_id].endswith("(done)")):
                 diags.append(Diagnostic("MTV014", f"VM {vm.name!r} ({vm_id}) is selected by plans '{owner[vm_id]}' "
                                         f"and '{plan.name}'", plan.where, "exclude it from one of the plans",
                                         plan=plan.name, vm=vm_id))

@@ -186,6 +186,7 @@ class PlanSpec(msgspec.Struct):
     batch_max: int | None = None          # batch: {maxVMs}
     done_batches: tuple[int, ...] = ()    # done: [1, 2]
     retired: bool = False
+    remigrate: tuple[tuple[str, Location], ...] = ()   # VMs the ledger says moved, to migrate again
     batch: int = 0                        # after lifecycle.expand: this batch's number (0 = not batched)
     parent: str = ""                      # after lifecycle.expand: the spec plan a batch comes from
 
@@ -287,6 +288,7 @@ class Site(msgspec.Struct):
     plans_where: Location | None = None    # the `plans:` key
     spec_notes: list = msgspec.field(default_factory=list)   # the spec's own warnings and notes (spec_rules)
     policy: Any = None                     # the repository's policy.Policy (spec.load sets it)
+    ledger: Any = None                     # the repository's ledger.Ledger of moved VMs (spec.load sets it)
     profile: Profile = msgspec.field(default_factory=Profile)   # the Forklift release it targets
 
     def __post_init__(self):

@@ -11,7 +11,7 @@ import difflib
 from functools import lru_cache
 from pathlib import Path
 
-from . import crdschema, names, policy, profile, resources, secretfiles, spec_rules, yamlio
+from . import crdschema, ledger, names, policy, profile, resources, secretfiles, spec_rules, yamlio
 from .diagnostics import Diagnostic, finalize, has_errors, summary
 from .errors import DiagnosticsFailed, Location, MtvgenError, UsageError
 from .schemacheck import Schema
@@ -60,6 +60,7 @@ def load(site_dir: Path, display_root: Path | None = None) -> Site:
         diags += _where_diagnostics(site, raw, text, shown)
         diags += spec_rules.cross_references(site)
         site.policy = policy.load(site_dir.resolve().parent)
+        site.ledger = ledger.load(site_dir.resolve().parent)
         diags += policy.check(site, site.policy)
     diags = finalize(diags)
     if has_errors(diags):
@@ -296,7 +297,9 @@ def _build(site_dir: Path, file: str, raw, diags: list) -> Site:
                               net, sto, start, done is True, where("plans", i), p, defaults,
                               wave=p.get("wave"), batch_max=(p.get("batch") or {}).get("maxVMs"),
                               done_batches=tuple(done) if isinstance(done, list) else (),
-                              retired=bool(p.get("retired"))))
+                              retired=bool(p.get("retired")),
+                              remigrate=tuple((str(v), where("plans", i, "remigrate", k))
+                                              for k, v in enumerate(p.get("remigrate", [])))))
     batched = {p.name for p in plans if p.batch_max is not None}
     sups = [Suppression(x["code"], x.get("plan", ""), x.get("vm", ""), x["reason"], where("suppress", i),
                         batched=x.get("plan", "") in batched)

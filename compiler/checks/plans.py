@@ -78,3 +78,20 @@ def lock_selection(ctx: Context):
                                  f"'{name}', and no selector of the plan chooses it", p.where,
                                  f"re-run `mtvgen lock {site.shown_dir}` (a hand edit or a bad merge of the lock?)",
                                  plan=name, vm=vm_id)
+
+
+def moved(ctx: Context):
+    """A plan that has not run holding a VM the ledger says moved (a lock made before the
+    ledger recorded it, or merged past it): it would migrate the VM a second time."""
+    ledger = ctx.site.ledger
+    if ledger is None or not ledger.entries:
+        return
+    for plan in ctx.site.plans:
+        again = {v.id for text, _ in plan.remigrate for v in match_vms(text, [p.vm for p in ctx.vms(plan)])}
+        for p in ctx.vms(plan):
+            entry = ledger.moved(ctx.lock.provider, p.vm.id)
+            if entry is not None and p.vm.id not in again and entry.plan != f"{ctx.site.name}/{plan.name}":
+                yield vm_diag("MTV153", p, plan, f"has already moved: plan {entry.plan} migrated it to "
+                              f"{entry.namespace}/{entry.target} on {entry.date} ({entry.migration})",
+                              help="re-lock (a pattern selector skips it), or list it under `remigrate:`",
+                              where=plan.where)

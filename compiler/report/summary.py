@@ -119,7 +119,7 @@ def summary(site: Site, lock: Lock, head: dict[str, PlanState], base: dict[str, 
     delivery = "Argo CD" if site.delivery and site.delivery.argocd else "Flux" if site.delivery and \
         site.delivery.flux else "kubectl"
     out = Summary([f"## Site `{site.name}`", "", f"{site.source.type} → `{markdown(site.target_namespace)}`, "
-                   f"delivered by {delivery}.", ""])
+                   f"delivered by {delivery}.{_ledger(site, lock)}", ""])
     base_docs, head_docs = documents
     if base_docs is not None:
         out.security = security(base_docs, head_docs)
@@ -147,6 +147,15 @@ def summary(site: Site, lock: Lock, head: dict[str, PlanState], base: dict[str, 
                   for v in vms]
         out.details[p.name] = block + ["\n</details>"]
     return out
+
+
+def _ledger(site: Site, lock: Lock) -> str:
+    """What has moved (sites/ledger.yaml), when the repository keeps a ledger."""
+    if site.ledger is None or not site.ledger.entries:
+        return ""
+    moved = sum(1 for e in site.ledger.entries.values() if e.plan.startswith(f"{site.name}/"))
+    planned = sum(len(lock.plans.get(p.name, [])) for p in lifecycle.live(site) if not p.done)
+    return f" Ledger: {moved:,} VM(s) moved by this site, {planned:,} planned in plans that have not run."
 
 
 def security(base_docs: list[dict], head_docs: list[dict]) -> list[str]:

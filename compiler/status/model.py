@@ -59,6 +59,7 @@ class SiteStatus(msgspec.Struct, frozen=True, kw_only=True):
     context: str
     plans: tuple[PlanStatus, ...]
     setup: tuple[ObjectStatus, ...] = ()
+    moved: int = 0        # VMs the ledger records as moved by this site's plans
 
 
 class StatusReport(msgspec.Struct, frozen=True, kw_only=True):
@@ -158,8 +159,10 @@ def site_status(site: Site, context: str, plans: list[dict], migrations: list[di
     for p in lifecycle.live(site):
         status = _judged(p, by_name, migrations)
         judged.append(msgspec.structs.replace(status, intent=intent(site, p, status, now)))
+    moved = sum(1 for e in site.ledger.entries.values() if e.plan.startswith(f"{site.name}/")) \
+        if site.ledger is not None else 0
     return SiteStatus(site=site.name, context=context, plans=tuple(judged),
-                      setup=tuple(sorted((_object(o) for o in setup), key=lambda o: (o.kind, o.name))))
+                      setup=tuple(sorted((_object(o) for o in setup), key=lambda o: (o.kind, o.name))), moved=moved)
 
 
 def _object(obj: dict) -> ObjectStatus:

@@ -324,3 +324,14 @@ def test_problems_on_the_cluster_point_at_the_spec_lines_behind_them(repo, clust
                for line in lines), r.stdout
     sarif = json.loads(status(repo, cluster, "--format", "sarif").stdout)
     assert {res["ruleId"] for res in sarif["runs"][0]["results"]} == {"MTV160", "MTV161", "MTV162"}
+
+
+def test_status_counts_what_the_ledger_says_moved(repo, cluster, monkeypatch):
+    monkeypatch.setenv("COLUMNS", "200")
+    (repo / "sites/ledger.yaml").write_text(
+        'moved:\n  - {source: "vsphere:x", id: "vm-1001", name: "fin-001", namespace: "factory", target: "fin-001", '
+        'plan: "factory/finance", migration: "factory-finance-1", date: "2026-12-06"}\n')
+    cluster.state.forklift[("plans", NS)] = [_as("plan-ready", "factory-finance", "factory", "finance")]
+    r = status(repo, cluster)
+    assert "site factory  (context test, 1 VM(s) moved (ledger))" in r.stdout, r.stdout
+    assert json.loads(status(repo, cluster, "-o", "json").stdout)["sites"][0]["moved"] == 1

@@ -1,0 +1,105 @@
+"""The ledger: what has moved, for every site of the repository (`sites/ledger.yaml`).
+
+`mtvgen done` writes it from what the cluster says succeeded (the run's facts: a saved
+`mtvgen status -o json` or the cluster read then), never from intent. Every lock and
+build reads it: a VM that has moved is not selected again by a folder, a glob or a
+`where:` (it is skipped and counted), naming it is an error unless the plan lists it
+under `remigrate:`, and a lock that still holds it in a plan that has not run is an
+error too.
+
+One line a VM, sorted by source and id, so two pull requests that each record a run
+merge without a conflict. A VM is known by its source provider (the identity the lock
+records: vCenter's instance UUID, the Provider's UID) and its id.
+
+In: the sites directory. Out: the Ledger, and the file written atomically.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import msgspec
+
+from . import files, yamlio
+from .errors import Location, MtvgenError
+from .inventory.model import ProviderInfo
+from .yamlout import json_scalar
+
+LEDGER_FILE = "ledger.yaml"
+
+
+class Entry(msgspec.Struct, frozen=True, omit_defaults=True):
+    source: str          # provider_key of the source
+    id: str              # the VM's id on it
+    name: str            # its name then
+    namespace: str       # where it landed
+    target: str          # its name there
+    plan: str            # <site>/<plan or batch>
+    migration: str       # the Migration that moved it
+    date: str            # YYYY-MM-DD (UTC)
+
+
+class Ledger(msgspec.Struct):
+    entries: dict[tuple[str, str], Entry] = {}
+    file: str = ""
+
+    def moved(self, provider: ProviderInfo, vm_id: str) -> Entry | None:
+        return self.entries.get((provider_key(provider), vm_id))
+
+    def of_source(self, provider: ProviderInfo) -> dict[str, Entry]:
+        key = provider_key(provider)
+        return {vm: e for (source, vm), e in self.entries.items() if source == key}
+
+
+def provider_key(info: ProviderInfo) -> str:
+    """A source provider as the ledger names it: its type and the identity the lock records
+    (a vCenter's instance UUID; a Forklift Provider's UID), else where it was read from."""
+    ident = info.identity or {}
+    return f"{info.type}:{ident.get('instanceUuid') or ident.get('uid') or ident.get('name') or info.origin}"
+
+
+def load(sites_dir: Path) -> Ledger:
+    path = Path(sites_dir) / LEDGER_FILE
+    if not path.is_file():
+        return Ledger()
+    try:
+        shown = str(path.relative_to(Path.cwd()))
+    except ValueError:
+        shown = str(path)
+    raw = yamlio.load_marked(yamlio.decode(path.read_bytes(), shown), shown)
+    doc = yamlio.plain(raw) or {}
+    moved = doc.get("moved") if isinstance(doc, dict) else None
+    if not isinstance(moved, list):
+        raise MtvgenError(f"{shown} has no `moved:` list", where=Location(shown, 1),
+                          fix="it is written by `mtvgen done`; restore it from Git")
+    entries = {}
+    for i, item in enumerate(moved):
+        try:
+            e = msgspec.convert(item, Entry)
+        except msgspec.ValidationError as exc:
+            raise MtvgenError(f"{shown}: entry {i + 1} is not a moved VM ({exc})",
+                              where=yamlio.locate(raw, ["moved", i], shown),
+                              fix="every entry has source, id, name, namespace, target, plan, migration, date") from None
+        entries[(e.source, e.id)] = e
+    return Ledger(entries, shown)
+
+
+def dump(ledger: Ledger) -> str:
+    lines = ["# What has moved, written by `mtvgen done` from what the cluster says succeeded.",
+             "# One line a VM: a lock or build of any site skips these VMs (`remigrate:` takes one back).",
+             "moved:"]
+    for key in sorted(ledger.entries):
+        e = ledger.entries[key]
+        fields = ", ".join(f"{k}: {json_scalar(v)}" for k, v in msgspec.to_builtins(e).items())
+        lines.append(f"  - {{{fields}}}")
+    return "\n".join(lines) + "\n"
+
+
+def record(sites_dir: Path, new: list[Entry]) -> int:
+    """Add `new` (a later run of a VM replaces its entry); returns how many were new."""
+    ledger = load(sites_dir)
+    added = sum(1 for e in new if (e.source, e.id) not in ledger.entries)
+    for e in new:
+        ledger.entries[(e.source, e.id)] = e
+    files.atomic_write(Path(sites_dir) / LEDGER_FILE, dump(ledger))
+    return added
