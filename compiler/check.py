@@ -35,7 +35,7 @@ CHECKS: tuple[Check, ...] = (
     concerns.concerns,
     cluster.target_cluster, cluster.quotas,
     cutover.start_and_cutover,
-    lifecycle.cancels, lifecycle.waves,
+    lifecycle.cancels, lifecycle.waves, lifecycle.wave_estimates,
 )
 # Checks of the whole life of the site, done and retired plans included.
 LIFECYCLE: tuple[Check, ...] = (lifecycle.frozen_plans, lifecycle.running_plans, lifecycle.running_edits,

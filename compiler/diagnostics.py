@@ -260,6 +260,9 @@ CATALOG: dict[str, Check] = {c.code: c for c in (
     Check("MTV162", "cluster-object-blocked", ERROR, "A Provider, Host, map or Hook on the cluster is blocked",
           "plans that stand on it are not Ready", "The message names the condition; the line is the spec entry "
           "that made the object."),
+    Check("MTV170", "wave-overrun", WARNING, "A wave's estimated duration (its disks at the declared `throughput:`) "
+          "is longer than its window", "a run still copying when the window closes",
+          "Move VMs to another wave, lengthen the window, or measure the real rates and declare them."),
     # the ledger of what has moved (sites/ledger.yaml, written by `mtvgen done`)
     Check("MTV153", "vm-already-moved", ERROR, "A plan selects, by name, or still holds a VM the ledger says has "
           "moved", "the same VM migrated twice: a second copy on the target, or a run that fails on the name",

@@ -14,12 +14,12 @@ an error (the controller would ignore the edit).
 
 from __future__ import annotations
 
-import re
 from datetime import datetime, timedelta, timezone
 
 import msgspec
 
 from .names import batch_name, batch_number, batch_of  # noqa: F401  (lifecycle.batch_* for callers)
+from .quantity import duration_seconds  # noqa: F401  (lifecycle.duration_seconds for callers)
 from .sitemodel import PlanSpec, Site, digest
 from .spec import object_name
 
@@ -250,12 +250,6 @@ def runs(plan: PlanSpec) -> bool:
     """Does the plan get a Migration? Started, and neither done nor archived (an archived
     plan is not reconciled; a done one has run)."""
     return plan.start is not None and not plan.done and not plan.options.get("archived")
-
-
-def duration_seconds(text: str) -> int:
-    """`6h`, `90m`, `1h30m` (the schema's duration pattern) in seconds."""
-    unit = {"ms": 0.001, "s": 1, "m": 60, "h": 3600}
-    return int(sum(float(n) * unit[u] for n, u in re.findall(r"([0-9]+)(ms|s|m|h)", text)))
 
 
 def window_start(wave) -> datetime | None:

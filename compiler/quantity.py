@@ -1,4 +1,4 @@
-"""Kubernetes quantities ("30Gi", "1.5T", "100") as numbers.
+"""Kubernetes quantities ("30Gi", "1.5T", "100") and durations ("1h30m") as numbers.
 
 Not kubernetes.utils.quantity: importing it loads the kubernetes client, which an
 offline build must never load (tests/test_layers.py); the grammar needed here (a
@@ -7,6 +7,7 @@ number and one suffix, resource.Quantity's binary and decimal SI suffixes) is sm
 
 from __future__ import annotations
 
+import re
 from decimal import Decimal, InvalidOperation
 
 _SUFFIX = {"": 1, "m": Decimal("0.001"), "k": 10**3, "M": 10**6, "G": 10**9, "T": 10**12, "P": 10**15, "E": 10**18,
@@ -33,3 +34,9 @@ def as_int(text) -> int:
         return int(parse(text or "0"))
     except ValueError:
         return 0
+
+
+def duration_seconds(text: str) -> int:
+    """`6h`, `90m`, `1h30m` (the schema's duration pattern) in seconds."""
+    unit = {"ms": 0.001, "s": 1, "m": 60, "h": 3600}
+    return int(sum(float(n) * unit[u] for n, u in re.findall(r"([0-9]+)(ms|s|m|h)", text)))

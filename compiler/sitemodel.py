@@ -289,6 +289,7 @@ class Site(msgspec.Struct):
     spec_notes: list = msgspec.field(default_factory=list)   # the spec's own warnings and notes (spec_rules)
     policy: Any = None                     # the repository's policy.Policy (spec.load sets it)
     ledger: Any = None                     # the repository's ledger.Ledger of moved VMs (spec.load sets it)
+    throughput: Any = None                 # throughput.Model from `throughput:`, when declared
     profile: Profile = msgspec.field(default_factory=Profile)   # the Forklift release it targets
 
     def __post_init__(self):

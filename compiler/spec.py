@@ -306,6 +306,13 @@ def _build(site_dir: Path, file: str, raw, diags: list) -> Site:
             for i, x in enumerate(raw.get("suppress", []))]
     waves = {w["wave"]: Wave(w["wave"], w["start"], w["duration"], where("waves", i))
              for i, w in enumerate(raw.get("waves", []))}
+    tp = raw.get("throughput")
+    model = None
+    if tp:          # the schema held the rates to their pattern: they parse
+        from . import quantity, throughput
+        model = throughput.Model(throughput.rate(tp["perVM"]), throughput.rate(tp["total"]),
+                                 tp.get("maxInFlight", throughput.DEFAULT_IN_FLIGHT),
+                                 float(quantity.duration_seconds(tp.get("conversion", "0s"))))
     extra = tuple(secretfiles.read(site_dir, x.get("sealedSecret") or x.get("sops"),
                                    "sealedSecret" if "sealedSecret" in x else "sops", mtv_ns, where("secrets", i))
                   for i, x in enumerate(raw.get("secrets", [])))
@@ -315,7 +322,8 @@ def _build(site_dir: Path, file: str, raw, diags: list) -> Site:
     return Site(site_name, site_dir, file, mtv_ns, raw["targetNamespace"], source, destination, hooks, plans, maps,
                 sups, raw, _delivery(site_name, raw.get("delivery"), file), extra, waves,
                 acknowledgements=acks, plans_where=where("plans"),
-                profile=_profile(site_dir, raw.get("forkliftVersion"), where("forkliftVersion"), diags))
+                profile=_profile(site_dir, raw.get("forkliftVersion"), where("forkliftVersion"), diags),
+                throughput=model)
 
 
 def _profile(site_dir: Path, asked, where: Location, diags: list) -> profile.Profile:

@@ -138,3 +138,20 @@ def waves(ctx: Context):
             yield Diagnostic("MTV122", f"plan '{p.name}' is started, and the window of wave {w.number} ended at "
                              f"{end.isoformat()}", p.start.where, plan=p.name)
 
+
+
+def wave_estimates(ctx: Context):
+    """Does each wave fit its window, at the declared rates (compiler/throughput.py)?"""
+    from .. import throughput
+    from ..lifecycle import duration_seconds
+    site, model = ctx.site, ctx.site.throughput
+    for number, (took, ends) in throughput.waves(site, ctx.lock).items():
+        w = site.waves[number]
+        window = duration_seconds(w.duration)
+        if took > window:
+            late = [name for name, end in sorted(ends, key=lambda x: -x[1]) if end > window]
+            shown = ", ".join(late[:5]) + (f" and {len(late) - 5} more" if len(late) > 5 else "")
+            plan = next(p.name for p in site.plans if p.wave == number and not p.done)
+            yield Diagnostic("MTV170", f"wave {number} is estimated at {throughput.hours(took)} for {len(ends)} VMs "
+                             f"({model.shown()}, the largest first), longer than its {w.duration} window; ending "
+                             f"after it: {shown}", w.where, plan=plan)

@@ -135,7 +135,8 @@ def summary(site: Site, lock: Lock, head: dict[str, PlanState], base: dict[str, 
         out.warnings = [f"**{title}**", ""] + [f"- `{d.code}` {markdown(d.message)} ({markdown(str(d.location))})" + (
             f" — **acknowledged** error: {markdown(d.acknowledged)}" if d.acknowledged else "") for d in warnings] + [""]
     out.plans = ["**Plans**", ""] + _plan_rows(site, lock, head) + [""]
-    picture = timeline.mermaid(site)
+    from .. import throughput
+    picture = timeline.mermaid(site, throughput.waves(site, lock))
     if picture:
         out.schedule = ["**Schedule** (UTC)", "", picture, ""]
     for p in lifecycle.live(site):

@@ -22,7 +22,9 @@ def _label(text: str) -> str:
     return text.replace(":", " ").replace("#", " ").replace(";", " ")   # Mermaid's separators
 
 
-def mermaid(site: Site) -> str:
+def mermaid(site: Site, estimates: dict | None = None) -> str:
+    """`estimates`: wave -> (seconds, ...) at the declared throughput: drawn under the window,
+    marked `crit` (red) when longer than it."""
     rows = []
     for number, wave in sorted(site.waves.items()):
         start = lifecycle.window_start(wave)
@@ -31,7 +33,13 @@ def mermaid(site: Site) -> str:
         plans = [p.name for p in lifecycle.live(site) if p.wave == number]
         rows.append(f"    section wave {number}")
         title = _label(", ".join(plans) or "no plan")
-        rows.append(f"    {title} :w{number}, {_utc(start)}, {lifecycle.duration_seconds(wave.duration) // 60}m")
+        window = lifecycle.duration_seconds(wave.duration)
+        rows.append(f"    {title} :w{number}, {_utc(start)}, {window // 60}m")
+        if estimates and number in estimates:
+            took = estimates[number][0]
+            over = "crit, " if took > window else ""
+            rows.append(f"    estimate{' (overrun)' if over else ''} :{over}e{number}, {_utc(start)}, "
+                        f"{max(1, round(took / 60))}m")
     cutovers = []
     for p in lifecycle.live(site):
         if p.start is None or p.done:
