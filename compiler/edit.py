@@ -502,3 +502,58 @@ def _flow(items: list) -> CommentedSeq:
 
 ACTIONS = {"start": _start, "retry": _retry, "cancel": _cancel, "done": _done, "archive": _archive,
            "retire": _retire}
+
+
+def rename(site_dir: Path, old: str, new: str) -> Edit:
+    """`mtvgen rename SITE OLD NEW`: a plan that never ran takes a new name, in site.yaml and
+    in the lock, offline: its selection is the same, so nothing needs reading again. A plan
+    that has run keeps its name: its Plan on the cluster is named after it (MTV126)."""
+    from . import names
+    site_dir = Path(site_dir)
+    path = site_dir / SPEC_FILE
+    site = spec.load(site_dir)
+    lock = lockmod.read(site)
+    plan = next((p for p in site.spec_plans if p.name == old), None)
+    if plan is None:
+        raise UsageError(f"{path} has no plan '{old}'", where=site.plans_where,
+                         fix=f"plans: {', '.join(p.name for p in site.spec_plans)}")
+    ran = [n for n in [old, *lock.batches.get(old, [])] if n in lock.started or n in lock.frozen]
+    if plan.start is not None or plan.done or plan.done_batches or ran:
+        raise UsageError(f"plan '{old}' has started: its Plan on the cluster is named after it", where=plan.where,
+                         fix="keep the name; a new plan with another name can take VMs once this one is done")
+    if not names.is_label(new) or any(p.name == new for p in site.spec_plans):
+        raise UsageError(f"'{new}' is {'taken' if names.is_label(new) else 'not a DNS-1123 label'}", where=plan.where,
+                         fix="pick a new name of lowercase letters, digits and '-'")
+    before = path.read_text(encoding="utf-8")
+    y = _yaml()
+    doc = y.load(before)
+    _plan(doc, old, str(path))["name"] = new
+    out = io.StringIO()
+    y.dump(doc, out)
+    after = out.getvalue()
+    with tempfile.TemporaryDirectory() as tmp:      # the renamed spec must load before anything is written
+        scratch = Path(tmp) / site_dir.name
+        shutil.copytree(site_dir, scratch, symlinks=True, ignore=shutil.ignore_patterns(LOCK_FILE))
+        (scratch / SPEC_FILE).write_text(after, encoding="utf-8")
+        if (site_dir.parent / POLICY_FILE).exists():     # the repository's policy judges it as the real one
+            shutil.copy(site_dir.parent / POLICY_FILE, scratch.parent / POLICY_FILE)
+        renamed = spec.load(scratch, display_root=Path(tmp))
+    if sorted(renamed.resolution_inputs().values()) != sorted(lock.inputs.values()):
+        raise UsageError("site.yaml has other changes since the lock: a rename alone needs no source, these do",
+                         where=Location(str(path)), fix="run `mtvgen lock` first, then rename")
+    maps = {m.name: next(n.name for n in renamed.maps if n.owner == new and n.kind == m.kind)
+            for m in site.maps if m.owner == old}
+    for name in [old, *lock.batches.get(old, [])]:
+        if name in lock.plans:
+            lock.plans[new + name[len(old):]] = lock.plans.pop(name)
+    if old in lock.batches:
+        lock.batches[new] = [new + b[len(old):] for b in lock.batches.pop(old)]
+    for was, now in maps.items():
+        if was in lock.maps:
+            lock.maps[now] = lock.maps.pop(was)
+    lock.inputs = renamed.resolution_inputs()
+    files.atomic_write(path, after)
+    lockmod.write(spec.load(site_dir), lock)
+    diff = "".join(difflib.unified_diff(before.splitlines(True), after.splitlines(True), f"{path} (before)",
+                                        f"{path} (after)"))
+    return Edit(path, diff, f"plan {old} is now {new} (site.yaml and the lock; nothing read again)")

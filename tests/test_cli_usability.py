@@ -181,3 +181,19 @@ def test_a_filled_in_starter_locks_and_checks_clean_on_every_source_type(repo, s
     r = run(["check", "sites/new", "--format", "json", "--now", "2026-11-27T00:00:00+00:00"], repo)
     found = {d["code"] for d in json.loads(r.stdout)["diagnostics"] if d["severity"] in ("error", "warning")}
     assert found <= ABOUT_THE_VMS, r.stdout
+
+
+def test_a_plan_that_never_started_is_renamed_offline(repo):
+    """Issue 25 item 3: renaming a plan before anything started needed a live re-lock."""
+    r = run(["rename", "factory", "web", "frontend"], repo)
+    assert r.exit_code == 0, r.output
+    assert "-  - name: web\n+  - name: frontend\n" in r.stdout
+    lock = json.loads((repo / "sites/factory/mtvgen.lock").read_text())
+    assert lock["batches"]["frontend"] == ["frontend-01", "frontend-02", "frontend-03"] and "web" not in lock["batches"]
+    r = run(["build", "factory", "--now", "2026-11-27T00:00:00+00:00"], repo)
+    assert r.exit_code == 0, r.output                          # no MTV004: the lock is current
+    assert run(["start", "factory", "frontend-01"], repo).exit_code == 0
+    r = run(["rename", "factory", "frontend", "web"], repo)
+    assert r.exit_code == 2 and "plan 'frontend' has started: its Plan on the cluster is named after it" in r.stderr
+    r = run(["rename", "factory", "finance", "Bad_Name"], repo)
+    assert r.exit_code == 2 and "'Bad_Name' is not a DNS-1123 label" in r.stderr

@@ -117,3 +117,18 @@ def retire(site, plan, out_dir):
     """Take a done PLAN out of the output; its objects stay on the cluster. An archived
     plan retires only after a commit whose out/ carries the archive (else it never syncs)."""
     _edit("retire", site, plan, out_dir=out_dir)
+
+
+@click.command()
+@SITE_ARG
+@click.argument("old")
+@click.argument("new")
+def rename(site, old, new):
+    """Rename plan OLD to NEW, in site.yaml and the lock, offline: only a plan that never
+    started (its Plan on the cluster is named after it)."""
+    def go():
+        from .. import edit
+        result = edit.rename(site, old, new)
+        sys.stdout.write(result.diff)
+        click.echo(f"{result.summary}; review and commit {result.path}, then `mtvgen build`", err=True)
+    run(go)
