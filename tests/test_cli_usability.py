@@ -197,3 +197,32 @@ def test_a_plan_that_never_started_is_renamed_offline(repo):
     assert r.exit_code == 2 and "plan 'frontend' has started: its Plan on the cluster is named after it" in r.stderr
     r = run(["rename", "factory", "finance", "Bad_Name"], repo)
     assert r.exit_code == 2 and "'Bad_Name' is not a DNS-1123 label" in r.stderr
+
+
+
+
+def test_every_concrete_hint_printed_runs_as_printed(repo):
+    """Issue 25 item 6: a hint is a command a person pastes. Collect every `mtvgen ...` a
+    set of failing commands prints whose arguments are all concrete, and run each as
+    printed: it must be understood (no usage error, no unknown site or plan), whatever
+    it then finds."""
+    import re
+    spec = repo / "sites/factory/site.yaml"
+    spec.write_text(spec.read_text().replace("folder: /DC1/vm/Finance", "folder: /DC1/vm/Finance2"))   # stale lock
+    outputs = [run(args, repo).output for args in (
+        ["check", "sites/broken-example", "--now", "2026-11-27T00:00:00+00:00"],
+        ["build", "factory", "--now", "2026-11-27T00:00:00+00:00"],
+        ["retry", "factory", "finance"],
+        ["cancel", "factory", "finance", "fin-001"],
+        ["archive", "factory", "web-02"],
+        ["verify", "factory", "--wave", "9", "--inventory", "sites/factory/inventory.yaml"],
+        ["status", "factory", "--kubeconfig", str(repo / "nowhere")],
+    )]
+    hints = {h for out in outputs for h in re.findall(r"`(mtvgen [^`]+)`", out)}
+    concrete = {h for h in hints if not re.search(r"[A-Z]{3,}|<|\.\.\.|\||\{", h)}
+    assert len(concrete) >= 4, hints
+    for hint in sorted(concrete):
+        r = run(shlex.split(hint)[1:], repo)
+        assert r.exit_code != 3, (hint, r.output)
+        assert "Usage:" not in r.output and "No such command" not in r.output, (hint, r.output)
+        assert "no site '" not in r.output and "has no plan" not in r.output, (hint, r.output)
