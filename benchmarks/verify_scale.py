@@ -11,15 +11,13 @@ same way; the harness's own round-trip time is printed first.
 from __future__ import annotations
 
 import argparse
-import json
 import os
-import re
 import subprocess
 import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
-from vsphere_fetch import PEAK_MB, ROOT, Proxy, child, round_trip_ms  # noqa: E402
+from vsphere_fetch import PEAK_MB, ROOT, Proxy, child, round_trip_ms, simulator  # noqa: E402
 
 SPEC = """apiVersion: mtvgen/v1
 targetNamespace: bench
@@ -70,13 +68,7 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--vms", type=int, default=10000)
     args = ap.parse_args()
-    clusters = max(1, args.vms // 1000)
-    proc = subprocess.Popen([str(ROOT / ".cache" / "bin" / "vcsim"), "-no-tls", "-u", "user:pass", "-cluster",
-                             str(clusters), "-vm", str(args.vms // clusters), "-host", "2"],
-                            stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
-    try:
-        info = json.loads(proc.stdout.readline())
-        upstream = int(re.search(r":(\d+)/", info["url"]).group(1))
+    with simulator(args.vms) as (upstream, _info, _clusters, _proc):
         proxy = Proxy(upstream, 0)
         print(f"harness: a round trip takes {round_trip_ms(upstream):.2f} ms direct, "
               f"{round_trip_ms(proxy.port):.2f} ms through the counting proxy")
@@ -85,7 +77,7 @@ def main() -> None:
         (site / "site.yaml").write_text(SPEC.format(url=f"http://127.0.0.1:{proxy.port}/sdk"))
         # the counting proxy speaks plain HTTP on loopback: the repository's policy allows it here
         (site.parent / "mtvgen-policy.yaml").write_text("allowHttp: true\n")
-        env = {**os.environ, "VSPHERE_USER": "user", "VSPHERE_PASSWORD": "pass", }
+        env = {**os.environ, "VSPHERE_USER": "user", "VSPHERE_PASSWORD": "pass"}
         done = subprocess.run([sys.executable, "-c", LOCK_CHILD, str(site)], cwd=ROOT, env=env,
                               capture_output=True, text=True)
         if done.returncode != 0:
@@ -102,9 +94,6 @@ def main() -> None:
         print(f"by id: {b_s / a_s:.1f}x faster, {b_rt / a_rt:.1f}x fewer round trips, {b_b / a_b:.0f}x fewer bytes "
               f"than reading every VM; target (issue 21): a 500-VM wave in <= 3 s -> {'met' if a_s <= 3 else 'NOT met'}")
         proxy.shutdown()
-    finally:
-        proc.stdin.close()
-        proc.wait()
 
 
 if __name__ == "__main__":

@@ -20,6 +20,7 @@ in under 5 s on loopback.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import http.client
 import http.server
 import json
@@ -142,7 +143,7 @@ import json, re, sys, time
 from pyVmomi import SoapStubAdapter, vim
 port, sample, detail = int(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3])
 t = time.perf_counter()
-stub = SoapStubAdapter(url=f"http://127.0.0.1:{port}/sdk", version="vim.version.version8", httpConnectionTimeout=120)
+stub = SoapStubAdapter(url=f"http://127.0.0.1:{port}/sdk", version="vim.version.v8_0_3_0", httpConnectionTimeout=120)
 content = vim.ServiceInstance("ServiceInstance", stub).RetrieveContent()
 content.sessionManager.Login("user", "pass")
 view = content.viewManager.CreateContainerView(content.rootFolder, [vim.VirtualMachine], True)
@@ -192,19 +193,28 @@ def child(code: str, *args) -> dict:
     return json.loads(p.stdout.strip().splitlines()[-1])
 
 
+@contextlib.contextmanager
+def simulator(vms: int):
+    """vcsim with `vms` VMs in clusters of 1,000, plain HTTP: (its port, its process)."""
+    clusters = max(1, vms // 1000)
+    proc = subprocess.Popen([str(ROOT / ".cache" / "bin" / "vcsim"), "-no-tls", "-u", "user:pass", "-cluster",
+                             str(clusters), "-vm", str(vms // clusters), "-host", "2"],
+                            stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    try:
+        info = json.loads(proc.stdout.readline())
+        yield int(re.search(r":(\d+)/", info["url"]).group(1)), info, clusters, proc
+    finally:
+        proc.stdin.close()
+        proc.wait()
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--vms", type=int, default=10000)
     ap.add_argument("--delays", default="0,20", help="proxy latency per request, ms")
     ap.add_argument("--sample", type=int, default=300, help="VMs the naive traversal reads before extrapolating")
     args = ap.parse_args()
-    binary = ROOT / ".cache" / "bin" / "vcsim"
-    clusters = max(1, args.vms // 1000)
-    proc = subprocess.Popen([str(binary), "-no-tls", "-u", "user:pass", "-cluster", str(clusters), "-vm", str(args.vms // clusters),
-                             "-host", "2"], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
-    try:
-        info = json.loads(proc.stdout.readline())
-        upstream = int(re.search(r":(\d+)/", info["url"]).group(1))
+    with simulator(args.vms) as (upstream, info, clusters, proc):
         import vcsim  # tests/vcsim.py: shape through the API
         from pyVmomi import vim
         vcsim.USER, vcsim.PASSWORD = "user", "pass"
@@ -227,6 +237,8 @@ def main() -> None:
             site = Path(os.environ.get("TMPDIR", "/tmp")) / f"mtvgen-bench-{os.getpid()}" / "sites" / "bench"
             site.mkdir(parents=True, exist_ok=True)
             (site / "site.yaml").write_text(SPEC.format(url=f"http://127.0.0.1:{proxy.port}/sdk"))
+            # the counting proxy speaks plain HTTP on loopback: the repository's policy allows it here
+            (site.parent / "mtvgen-policy.yaml").write_text("allowHttp: true\n")
             m = child(MTVGEN_CHILD, site)
             m_rt, m_bytes = proxy.requests, proxy.bytes
             proxy.reset()
@@ -245,9 +257,6 @@ def main() -> None:
                   f"mtvgen: {m['selected']} selected of {m['vms']} VMs, "
                   f"{m_rt / (m['vms'] / 1000):.1f} round trips per 1,000 VMs\n")
             proxy.shutdown()
-    finally:
-        proc.stdin.close()
-        proc.wait()
 
 
 if __name__ == "__main__":

@@ -96,6 +96,18 @@ def argocd_sync(cp, docs, scripts, timeout="90s") -> tuple[int, dict]:
     return r.returncode, json.loads(r.stdout)
 
 
+def sync_with_controllers(cp, docs, scripts) -> tuple[int, dict, Controllers]:
+    """Argo CD's sync of `docs` while the stand-ins play the controllers that make them Ready."""
+    controllers = Controllers(cp, docs)
+    controllers.start()
+    try:
+        code, result = argocd_sync(cp, docs, scripts)
+    finally:
+        controllers.done.set()
+        controllers.join(10)
+    return code, result, controllers
+
+
 @pytest.fixture(scope="module")
 def scripts(tmp_path_factory):
     folder = tmp_path_factory.mktemp("health")
@@ -129,13 +141,7 @@ def test_units_sync_wave_by_wave_once_each_wave_is_healthy(controlplane, scripts
         cp.kubectl("create", "namespace", ns, check=False)
     # another test may have applied the unit already: start from nothing (no finalizers here)
     cp.kubectl("delete", "--ignore-not-found", "--wait", "-f", "-", input="\n---\n".join(json.dumps(d) for d in docs))
-    controllers = Controllers(cp, docs)
-    controllers.start()
-    try:
-        code, result = argocd_sync(cp, docs, scripts)
-    finally:
-        controllers.done.set()
-        controllers.join(10)
+    code, result, controllers = sync_with_controllers(cp, docs, scripts)
     assert controllers.error is None, controllers.error
     assert (code, result["phase"]) == (0, "Succeeded"), (result, controllers.seen)
     assert {(r["kind"], r["name"]) for r in result["resources"]} == {(d["kind"], d["metadata"]["name"]) for d in docs}

@@ -19,7 +19,7 @@ import yaml
 
 import vcsim
 from conftest import ROOT
-from .test_argocd_sync import Controllers, argocd_sync, scripts, unit_docs  # noqa: F401  (a fixture)
+from .test_argocd_sync import scripts, sync_with_controllers, unit_docs  # noqa: F401  (a fixture)
 
 BEGIN, END = "<!-- quickstart:begin -->", "<!-- quickstart:end -->"
 README_URL = "https://vcenter.example.com/sdk"
@@ -82,14 +82,7 @@ def test_the_quick_start_runs_as_written(controlplane, scripts, tmp_path):  # no
     assert root["spec"]["source"]["path"] == "out/shop/argocd"
     # the root's children, as Argo CD's sync engine applies them: shared, then the plan
     for unit in ("shared", "plans/vms/plan"):
-        docs = unit_docs(cp, repo / "out/shop" / unit)
-        controllers = Controllers(cp, docs)
-        controllers.start()
-        try:
-            code, result = argocd_sync(cp, docs, scripts)
-        finally:
-            controllers.done.set()
-            controllers.join(10)
+        code, result, _ = sync_with_controllers(cp, unit_docs(cp, repo / "out/shop" / unit), scripts)
         assert (code, result["phase"]) == (0, "Succeeded"), (unit, result)
     run = unit_docs(cp, repo / "out/shop/plans/vms/run")
     assert [d["kind"] for d in run] == ["Migration"] and run[0]["metadata"]["name"] == "shop-vms-1"
