@@ -313,6 +313,9 @@ def _build(site_dir: Path, file: str, raw, diags: list) -> Site:
         model = throughput.Model(throughput.rate(tp["perVM"]), throughput.rate(tp["total"]),
                                  tp.get("maxInFlight", throughput.DEFAULT_IN_FLIGHT),
                                  float(quantity.duration_seconds(tp.get("conversion", "0s"))))
+    if (site_dir / "throughput.yaml").is_file():      # what finished runs did: preferred to the declaration
+        from . import measured
+        model = measured.model(site_dir, model)
     extra = tuple(secretfiles.read(site_dir, x.get("sealedSecret") or x.get("sops"),
                                    "sealedSecret" if "sealedSecret" in x else "sops", mtv_ns, where("secrets", i))
                   for i, x in enumerate(raw.get("secrets", [])))

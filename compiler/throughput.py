@@ -29,9 +29,11 @@ class Model(msgspec.Struct, frozen=True):
     total: float             # bytes/s
     in_flight: int = DEFAULT_IN_FLIGHT
     conversion: float = 0.0  # seconds a VM
+    source: str = "declared"  # or "measured from N VM(s)" (compiler/measured.py)
 
     def shown(self) -> str:
-        return f"{_bytes(self.total)}/s in total, {_bytes(self.per_vm)}/s a VM, {self.in_flight} at a time"
+        return (f"{_bytes(self.total)}/s in total, {_bytes(self.per_vm)}/s a VM ({self.source}), "
+                f"{self.in_flight} at a time")
 
 
 def rate(text: str) -> float:

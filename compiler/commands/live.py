@@ -292,10 +292,13 @@ def _table(found: list[dict], columns: tuple[str, ...], cell) -> None:
                                                       "repeatable.")
 @click.option("--interval", type=float, default=10.0, show_default=True, help="Seconds between reads with --watch.")
 @click.option("--timeout", type=float, default=30.0, show_default=True)
+@click.option("--record", is_flag=True, help="Write what finished runs did (per VM: MB copied, copy and conversion "
+                                             "time) to SITE/throughput.yaml; the wave estimate prefers it.")
 @click.option("--format", "fmt", type=click.Choice(["github", "sarif"]),
               help="Each problem on the cluster as a finding at the site.yaml line behind it (a blocked plan, the "
                    "selector of a failed VM, the map entry of a source not found), for CI annotations.")
-def status(sites, sites_dir, kubeconfig, contexts, in_cluster, output, watch, all_vms, plans, interval, timeout, fmt):
+def status(sites, sites_dir, kubeconfig, contexts, in_cluster, output, watch, all_vms, plans, interval, timeout, record,
+           fmt):
     """Show what the sites' Plans and Migrations are doing: per plan and VM the phase, the
     pipeline step, disk copy progress, precopies, cutover and errors. Exit 1 when a plan is
     blocked or a run failed."""
@@ -317,6 +320,13 @@ def status(sites, sites_dir, kubeconfig, contexts, in_cluster, output, watch, al
         with contextlib.ExitStack() as stack:
             readers = _readers(stack, kubeconfig, contexts, in_cluster, timeout)
             report = statusmod.collect(loaded, readers)
+            if record:
+                from .. import measured
+                by_name = {s.name: s for s in loaded}
+                for site_status in report.sites:
+                    site = by_name[site_status.site]
+                    n = measured.record(site.dir, site_status)
+                    click.echo(f"recorded {site.dir / measured.FILE}: {n} VM(s); review and commit it", err=True)
             if fmt:
                 from ..status import spans
                 from .common import format_diags

@@ -28,6 +28,9 @@ class VMStatus(msgspec.Struct, frozen=True, kw_only=True):
     precopies: int        # warm runs: delta copies done so far
     cutover: str
     error: str
+    copy_s: float = 0.0        # seconds its disk copy steps took (the MB-counted steps), when ended
+    conversion_s: float = 0.0  # seconds its guest conversion took (ImageConversion), when ended
+    completed: str = ""        # when it ended (RFC 3339)
 
 
 class PlanStatus(msgspec.Struct, frozen=True, kw_only=True):
@@ -106,10 +109,24 @@ def _vm(vm: dict, spec: dict) -> VMStatus:
     warm = vm.get("warm") or {}
     cutover = next((c.get("cutover", "") for c in spec.get("vmCutover") or [] if c.get("id") == vm.get("id")),
                    spec.get("cutover", ""))
+    steps = vm.get("pipeline") or []
     return VMStatus(id=vm.get("id", ""), name=vm.get("name", ""), outcome=_outcome(vm), phase=vm.get("phase", ""),
                     step=_step(vm), copied_mb=copied, total_mb=total,
                     precopies=len(warm.get("precopies") or []) or int(warm.get("successes") or 0), cutover=cutover,
-                    error="; ".join((vm.get("error") or {}).get("reasons") or []))
+                    error="; ".join((vm.get("error") or {}).get("reasons") or []),
+                    copy_s=sum(_took(s) for s in steps if (s.get("annotations") or {}).get("unit") == "MB"),
+                    conversion_s=sum(_took(s) for s in steps if s.get("name") == "ImageConversion"),
+                    completed=str(vm.get("completed") or ""))
+
+
+def _took(step: dict) -> float:
+    """Seconds from a pipeline step's start to its end (plan/migration.go Timed); 0 while it runs."""
+    try:
+        start = datetime.fromisoformat(str(step["started"]).replace("Z", "+00:00"))
+        end = datetime.fromisoformat(str(step["completed"]).replace("Z", "+00:00"))
+    except (KeyError, ValueError):
+        return 0.0
+    return max((end - start).total_seconds(), 0.0)
 
 
 def _current_run(plan: PlanSpec, migrations: list[dict]) -> dict | None:

@@ -335,3 +335,28 @@ def test_status_counts_what_the_ledger_says_moved(repo, cluster, monkeypatch):
     r = status(repo, cluster)
     assert "site factory  (context test, 1 VM(s) moved (ledger))" in r.stdout, r.stdout
     assert json.loads(status(repo, cluster, "-o", "json").stdout)["sites"][0]["moved"] == 1
+
+
+def test_record_writes_what_finished_runs_did_and_the_estimate_prefers_it(repo, cluster):
+    """Issue 21 item 1: `status --record` keeps per VM the MB copied and the copy and
+    conversion time from the Migration's pipeline timestamps; the wave estimate uses them."""
+    run_ = _as("migration-failed", "factory-finance-1", "factory", "finance",
+               plan={"name": "factory-finance", "namespace": NS})
+    done = [v for v in run_["status"]["vms"] if v.get("completed") and not v.get("error")]
+    for v in done:       # 10,240 MB in 100 s, then a 300 s conversion
+        v["pipeline"][1].update(started="2026-12-05T21:00:00Z", completed="2026-12-05T21:01:40Z")
+        v["pipeline"].append({"name": "ImageConversion", "phase": "Completed", "started": "2026-12-05T21:01:40Z",
+                              "completed": "2026-12-05T21:06:40Z", "progress": {"completed": 1, "total": 1}})
+    cluster.state.forklift[("plans", NS)] = [_as("plan-failed", "factory-finance", "factory", "finance")]
+    cluster.state.forklift[("migrations", NS)] = [run_]
+    r = status(repo, cluster, "--record", "-o", "json")
+    assert r.exit_code == 1 and f"recorded sites/factory/throughput.yaml: {len(done)} VM(s)" in r.stderr
+    lines = [line for line in (repo / "sites/factory/throughput.yaml").read_text().splitlines()
+             if line.startswith("  - ")]
+    assert len(lines) == len(done) and lines == sorted(lines)
+    assert lines[0] == ('  - {id: "vm-1000", name: "app-00", plan: "finance", migration: "factory-finance-1", '
+                        'copiedMiB: 9765, copySeconds: 100.0, conversionSeconds: 300.0, completed: "2026-11-28T08:00:00Z"}')
+    from compiler import spec
+    model = spec.load(repo / "sites/factory").throughput
+    assert model.source == f"measured from {len(done)} VM(s)" and model.conversion == 300.0
+    assert round(model.per_vm) == 9765 * 2**20 // 100
