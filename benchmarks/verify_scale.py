@@ -17,7 +17,7 @@ import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
-from vsphere_fetch import PEAK_MB, ROOT, Proxy, child, round_trip_ms, simulator  # noqa: E402
+from vsphere_fetch import PEAK_MB, ROOT, Proxy, bench_site, child, round_trip_ms, simulator  # noqa: E402
 
 SPEC = """apiVersion: mtvgen/v1
 targetNamespace: bench
@@ -34,6 +34,7 @@ plans:
 
 LOCK_CHILD = """
 import sys
+from pathlib import Path
 from compiler.cli import main
 main(["lock", sys.argv[1]], standalone_mode=False)
 print("{}")
@@ -72,11 +73,7 @@ def main() -> None:
         proxy = Proxy(upstream, 0)
         print(f"harness: a round trip takes {round_trip_ms(upstream):.2f} ms direct, "
               f"{round_trip_ms(proxy.port):.2f} ms through the counting proxy")
-        site = Path(os.environ.get("TMPDIR", "/tmp")) / f"mtvgen-verify-{os.getpid()}" / "sites" / "bench"
-        site.mkdir(parents=True, exist_ok=True)
-        (site / "site.yaml").write_text(SPEC.format(url=f"http://127.0.0.1:{proxy.port}/sdk"))
-        # the counting proxy speaks plain HTTP on loopback: the repository's policy allows it here
-        (site.parent / "mtvgen-policy.yaml").write_text("allowHttp: true\n")
+        site = bench_site(SPEC, proxy.port)
         env = {**os.environ, "VSPHERE_USER": "user", "VSPHERE_PASSWORD": "pass"}
         done = subprocess.run([sys.executable, "-c", LOCK_CHILD, str(site)], cwd=ROOT, env=env,
                               capture_output=True, text=True)

@@ -193,6 +193,17 @@ def child(code: str, *args) -> dict:
     return json.loads(p.stdout.strip().splitlines()[-1])
 
 
+def bench_site(spec: str, port: int) -> Path:
+    """A scratch site whose source is the counting proxy at `port` (spec: a format string
+    with {url})."""
+    site = Path(os.environ.get("TMPDIR", "/tmp")) / f"mtvgen-bench-{os.getpid()}" / "sites" / "bench"
+    site.mkdir(parents=True, exist_ok=True)
+    (site / "site.yaml").write_text(spec.format(url=f"http://127.0.0.1:{port}/sdk"))
+    # the counting proxy speaks plain HTTP on loopback: the repository's policy allows it here
+    (site.parent / "mtvgen-policy.yaml").write_text("allowHttp: true\n")
+    return site
+
+
 @contextlib.contextmanager
 def simulator(vms: int):
     """vcsim with `vms` VMs in clusters of 1,000, plain HTTP: (its port, its process)."""
@@ -234,11 +245,7 @@ def main() -> None:
             proxy.reset()
             print(f"harness: a round trip takes {direct:.2f} ms direct, {through:.2f} ms through the proxy set to "
                   f"{delay:.0f} ms: it adds {through - direct:.2f} ms")
-            site = Path(os.environ.get("TMPDIR", "/tmp")) / f"mtvgen-bench-{os.getpid()}" / "sites" / "bench"
-            site.mkdir(parents=True, exist_ok=True)
-            (site / "site.yaml").write_text(SPEC.format(url=f"http://127.0.0.1:{proxy.port}/sdk"))
-            # the counting proxy speaks plain HTTP on loopback: the repository's policy allows it here
-            (site.parent / "mtvgen-policy.yaml").write_text("allowHttp: true\n")
+            site = bench_site(SPEC, proxy.port)
             m = child(MTVGEN_CHILD, site)
             m_rt, m_bytes = proxy.requests, proxy.bytes
             proxy.reset()
