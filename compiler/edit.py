@@ -11,6 +11,7 @@ lock) written atomically, and a unified diff of the spec.
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import difflib
 import io
@@ -31,7 +32,7 @@ from . import check, files, lifecycle, lock as lockmod, spec
 from .errors import EditRefused, Location, UsageError
 from . import names
 from .names import batch_name, batch_of
-from .plan_model import match_vms
+from .plan_model import planned
 from .policy import POLICY_FILE
 from .sitemodel import LOCK_FILE, SPEC_FILE
 
@@ -158,7 +159,9 @@ def apply(site_dir: Path, plan_name: str, action: str, *, vms: tuple[str, ...] =
         raise UsageError(f"no site spec in {site_dir}", where=Location(str(path)), fix="pass a site directory")
     # the spec as it stands must load (located errors, exit 1): the edit walks a valid
     # document, not a plan list that is a number or a plan name that is a list
-    spec.load(site_dir)
+    site = spec.load(site_dir)
+    # read once (it may be 100 MB): the checks, the freeze, the pin and the ledger use it
+    lock = lockmod.read(site) if site.lock_path.exists() else None
     before = path.read_text(encoding="utf-8")
     y = _yaml()
     doc = y.load(before)
@@ -170,9 +173,9 @@ def apply(site_dir: Path, plan_name: str, action: str, *, vms: tuple[str, ...] =
                          fix=f"`mtvgen {action} {site_dir} {plan_name}`")
     plan = _plan(doc, plan_name, str(path))
     if action == "retry" and plan.get("batch") and not batches and not retry_all:
-        _one_run_or_all(site_dir, plan_name)
+        _one_run_or_all(site, lock, plan, plan_name, str(path))
     if action == "retire" and plan.get("archived") is True:
-        _archive_delivered(plan, plan_name, spec.load(site_dir).name, out_dir, str(path))
+        _archive_delivered(plan, plan_name, site.name, out_dir, str(path))
     now = lifecycle.utc_now()
     if cutover == "now":           # the pin below takes the same instant: not "already past"
         cutover = now
@@ -182,7 +185,7 @@ def apply(site_dir: Path, plan_name: str, action: str, *, vms: tuple[str, ...] =
     out = io.StringIO()
     y.dump(doc, out)
     after = out.getvalue()
-    _check(site_dir, before, after, frozen=plan_name if action == "done" else None,   # raises: nothing written
+    _check(site_dir, lock, after, frozen=plan_name if action == "done" else None,   # raises: nothing written
            now=datetime.fromisoformat(now))
     # the run's facts are read before anything is written: a run that has not ended is refused
     if status_file is not None and facts is None:
@@ -190,31 +193,30 @@ def apply(site_dir: Path, plan_name: str, action: str, *, vms: tuple[str, ...] =
     released, succeeded = _run_facts(facts, site_dir, plan_name) if action == "done" and facts else (None, [])
     files.atomic_write(path, after)
     if action == "done":
-        _freeze(spec.load(site_dir), plan_name, released)
+        edited = spec.load(site_dir)
+        lock = _freeze(edited, lock, plan_name, released)
         if succeeded:
-            summary += f"; {_record(site_dir, plan_name, succeeded)}"
+            summary += f"; {_record(edited, lock, plan_name, succeeded)}"
         if facts is None:
             summary += " (without the run's facts: pass --context or --status FILE to check the run ended)"
-    elif action in ("start", "retry"):
-        _pin(spec.load(site_dir), now)
+    elif action in ("start", "retry") and lock is not None:
+        _pin(spec.load(site_dir), lock, now)
     diff = "".join(difflib.unified_diff(before.splitlines(True), after.splitlines(True), f"{path} (before)",
                                         f"{path} (after)"))
     return Edit(path, diff, summary)
 
 
-def _one_run_or_all(site_dir: Path, plan_name: str) -> None:
+def _one_run_or_all(site: spec.Site, lock, plan, plan_name: str, file: str) -> None:
     """A retry of a batched plan whose batches run apart must say which: a new attempt of
     every batch is a second Migration for a batch that may still be running."""
-    site = spec.load(site_dir)
-    if not site.lock_path.exists():
+    if lock is None:
         return
-    lock = lockmod.read(site)
     runs = [n for n, (p, _) in lifecycle.running(site, lock.batches).items() if p.name == plan_name]
     if len(runs) > 1:
         numbers = ", ".join(str(lifecycle.batch_number(n)) for n in runs)
         raise UsageError(f"plan '{plan_name}' runs {len(runs)} batches ({numbers}): a retry of all of them starts "
-                         "a new Migration for each, also for one still running",
-                         fix=f"`mtvgen retry {site_dir} {plan_name} --batch N` retries one; --all retries every one")
+                         "a new Migration for each, also for one still running", where=_at(plan, file, "start"),
+                         fix=f"`mtvgen retry {_shown(file)} {plan_name} --batch N` retries one; --all retries every one")
 
 
 def _archive_delivered(plan, plan_name: str, site_name: str, out_dir: Path, file: str) -> None:
@@ -252,23 +254,29 @@ def _committed_plans(plans_dir: Path) -> dict[str, dict]:
     return {path: doc for path, doc in docs.items() if isinstance(doc, dict) and doc.get("kind") == "Plan"}
 
 
-def _check(site_dir: Path, before: str, after: str, frozen: str | None, now: datetime) -> None:
-    """Load and check the edited spec from a scratch copy of the site (at the same
-    relative path, so messages name the real file): the real file is untouched
-    until the edit loads and adds no error to the build. Errors the site had
-    before the edit do not block it: a cancel must go through a broken site."""
+@contextlib.contextmanager
+def _scratch(site_dir: Path):
+    """A copy of the site at the same relative path (so messages name the real file), beside
+    the repository's policy, without its lock (up to 512 MiB; an edit does not change it):
+    (its directory, the root to show paths from)."""
     with tempfile.TemporaryDirectory() as tmp:
         rel = site_dir if not site_dir.is_absolute() else Path(site_dir.name)
         scratch = Path(tmp) / rel
-        # the lock (up to 512 MiB) is neither copied nor read twice: an edit does not change it
         shutil.copytree(site_dir, scratch, symlinks=True, ignore=shutil.ignore_patterns(LOCK_FILE))
         if (site_dir.parent / POLICY_FILE).exists():     # the repository's policy judges the edit too
             shutil.copy(site_dir.parent / POLICY_FILE, scratch.parent / POLICY_FILE)
-        site = spec.load(scratch, display_root=Path(tmp))            # the spec as it is (`before`)
-        lock = lockmod.read(msgspec.structs.replace(site, dir=site_dir)) if (site_dir / LOCK_FILE).exists() else None
+        yield scratch, Path(tmp)
+
+
+def _check(site_dir: Path, lock, after: str, frozen: str | None, now: datetime) -> None:
+    """Load and check the edited spec from a scratch copy of the site: the real file is
+    untouched until the edit loads and adds no error to the build. Errors the site had
+    before the edit do not block it: a cancel must go through a broken site."""
+    with _scratch(site_dir) as (scratch, root):
+        site = spec.load(scratch, display_root=root)            # the spec as it is (`before`)
         had = Counter(d.code + d.message for d in _errors(site, lock, None, now))
         (scratch / SPEC_FILE).write_text(after, encoding="utf-8")
-        edited = spec.load(scratch, display_root=Path(tmp))
+        edited = spec.load(scratch, display_root=root)
         new = [d for d in _errors(edited, lock, frozen, now) if not _take(had, d.code + d.message)]
     if new:
         raise EditRefused(new, f"the edit was not written to {site_dir / SPEC_FILE}: the build would fail as above")
@@ -292,10 +300,11 @@ def _errors(site: spec.Site, lock, frozen: str | None, now: datetime) -> list:
             if d.level == "error" and not (d.code == "MTV124" and f"'{frozen}'" in d.message)]
 
 
-def _freeze(site: spec.Site, plan_name: str, released: list[str] | None = None) -> None:
+def _freeze(site: spec.Site, lock, plan_name: str, released: list[str] | None = None):
     """Record the done plan's digest (and its done batches') in the lock: offline. VMs the
-    run did not migrate (from its facts) are released: a new plan may select them."""
-    lock = lockmod.read(site)
+    run did not migrate (from its facts) are released: a new plan may select them.
+    Returns the lock written."""
+    lock = lock if lock is not None else lockmod.read(site)      # no lock: its error says how to make one
     plan = next(p for p in site.spec_plans if p.name == plan_name)
     names = [plan_name] if plan.done else lifecycle.done_batches(plan, lock.batches.get(plan_name, []))
     for name in names:
@@ -305,6 +314,7 @@ def _freeze(site: spec.Site, plan_name: str, released: list[str] | None = None) 
     for name in names:          # its run has ended: no pin guards it any more (the freeze does)
         lock.started.pop(name, None)
     lockmod.write(site, lock)
+    return lock
 
 
 def _read_facts(status_file: Path) -> bytes:
@@ -345,36 +355,29 @@ def _run_facts(facts: tuple[str, bytes], site_dir: Path, plan_name: str) -> list
     return [str(v.get("id")) for v in vms if v.get("outcome") in ("Failed", "Canceled")], succeeded
 
 
-def _record(site_dir: Path, plan_name: str, succeeded: list[tuple[dict, dict]]) -> str:
-    """The ledger (sites/ledger.yaml) gains the VMs the cluster says this run migrated."""
+def _record(site: spec.Site, lock, plan_name: str, succeeded: list[tuple[dict, dict]]) -> str:
+    """The ledger (sites/ledger.yaml) gains the VMs the cluster says this run migrated,
+    under the names the build gave them (plan_model.planned: overrides, Forklift's rule)."""
     from . import ledger
-    site = spec.load(site_dir)
-    lock = lockmod.read(site)
     source = ledger.provider_key(lock.provider)
     spec_plan = next(p for p in site.spec_plans if p.name == plan_name)
+    targets = {pv.vm.id: pv.target_name for p in lifecycle.expand(site, lock).plans if p.spec_name == plan_name
+               for pv in planned(p, lock)[0]}
     today = lifecycle.utc_now()[:10]
     entries = []
     for p, v in succeeded:
         vm_id = str(v.get("id"))
-        locked = lock.vms.get(vm_id)
-        target = str(v.get("name", ""))
-        if locked is not None:      # as the build named it: an override's targetName, else Forklift's rule
-            named = [o.target_name for o in spec_plan.overrides if o.target_name and match_vms(o.match, [locked])]
-            target = named[0] if named else names.target_vm_name(locked.name, locked.id)
         entries.append(ledger.Entry(source=source, id=vm_id, name=str(v.get("name", "")),
-                                    namespace=spec_plan.target_namespace, target=target,
+                                    namespace=spec_plan.target_namespace, target=targets.get(vm_id, str(v.get("name", ""))),
                                     plan=f"{site.name}/{p.get('plan', plan_name)}", migration=str(p.get("migration", "")),
                                     date=today))
     added = ledger.record(site.dir.parent, entries)
     return f"{len(entries)} VM(s) recorded as moved in {site.dir.parent / ledger.LEDGER_FILE} ({added} new)"
 
 
-def _pin(site: spec.Site, now: str) -> None:
+def _pin(site: spec.Site, lock, now: str) -> None:
     """Pin what now runs in the lock (offline), as `done` freezes: from here on a re-lock
     keeps its VMs, and removing or archiving it is an error (checks/lifecycle.py)."""
-    if not site.lock_path.exists():
-        return
-    lock = lockmod.read(site)
     pins = lifecycle.pins(site, lock, lock, now)
     if pins != lock.started:
         lock.started = pins
@@ -508,7 +511,6 @@ def rename(site_dir: Path, old: str, new: str) -> Edit:
     """`mtvgen rename SITE OLD NEW`: a plan that never ran takes a new name, in site.yaml and
     in the lock, offline: its selection is the same, so nothing needs reading again. A plan
     that has run keeps its name: its Plan on the cluster is named after it (MTV126)."""
-    from . import names
     site_dir = Path(site_dir)
     path = site_dir / SPEC_FILE
     site = spec.load(site_dir)
@@ -531,13 +533,9 @@ def rename(site_dir: Path, old: str, new: str) -> Edit:
     out = io.StringIO()
     y.dump(doc, out)
     after = out.getvalue()
-    with tempfile.TemporaryDirectory() as tmp:      # the renamed spec must load before anything is written
-        scratch = Path(tmp) / site_dir.name
-        shutil.copytree(site_dir, scratch, symlinks=True, ignore=shutil.ignore_patterns(LOCK_FILE))
+    with _scratch(site_dir) as (scratch, root):      # the renamed spec must load before anything is written
         (scratch / SPEC_FILE).write_text(after, encoding="utf-8")
-        if (site_dir.parent / POLICY_FILE).exists():     # the repository's policy judges it as the real one
-            shutil.copy(site_dir.parent / POLICY_FILE, scratch.parent / POLICY_FILE)
-        renamed = spec.load(scratch, display_root=Path(tmp))
+        renamed = spec.load(scratch, display_root=root)
     if sorted(renamed.resolution_inputs().values()) != sorted(lock.inputs.values()):
         raise UsageError("site.yaml has other changes since the lock: a rename alone needs no source, these do",
                          where=Location(str(path)), fix="run `mtvgen lock` first, then rename")
@@ -553,7 +551,7 @@ def rename(site_dir: Path, old: str, new: str) -> Edit:
             lock.maps[now] = lock.maps.pop(was)
     lock.inputs = renamed.resolution_inputs()
     files.atomic_write(path, after)
-    lockmod.write(spec.load(site_dir), lock)
+    lockmod.write(site, lock)
     diff = "".join(difflib.unified_diff(before.splitlines(True), after.splitlines(True), f"{path} (before)",
                                         f"{path} (after)"))
     return Edit(path, diff, f"plan {old} is now {new} (site.yaml and the lock; nothing read again)")

@@ -62,11 +62,7 @@ def load(sites_dir: Path) -> Ledger:
     path = Path(sites_dir) / LEDGER_FILE
     if not path.is_file():
         return Ledger()
-    try:
-        shown = str(path.relative_to(Path.cwd()))
-    except ValueError:
-        shown = str(path)
-    raw = yamlio.load_marked(yamlio.decode(path.read_bytes(), shown), shown)
+    raw, shown = yamlio.load_file(path, "it is written by `mtvgen done`; restore it from Git")
     doc = yamlio.plain(raw) or {}
     moved = doc.get("moved") if isinstance(doc, dict) else None
     if not isinstance(moved, list):

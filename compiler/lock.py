@@ -48,6 +48,11 @@ class Lock(msgspec.Struct):
     started: dict[str, Pin] = msgspec.field(default_factory=dict)        # running plan or batch -> its pin
     released: dict[str, list[str]] = msgspec.field(default_factory=dict)  # done plan -> VMs its run did not migrate
 
+    def inventory(self) -> Inventory:
+        """What the lock holds, as an Inventory: the offline reads (checks, status,
+        `mtvgen inventory --lock`) judge it with the same code as a live one."""
+        return Inventory(self.provider, self.vms, self.networks, self.datastores, self.hosts)
+
 
 def build(site: Site, inv: Inventory, res: Resolution, target: TargetFacts | None = None,
           old: Lock | None = None) -> Lock:

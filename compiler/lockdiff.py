@@ -111,8 +111,8 @@ def left(old, new, inv) -> list[str]:
     out = []
     if old is None:
         return out
+    now = {i for ids in new.plans.values() for i in ids}      # in a plan still (another one, a new batch)
     for plan in sorted(old.plans):
-        now = set(new.plans.get(plan, [])) | {i for ids in new.plans.values() for i in ids}
         for vm_id in old.plans[plan]:
             if vm_id in now or vm_id not in inv.vms or vm_id not in old.vms:
                 continue

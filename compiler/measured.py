@@ -53,15 +53,15 @@ def read(site_dir: Path) -> dict[str, Run]:
     path = Path(site_dir) / FILE
     if not path.is_file():
         return {}
-    raw = yamlio.load_marked(yamlio.decode(path.read_bytes(), str(path)), str(path))
+    raw, shown = yamlio.load_file(path, "it is written by `mtvgen status --record`; restore it from Git")
     doc = yamlio.plain(raw) or {}
     out = {}
     for i, item in enumerate(doc.get("runs") or [] if isinstance(doc, dict) else []):
         try:
             run = msgspec.convert(item, Run)
         except msgspec.ValidationError as exc:
-            raise MtvgenError(f"{path}: run {i + 1} is not a recorded VM ({exc})",
-                              where=yamlio.locate(raw, ["runs", i], str(path)),
+            raise MtvgenError(f"{shown}: run {i + 1} is not a recorded VM ({exc})",
+                              where=yamlio.locate(raw, ["runs", i], shown),
                               fix="it is written by `mtvgen status --record`; restore it from Git") from None
         out[run.id] = run
     return out

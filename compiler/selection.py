@@ -30,7 +30,8 @@ GIB = 2**30
 
 class Field(msgspec.Struct, frozen=True):
     name: str
-    type: str             # string | int | double | bool | strings | map | tags | concerns
+    type: str             # string | int | bool | strings | map | tags | concerns (no double: CEL
+                          # compares no int with a double, so `vm.diskGiB >= 10` would not check)
     doc: str
     read: Callable[[VM, Inventory], object]
 
@@ -88,7 +89,7 @@ def _model():
     from google.protobuf import struct_pb2  # noqa: F401  (puts ListValue in the default pool)
 
     F = descriptor_pb2.FieldDescriptorProto
-    scalar = {"string": F.TYPE_STRING, "int": F.TYPE_INT64, "double": F.TYPE_DOUBLE, "bool": F.TYPE_BOOL}
+    scalar = {"string": F.TYPE_STRING, "int": F.TYPE_INT64, "bool": F.TYPE_BOOL}
     file = descriptor_pb2.FileDescriptorProto(name="mtvgen/vm.proto", package="mtvgen", syntax="proto3",
                                               dependency=["google/protobuf/struct.proto"])
     concern = file.message_type.add(name="Concern")
@@ -169,6 +170,7 @@ def diagnostics(expression: str, where: Location, line_text: str = "", plan: str
     return []
 
 
+@functools.lru_cache(maxsize=256)
 def fields_used(expression: str) -> frozenset[str]:
     """The VM facts an expression reads (what a source must read of every VM)."""
     return frozenset(name for name in re.findall(r"\bvm\s*\.\s*([A-Za-z_]\w*)", expression) if name in BY_NAME)
@@ -180,7 +182,7 @@ def message(vm: VM, inv: Inventory, fields=None):
     msg = cls()
     for f in FIELDS if fields is None else (BY_NAME[n] for n in fields):
         value = f.read(vm, inv)
-        if f.type in ("string", "int", "double", "bool"):
+        if f.type in ("string", "int", "bool"):
             setattr(msg, f.name, value)
         elif f.type == "strings":
             getattr(msg, f.name).extend(value)

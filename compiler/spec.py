@@ -11,7 +11,8 @@ import difflib
 from functools import lru_cache
 from pathlib import Path
 
-from . import crdschema, ledger, names, policy, profile, resources, secretfiles, spec_rules, yamlio
+from . import (crdschema, ledger, measured, names, policy, profile, quantity, resources, secretfiles, spec_rules,
+               throughput, yamlio)
 from .diagnostics import Diagnostic, finalize, has_errors, summary
 from .errors import DiagnosticsFailed, Location, MtvgenError, UsageError
 from .schemacheck import Schema
@@ -33,7 +34,7 @@ def load(site_dir: Path, display_root: Path | None = None) -> Site:
     every problem found, each at its line."""
     site_dir = Path(site_dir)
     path = site_dir / SPEC_FILE
-    shown = _display(path, display_root)
+    shown = yamlio.shown(path, display_root)
     name = site_dir.resolve().name
     if not names.is_label(name):
         raise MtvgenError(f"site directory name {name!r} is not a DNS-1123 label (it names the site's objects "
@@ -82,13 +83,6 @@ def _where_diagnostics(site: Site, raw, text: str, shown: str) -> list:
                     line = lines[at.line - 1] if 0 < at.line <= len(lines) else ""
                     out += selection.diagnostics(sel.criteria["where"], at, line, plan.name)
     return out
-
-
-def _display(path: Path, root: Path | None) -> str:
-    try:
-        return str(path.resolve().relative_to((root or Path.cwd()).resolve()))
-    except ValueError:
-        return str(path)
 
 
 def _allowed_keys(schema: dict, root: dict) -> set[str]:
@@ -309,12 +303,10 @@ def _build(site_dir: Path, file: str, raw, diags: list) -> Site:
     tp = raw.get("throughput")
     model = None
     if tp:          # the schema held the rates to their pattern: they parse
-        from . import quantity, throughput
         model = throughput.Model(throughput.rate(tp["perVM"]), throughput.rate(tp["total"]),
                                  tp.get("maxInFlight", throughput.DEFAULT_IN_FLIGHT),
                                  float(quantity.duration_seconds(tp.get("conversion", "0s"))))
-    if (site_dir / "throughput.yaml").is_file():      # what finished runs did: preferred to the declaration
-        from . import measured
+    if (site_dir / measured.FILE).is_file():      # what finished runs did: preferred to the declaration
         model = measured.model(site_dir, model)
     extra = tuple(secretfiles.read(site_dir, x.get("sealedSecret") or x.get("sops"),
                                    "sealedSecret" if "sealedSecret" in x else "sops", mtv_ns, where("secrets", i))

@@ -92,6 +92,28 @@ MAX_DEPTH = 50
 MAX_NODES = 1_000_000     # values after aliases are expanded
 
 
+def shown(path, root=None) -> str:
+    """A path as messages name it: relative to `root` (default: the working directory) when
+    it is below it, else as given."""
+    from pathlib import Path
+    try:
+        return str(Path(path).resolve().relative_to(Path(root or Path.cwd()).resolve()))
+    except ValueError:
+        return str(path)
+
+
+def load_file(path, restore: str) -> tuple[Any, str]:
+    """A repository file the tool keeps (policy, ledger, measured runs), read with line
+    marks: (its document, how messages name it). An unreadable file is an error at it,
+    with `restore`, how to get it back."""
+    name = shown(path)
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise MtvgenError(f"cannot read {name}: {exc.strerror or exc}", where=Location(name), fix=restore) from None
+    return load_marked(decode(data, name), name), name
+
+
 def decode(data: bytes, file: str, fix: str = "save the file as UTF-8") -> str:
     """UTF-8 text, or an error at the line and column of the first bad byte."""
     try:

@@ -15,6 +15,9 @@ from sitekit import BASE_SPEC, vm
 
 
 def tagged(vm_id, name, cpus, mib, tags=(), power="poweredOn", **kw):
+    """A vSphere VM as Forklift's inventory serves it (kubev2v/forklift d42511b
+    pkg/controller/provider/web/vsphere/vm.go: cpuCount, memoryMB; tags are
+    model/vsphere/model.go Tag: id, description, name, categoryID, usedBy)."""
     return vm(vm_id, name, cpuCount=cpus, memoryMB=mib, powerState=power,
               tags=[{"id": f"t-{t}", "name": t, "categoryID": c, "description": "", "usedBy": []} for c, t in tags],
               **kw)

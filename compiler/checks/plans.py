@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from .. import names, resolve
 from ..diagnostics import PLAN_VMS_TESTED, Diagnostic
-from ..inventory.model import Inventory
 from ..plan_model import match_vms
 from ..textsafe import printable
 from .context import Context, vm_diag
@@ -63,7 +62,7 @@ def lock_selection(ctx: Context):
     merge could add any VM id to a Plan). Done and running plans are exempt: their
     members are what they were when they were frozen or pinned."""
     site, lock = ctx.site, ctx.lock
-    inv = Inventory(lock.provider, lock.vms, lock.networks, lock.datastores, lock.hosts)
+    inv = lock.inventory()
     kept = set(lock.frozen) | set(lock.started)
     frozen = {p.name: [] for p in site.spec_plans if p.name in lock.frozen}
     chosen = resolve.resolve(site, inv, frozen, {n: lock.plans.get(n, []) for n in lock.started}).plans

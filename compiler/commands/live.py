@@ -43,6 +43,15 @@ def live_options(fn):
     return fn
 
 
+def _opened(stack: contextlib.ExitStack, site_spec, params: dict):
+    """The site's inventory source and target-facts reader, the cluster closed with `stack`
+    (the source closes itself when read: pipeline.lock_site, verify_site)."""
+    source, target, cluster = _sources(site_spec.source.type, site_spec, params)
+    if cluster is not None:
+        stack.callback(cluster.close)
+    return source, target
+
+
 def _sources(ptype: str, site_spec, p: dict):
     """Pick the inventory source and, with cluster access, the target-facts reader.
     Returns (source, target_fn or None, cluster or None)."""
@@ -94,9 +103,7 @@ def lock(site, check_only, drop_cluster_facts, **params):
 
         s = spec.load(site)
         with contextlib.ExitStack() as stack:
-            source, target, cluster = _sources(s.source.type, s, params)
-            if cluster is not None:
-                stack.callback(cluster.close)
+            source, target = _opened(stack, s, params)
             new, changes, diags = pipeline.lock_site(s, source, target, keep_target=not drop_cluster_facts)
         emit_diags(diags, "text", notes=False)
         if check_only:
@@ -132,9 +139,7 @@ def verify(site, wave, plans, fmt, **params):
 
         s = spec.load(site)
         with contextlib.ExitStack() as stack:
-            source, _target, cluster = _sources(s.source.type, s, params)
-            if cluster is not None:
-                stack.callback(cluster.close)
+            source, _target = _opened(stack, s, params)
             found, vms, read = pipeline.verify_site(s, source, wave, tuple(plans))
         emit_diags(found, fmt)
         if found:
@@ -172,12 +177,8 @@ def init(site, vsphere_url, ptype, secret_store, networks, storage_class, argocd
             raise UsageError(f"--network {bad[0]!r} is not SOURCE=TARGET", fix="e.g. --network 'VM Network=pod'")
         answers = initmod.Answers(secret_store, dict(n.split("=", 1) for n in networks), storage_class, argocd_repo)
         url = vsphere_url or ""
-        source, _target, _cluster = _sources("vsphere" if vsphere_url else ptype, None, {**params, "url": url})
-        try:
-            inv = source.snapshot()
-            inv = source.details(inv, set(inv.vms))     # disks and NICs: which mappings the VMs need
-        finally:
-            source.close()
+        # every VM's disks and NICs: which mappings the VMs need
+        inv = _everything("vsphere" if vsphere_url else ptype, None, {**params, "url": url})
         text = initmod.starter_spec(Path(site).name, "vsphere" if vsphere_url else ptype, url, inv, answers)
         files.atomic_write(target, text)
         todo = text.count(initmod.TODO)
@@ -204,16 +205,16 @@ def inventory(site, kind, from_lock, selects, output, save_file, **params):
     (--inventory FILE) or the lock (--lock)."""
     def go():
         from .. import explore, spec as specmod
+        if selects and kind != "vms":
+            raise UsageError("--select chooses VMs", fix=f"drop {kind}, or drop --select")
         site_spec = specmod.load(site)
+        selectors = [_selector(text, n) for n, text in enumerate(selects, 1)]   # refused before any read
         inv = _explored(site_spec, from_lock, params)
         chosen = None
-        if selects:
+        if selectors:
             from .. import resolve
-            chosen, diags = resolve.preview(inv, [_selector(text, n) for n, text in enumerate(selects, 1)],
-                                            tuple(site_spec.source.datacenters))
+            chosen, diags = resolve.preview(inv, selectors, tuple(site_spec.source.datacenters))
             emit_diags(diags, "text")
-            if kind != "vms":
-                raise UsageError("--select chooses VMs", fix=f"drop {kind}, or drop --select")
         if save_file is not None:
             from .. import files, yamlout
             from ..inventory import snapshot
@@ -236,12 +237,15 @@ def inventory(site, kind, from_lock, selects, output, save_file, **params):
 
 def _explored(site_spec, from_lock: bool, params: dict):
     """The site's inventory: its lock's, or read from its source as `lock` reads it."""
-    from ..inventory.model import Inventory
     if from_lock:
         from .. import lock as lockmod
-        lock = lockmod.read(site_spec)
-        return Inventory(lock.provider, lock.vms, lock.networks, lock.datastores, lock.hosts)
-    source, _target, cluster = _sources(site_spec.source.type, site_spec, params)
+        return lockmod.read(site_spec).inventory()
+    return _everything(site_spec.source.type, site_spec, params)
+
+
+def _everything(ptype: str, site_spec, params: dict):
+    """Every VM of the source with all its facts (init, inventory: not a lock's first pass)."""
+    source, _target, cluster = _sources(ptype, site_spec, params)
     try:
         inv = source.snapshot()
         return source.details(inv, set(inv.vms))
@@ -313,7 +317,9 @@ def status(sites, sites_dir, kubeconfig, contexts, in_cluster, output, watch, al
 
         if watch and output != "text":
             raise UsageError("--watch draws the live view", fix="use -o json or -o yaml without --watch")
-        loaded = [lifecycle.only(_expanded(d), plans) for d in site_dirs(sites, sites_dir)]
+        expanded = [_expanded(d) for d in site_dirs(sites, sites_dir)]
+        locks = {site.name: lock for site, lock in expanded}          # read once: `--format` maps with them
+        loaded = [lifecycle.only(site, plans) for site, _lock in expanded]
         if plans and not any(s.plans for s in loaded):
             raise UsageError(f"no site has a plan named {', '.join(plans)}",
                              fix="name a plan or batch as site.yaml and `mtvgen status` show it")
@@ -330,7 +336,7 @@ def status(sites, sites_dir, kubeconfig, contexts, in_cluster, output, watch, al
             if fmt:
                 from ..status import spans
                 from .common import format_diags
-                by_site = {s.name: (s, _lock_of(s)) for s in loaded}
+                by_site = {s.name: (s, locks[s.name]) for s in loaded}
                 found = spans.diagnostics(report, by_site)
                 sys.stdout.write(format_diags(found, fmt))
                 if found:
@@ -364,15 +370,12 @@ def status(sites, sites_dir, kubeconfig, contexts, in_cluster, output, watch, al
     run(go)
 
 
-def _lock_of(site):
-    from .. import lock as lockmod
-    return lockmod.read(site)
-
-
 def _expanded(site_dir):
+    """The site with its batches (the lock says which), and the lock."""
     from .. import lifecycle, lock as lockmod, spec
     site = spec.load(site_dir)
-    return lifecycle.expand(site, lockmod.read(site))
+    lock = lockmod.read(site)
+    return lifecycle.expand(site, lock), lock
 
 
 def _readers(stack, kubeconfig, contexts, in_cluster, timeout) -> list:
@@ -391,7 +394,8 @@ def status_json(site_dir, kubeconfig, contexts, in_cluster, timeout) -> bytes:
     from .. import status as statusmod
     from ..status import view
     with contextlib.ExitStack() as stack:
-        report = statusmod.collect([_expanded(site_dir)], _readers(stack, kubeconfig, contexts, in_cluster, timeout))
+        report = statusmod.collect([_expanded(site_dir)[0]],
+                                   _readers(stack, kubeconfig, contexts, in_cluster, timeout))
     return view.FORMATS["json"](report).encode()
 
 

@@ -21,8 +21,9 @@ class InventorySource(Protocol):
         everything up front returns `inv` as it is). A VM its details show Forklift's
         inventory would not list leaves `inv.vms` for `inv.skipped`."""
 
-    def vms(self, ids: set[str]) -> Inventory:
+    def vms(self, ids: set[str], tags: bool = False) -> Inventory:
         """Only these VMs (by id) with all their facts, and what names their paths and maps
-        (`mtvgen verify`). A source that reads everything anyway filters a snapshot."""
+        (`mtvgen verify`); `tags`: their tags too, where a source reads them apart. A source
+        that reads everything anyway filters a snapshot."""
 
     def close(self) -> None: ...

@@ -143,7 +143,7 @@ class ForkliftSource:
     def details(self, inv: Inventory, vm_ids: set[str]) -> Inventory:
         return inv      # snapshot() read every field already
 
-    def vms(self, ids: set[str]) -> Inventory:
+    def vms(self, ids: set[str], tags: bool = False) -> Inventory:
         """The service serves whole collections (the filter is here, after reading)."""
         inv = self.snapshot()
         inv.vms = {i: v for i, v in inv.vms.items() if i in ids}

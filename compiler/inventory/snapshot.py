@@ -76,7 +76,7 @@ class SnapshotFile:
     def details(self, inv: Inventory, vm_ids: set[str]) -> Inventory:
         return inv      # snapshot() read every field already
 
-    def vms(self, ids: set[str]) -> Inventory:
+    def vms(self, ids: set[str], tags: bool = False) -> Inventory:
         inv = self.snapshot()
         inv.vms = {i: v for i, v in inv.vms.items() if i in ids}
         return inv

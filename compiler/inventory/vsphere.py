@@ -272,58 +272,42 @@ class VSphereSource:
     def snapshot(self, selects: frozenset[str] | None = None) -> Inventory:
         """`selects`: the selector keys the site uses (None: all), which decide what the
         first pass reads of every VM; details() reads the rest for the selected ones."""
-        content = self._connect()
         keys = VM_SELECTED_BY if selects is None else selects
-        first = {**LIGHT, vim.VirtualMachine: sorted({*LIGHT[vim.VirtualMachine],
-                                                      *(p for k in keys for p in VM_SELECTED_BY.get(k, ()))})}
-        with self._edge("read the inventory"):
-            view = content.viewManager.CreateContainerView(content.rootFolder, [vim.ManagedEntity], True)
-        traverse = PC.TraversalSpec(name="view", path="view", skip=False, type=vim.view.ContainerView)
-        spec = PC.FilterSpec(objectSet=[PC.ObjectSpec(obj=view, skip=True, selectSet=[traverse])],
-                             propSet=[PC.PropertySpec(type=t, pathSet=p) for t, p in first.items()])
-        objects = {}
-        for oc in self._retrieve(spec, "read the inventory"):
-            props = {p.name: p.val for p in oc.propSet}
-            if "name" in props:
-                props["name"] = unescaped(props["name"])
-            objects[oc.obj._moId] = (type(oc.obj), props)
-        fields = {}
-        if content.customFieldsManager is not None:
-            with self._edge("read custom attribute names"):
-                for f in content.customFieldsManager.field or ():
-                    fields[f.key] = f.name
-        with self._edge("release the view"):
-            view.DestroyView()
-        about = content.about
-        info = ProviderInfo("vsphere", {"instanceUuid": about.instanceUuid, "product": about.fullName,
-                                        "apiVersion": about.apiVersion}, origin=self.url)
-        self._fields = fields
-        inv = build(objects, paths(objects), fields, info)
+        inv = self._read({**LIGHT, vim.VirtualMachine: sorted({*LIGHT[vim.VirtualMachine],
+                                                               *(p for k in keys for p in VM_SELECTED_BY.get(k, ()))})})
         if selects is not None and selects & DETAIL_FACTS:
             inv = self.details(inv, set(inv.vms))      # `where:` reads them of every VM
         if selects is None or "tags" in selects:
             inv = self._with_tags(inv, needed=selects is not None)
         return inv
 
-    def vms(self, ids: set[str]) -> Inventory:
+    def vms(self, ids: set[str], tags: bool = False) -> Inventory:
         """Only these VMs, by id, with all their facts (`mtvgen verify`): the folders,
         hosts, networks and datastores of the vCenter (their names make paths and maps),
-        but not one other VM. A VM that is gone is simply not there."""
+        but not one other VM. A VM that is gone is simply not there. `tags`: read their
+        tags too (the lock has them: a `where:` read them)."""
+        inv = self.details(self._read(LIGHT, vm_ids=ids), set(ids))
+        return self._with_tags(inv, needed=True) if tags else inv
+
+    def _read(self, types: dict, vm_ids: set[str] | None = None) -> Inventory:
+        """The first pass: `types`' properties of every object under the root (VMs: of
+        those in `vm_ids` only, by id, when given), with the custom attribute names."""
         content = self._connect()
         with self._edge("read the inventory"):
             view = content.viewManager.CreateContainerView(content.rootFolder, [vim.ManagedEntity], True)
         traverse = PC.TraversalSpec(name="view", path="view", skip=False, type=vim.view.ContainerView)
-        others = PC.FilterSpec(objectSet=[PC.ObjectSpec(obj=view, skip=True, selectSet=[traverse])],
-                               propSet=[PC.PropertySpec(type=t, pathSet=p) for t, p in LIGHT.items()
-                                        if t is not vim.VirtualMachine])
-        stub = content.propertyCollector._stub
-        chosen = PC.FilterSpec(objectSet=[PC.ObjectSpec(obj=vim.VirtualMachine(i, stub), skip=False)
-                                          for i in sorted(ids)],
-                               propSet=[PC.PropertySpec(type=vim.VirtualMachine, pathSet=LIGHT[vim.VirtualMachine])])
+        specs = [(PC.FilterSpec(objectSet=[PC.ObjectSpec(obj=view, skip=True, selectSet=[traverse])],
+                                propSet=[PC.PropertySpec(type=t, pathSet=p) for t, p in types.items()
+                                         if vm_ids is None or t is not vim.VirtualMachine]), "read the inventory")]
+        if vm_ids:
+            stub = content.propertyCollector._stub
+            specs.append((PC.FilterSpec(objectSet=[PC.ObjectSpec(obj=vim.VirtualMachine(i, stub), skip=False)
+                                                   for i in sorted(vm_ids)],
+                                        propSet=[PC.PropertySpec(type=vim.VirtualMachine,
+                                                                 pathSet=types[vim.VirtualMachine])]),
+                          "read the VMs by id"))
         objects = {}
-        for spec, what in ((others, "read the inventory"), (chosen, "read the VMs by id")):
-            if not spec.objectSet:
-                continue
+        for spec, what in specs:
             for oc in self._retrieve(spec, what):
                 props = {p.name: p.val for p in oc.propSet}
                 if "name" in props:
@@ -340,8 +324,7 @@ class VSphereSource:
         about = content.about
         info = ProviderInfo("vsphere", {"instanceUuid": about.instanceUuid, "product": about.fullName,
                                         "apiVersion": about.apiVersion}, origin=self.url)
-        inv = build(objects, paths(objects), fields, info)
-        return self.details(inv, set(inv.vms))
+        return build(objects, paths(objects), fields, info)
 
     def _with_tags(self, inv: Inventory, needed: bool) -> Inventory:
         """Tags of every VM, from the tagging API. When the site's `where:` reads them and

@@ -166,19 +166,13 @@ def provider(obj: dict) -> tuple[str, str]:
 
 
 def host(obj: dict) -> tuple[str, str]:
-    on, blocker, blockers = true_conditions(obj)
-    if _stale(obj):
-        return "Progressing", _OBSERVE
-    if "InMaintenance" in on:
+    """A Host (templates/health/Host.lua): maintenance is a pause, else as a map."""
+    if not _stale(obj) and "InMaintenance" in true_conditions(obj)[0]:
         return "Suspended", "In maintenance: plans skip this host and copy through vCenter"
-    if blocker:
-        return "Degraded", _why(blocker, blockers)
-    if "Ready" in on:
-        return "Healthy", "Ready"
-    return "Progressing", "Waiting for validation and the connection test"
+    return ready(obj, "Waiting for validation and the connection test")
 
 
-def ready(obj: dict) -> tuple[str, str]:
+def ready(obj: dict, waiting: str = "Waiting for validation") -> tuple[str, str]:
     """NetworkMap, StorageMap, Hook (templates/health/Ready.lua)."""
     on, blocker, blockers = true_conditions(obj)
     if _stale(obj):
@@ -187,11 +181,8 @@ def ready(obj: dict) -> tuple[str, str]:
         return "Degraded", _why(blocker, blockers)
     if "Ready" in on:
         return "Healthy", "Ready"
-    return "Progressing", "Waiting for validation"
+    return "Progressing", waiting
 
 
 ASSESS = {"Plan": plan, "Migration": migration, "Provider": provider, "Host": host, "NetworkMap": ready,
           "StorageMap": ready, "Hook": ready}
-# the objects a site's plans stand on, as `status` reads them (plural, kind)
-SETUP = (("providers", "Provider"), ("hosts", "Host"), ("networkmaps", "NetworkMap"), ("storagemaps", "StorageMap"),
-         ("hooks", "Hook"))

@@ -37,7 +37,7 @@ def diagnostics(report: StatusReport, sites: dict[str, tuple[Site, Lock]]) -> li
 def _site(status: SiteStatus, site: Site, lock: Lock) -> list[Diagnostic]:
     out = []
     plans = {p.name: p for p in site.plans}
-    inv = Inventory(lock.provider, lock.vms, lock.networks, lock.datastores, lock.hosts)
+    inv = lock.inventory()
     for ps in status.plans:
         plan = plans.get(ps.plan)
         if plan is None:

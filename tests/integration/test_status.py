@@ -14,7 +14,8 @@ import yaml
 from compiler.delivery import health as health_table
 from compiler.status import health
 from conftest import ROOT, run
-from fakecluster import FakeCluster
+from compiler.inventory.kube import SETUP_PLURALS
+from fakecluster import KINDS, FakeCluster
 from status_fixtures import FIXTURES
 
 NS = "openshift-mtv"
@@ -160,7 +161,7 @@ def test_the_text_view_lists_the_vms_that_need_a_person(repo, cluster, monkeypat
     assert all(v["name"] not in r.stdout for v in vms if not v.get("error"))
 
 
-PLURAL = {kind: plural for plural, kind in health.SETUP}
+PLURAL = {kind: plural for plural, kind in KINDS.items() if plural in SETUP_PLURALS}
 
 
 @pytest.mark.parametrize("case", ROWS, ids=[c.fixture for c in ROWS])
@@ -343,9 +344,12 @@ def test_record_writes_what_finished_runs_did_and_the_estimate_prefers_it(repo, 
     run_ = _as("migration-failed", "factory-finance-1", "factory", "finance",
                plan={"name": "factory-finance", "namespace": NS})
     done = [v for v in run_["status"]["vms"] if v.get("completed") and not v.get("error")]
+    # pipeline steps as kubev2v/forklift d42511b writes them (plan/migrator/base/migrator.go :174:
+    # name, description, phase, progress; started and completed, Timed); conversion follows the copy
     for v in done:       # 10,240 MB in 100 s, then a 300 s conversion
         v["pipeline"][1].update(started="2026-12-05T21:00:00Z", completed="2026-12-05T21:01:40Z")
-        v["pipeline"].append({"name": "ImageConversion", "phase": "Completed", "started": "2026-12-05T21:01:40Z",
+        v["pipeline"].append({"name": "ImageConversion", "description": "Convert image to kubevirt.",
+                              "phase": "Completed", "started": "2026-12-05T21:01:40Z",
                               "completed": "2026-12-05T21:06:40Z", "progress": {"completed": 1, "total": 1}})
     cluster.state.forklift[("plans", NS)] = [_as("plan-failed", "factory-finance", "factory", "finance")]
     cluster.state.forklift[("migrations", NS)] = [run_]

@@ -459,6 +459,9 @@ def test_where_selects_by_vsphere_tags_read_in_batches(tmp_path, sim, site):
     lock = json.loads((site / "mtvgen.lock").read_text())
     assert sorted(lock["plans"]["prod"]) == sorted([sim.vms["db01"]._moId, sim.vms["web1"]._moId])
     assert lock["vms"][sim.vms["db01"]._moId]["tags"] == [["env", "prod"]]
+    # the drift gate reads the wave's tags again: nothing changed, nothing to say
+    r = run(["verify", "sites/vc", "--plan", "prod", "--ca-file", sim.cert], tmp_path)
+    assert r.exit_code == 0 and "2 VM(s) of 1 plan(s) are as" in r.stderr, r.output
     # the explorer shows them too, and a saved snapshot keeps them
     r = run(["inventory", "sites/vc", "--ca-file", sim.cert, "-o", "json", "--select",
              "{where: \"'env' in vm.tags && 'test' in vm.tags['env']\"}"], tmp_path)
