@@ -21,7 +21,6 @@ from pathlib import Path
 import msgspec
 
 from . import files, yamlio
-from .errors import Location, MtvgenError
 from .inventory.model import ProviderInfo
 from .yamlout import json_scalar
 
@@ -62,21 +61,9 @@ def load(sites_dir: Path) -> Ledger:
     path = Path(sites_dir) / LEDGER_FILE
     if not path.is_file():
         return Ledger()
-    raw, shown = yamlio.load_file(path, "it is written by `mtvgen done`; restore it from Git")
-    doc = yamlio.plain(raw) or {}
-    moved = doc.get("moved") if isinstance(doc, dict) else None
-    if not isinstance(moved, list):
-        raise MtvgenError(f"{shown} has no `moved:` list", where=Location(shown, 1),
-                          fix="it is written by `mtvgen done`; restore it from Git")
-    entries = {}
-    for i, item in enumerate(moved):
-        try:
-            e = msgspec.convert(item, Entry)
-        except msgspec.ValidationError as exc:
-            raise MtvgenError(f"{shown}: entry {i + 1} is not a moved VM ({exc})",
-                              where=yamlio.locate(raw, ["moved", i], shown),
-                              fix="every entry has source, id, name, namespace, target, plan, migration, date") from None
-        entries[(e.source, e.id)] = e
+    moved, shown = yamlio.load_records(path, "moved", Entry, "a moved VM (source, id, name, namespace, target, plan, "
+                                       "migration, date)", "it is written by `mtvgen done`; restore it from Git")
+    entries = {(e.source, e.id): e for e in moved}
     return Ledger(entries, shown)
 
 

@@ -15,7 +15,6 @@ from pathlib import Path
 import msgspec
 
 from . import files, throughput, yamlio
-from .errors import MtvgenError
 from .yamlout import json_scalar
 
 FILE = "throughput.yaml"
@@ -53,18 +52,9 @@ def read(site_dir: Path) -> dict[str, Run]:
     path = Path(site_dir) / FILE
     if not path.is_file():
         return {}
-    raw, shown = yamlio.load_file(path, "it is written by `mtvgen status --record`; restore it from Git")
-    doc = yamlio.plain(raw) or {}
-    out = {}
-    for i, item in enumerate(doc.get("runs") or [] if isinstance(doc, dict) else []):
-        try:
-            run = msgspec.convert(item, Run)
-        except msgspec.ValidationError as exc:
-            raise MtvgenError(f"{shown}: run {i + 1} is not a recorded VM ({exc})",
-                              where=yamlio.locate(raw, ["runs", i], shown),
-                              fix="it is written by `mtvgen status --record`; restore it from Git") from None
-        out[run.id] = run
-    return out
+    runs, _shown = yamlio.load_records(path, "runs", Run, "a recorded VM",
+                                       "it is written by `mtvgen status --record`; restore it from Git")
+    return {run.id: run for run in runs}
 
 
 def model(site_dir: Path, declared: throughput.Model | None) -> throughput.Model | None:

@@ -114,6 +114,26 @@ def load_file(path, restore: str) -> tuple[Any, str]:
     return load_marked(decode(data, name), name), name
 
 
+def load_records(path, key: str, kind, what: str, restore: str) -> tuple[list, str]:
+    """A file the tool keeps as one list under `key` (the ledger, measured runs), each item
+    converted to `kind`: (the items, how messages name the file). A damaged item is an
+    error at its line, saying it is not `what`."""
+    import msgspec
+    raw, name = load_file(path, restore)
+    doc = plain(raw) or {}
+    items = doc.get(key) if isinstance(doc, dict) else None
+    if not isinstance(items, list):
+        raise MtvgenError(f"{name} has no `{key}:` list", where=Location(name, 1), fix=restore)
+    out = []
+    for i, item in enumerate(items):
+        try:
+            out.append(msgspec.convert(item, kind))
+        except msgspec.ValidationError as exc:
+            raise MtvgenError(f"{name}: entry {i + 1} is not {what} ({exc})", where=locate(raw, [key, i], name),
+                              fix=restore) from None
+    return out, name
+
+
 def decode(data: bytes, file: str, fix: str = "save the file as UTF-8") -> str:
     """UTF-8 text, or an error at the line and column of the first bad byte."""
     try:
