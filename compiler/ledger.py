@@ -50,6 +50,27 @@ class Ledger(msgspec.Struct):
         return {vm: e for (source, vm), e in self.entries.items() if source == key}
 
 
+class Counts(msgspec.Struct, frozen=True):
+    moved: int = 0       # VMs the ledger records as moved by this site's plans
+    planned: int = 0     # VMs in the site's plans that have not run
+    left: int = 0        # VMs in the folders the site selects that no plan holds (the lock's `left`)
+
+    def shown(self) -> str:
+        left = f", {self.left:,} left in the selected folders in no plan" if self.left else ""
+        return f"{self.moved:,} VM(s) moved by this site, {self.planned:,} planned in plans that have not run{left}"
+
+
+def counts(site, lock) -> Counts:
+    """The site's progress against the ledger, as the summary and `status` show it. `site`:
+    expanded (lifecycle.expand), so a done batch counts as done."""
+    moved = sum(1 for e in site.ledger.entries.values() if e.plan.startswith(f"{site.name}/")) \
+        if site.ledger is not None else 0
+    if lock is None:
+        return Counts(moved)
+    planned = sum(len(lock.plans.get(p.name, [])) for p in site.plans if not p.retired and not p.done)
+    return Counts(moved, planned, sum(lock.left.values()))
+
+
 def provider_key(info: ProviderInfo) -> str:
     """A source provider as the ledger names it: its type and the identity the lock records
     (a vCenter's instance UUID; a Forklift Provider's UID), else where it was read from."""

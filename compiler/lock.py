@@ -47,6 +47,7 @@ class Lock(msgspec.Struct):
     frozen: dict[str, str] = msgspec.field(default_factory=dict)          # done plan or batch -> digest of its spec
     started: dict[str, Pin] = msgspec.field(default_factory=dict)        # running plan or batch -> its pin
     released: dict[str, list[str]] = msgspec.field(default_factory=dict)  # done plan -> VMs its run did not migrate
+    left: dict[str, int] = msgspec.field(default_factory=dict)   # selected folder -> VMs there no plan holds (_left)
 
     def inventory(self) -> Inventory:
         """What the lock holds, as an Inventory: the offline reads (checks, status,
@@ -119,7 +120,20 @@ def build(site: Site, inv: Inventory, res: Resolution, target: TargetFacts | Non
     lock.datastores = {i: inv.datastores[i] for i in sorted(ds_ids) if i in inv.datastores}
     host_ids = {vm.host for vm in lock.vms.values() if vm.host} | set(res.hosts.values())
     lock.hosts = {i: inv.hosts[i] for i in sorted(host_ids) if i in inv.hosts}
+    lock.left = _left(site, inv, lock)
     return lock
+
+
+def _left(site: Site, inv: Inventory, lock: Lock) -> dict[str, int]:
+    """What is still to plan: per folder a plan selects, the VMs in it (templates aside)
+    that no plan holds and the ledger does not say have moved (excluded, left out by a
+    `where:`, or skipped). The summary and `status` show it beside moved and planned."""
+    folders = sorted({s.criteria["folder"].rstrip("/") for p in site.spec_plans for s in p.select
+                      if isinstance(s.criteria.get("folder"), str)})
+    planned = {vm for ids in lock.plans.values() for vm in ids}
+    moved = site.ledger.of_source(inv.provider) if site.ledger is not None else {}
+    return {f: sum(1 for vm in inv.vms.values() if vm.path.startswith(f + "/") and not vm.is_template
+                   and vm.id not in planned and vm.id not in moved) for f in folders}
 
 
 # ------------------------------------------------------------- serialising
@@ -182,6 +196,7 @@ def to_text(lock: Lock) -> str:
         **({"frozen": lock.frozen} if lock.frozen else {}),
         **({"started": {k: msgspec.to_builtins(v) for k, v in lock.started.items()}} if lock.started else {}),
         **({"released": lock.released} if lock.released else {}),
+        **({"left": lock.left} if lock.left else {}),
         "networks": {i: _record(n) for i, n in lock.networks.items()},
         "datastores": {i: _record(d) for i, d in lock.datastores.items()},
         "hosts": {i: _record(h) for i, h in lock.hosts.items()},
@@ -221,6 +236,7 @@ class _File(msgspec.Struct, rename="camel"):
     frozen: dict[str, str] = {}
     started: dict[str, Pin] = {}
     released: dict[str, list[str]] = {}
+    left: dict[str, int] = {}
     target: TargetFacts | None = None
 
 
@@ -262,7 +278,7 @@ def read(site: Site) -> Lock:
                 inputs=doc.inputs, version=doc.mtvgen, vms=doc.vms, networks=doc.networks,
                 datastores=doc.datastores, hosts=doc.hosts, plans=doc.plans, maps=doc.maps, host_ids=doc.esxi_hosts,
                 target=doc.target, batches=doc.batches, frozen=doc.frozen, started=doc.started,
-                released=doc.released)
+                released=doc.released, left=doc.left)
     problem = _inconsistency(lock, site)
     if problem:
         what, needle = problem

@@ -106,3 +106,20 @@ def test_the_summary_counts_what_moved(tmp_path):
     text = run(["summary", "sites/t", "--now", NOW], tmp_path).stdout
     assert "Ledger: 1 VM(s) moved by this site, 0 planned in plans that have not run." in text
     assert d.exists() and yaml.safe_load((tmp_path / "sites/ledger.yaml").read_text())["moved"][0]["id"] == "vm-1"
+
+
+def test_what_is_left_in_the_selected_folders_is_counted(tmp_path):
+    d, _ = _done_with_facts(tmp_path, {"vm-1": "Succeeded", "vm-2": "Succeeded"})
+    spec = d / "site.yaml"
+    # a second plan over the folder, one VM excluded: moved VMs and templates are not "left"
+    spec.write_text(spec.read_text() + "  - name: rest\n    select:\n      - folder: /DC/vm/prod\n"
+                    "    exclude:\n      - name: delta\n")
+    vms = [vm("vm-1", "alpha"), vm("vm-2", "beta"), vm("vm-3", "gamma"), vm("vm-4", "delta"),
+           vm("vm-5", "golden", isTemplate=True)]
+    r = relock(d, sitekit.inventory(vms=vms))
+    assert r.exit_code == 0, r.output
+    assert lock_of(d)["left"] == {"/DC/vm/prod": 1}                  # delta: excluded, not moved, in no plan
+    assert build(tmp_path).exit_code == 0
+    text = run(["summary", "sites/t", "--now", NOW], tmp_path).stdout
+    assert "Ledger: 2 VM(s) moved by this site, 1 planned in plans that have not run, 1 left in the selected " \
+           "folders in no plan." in text

@@ -325,7 +325,7 @@ def status(sites, sites_dir, kubeconfig, contexts, in_cluster, output, watch, al
                              fix="name a plan or batch as site.yaml and `mtvgen status` show it")
         with contextlib.ExitStack() as stack:
             readers = _readers(stack, kubeconfig, contexts, in_cluster, timeout)
-            report = statusmod.collect(loaded, readers)
+            report = statusmod.collect(loaded, readers, locks)
             if record:
                 from .. import measured
                 by_name = {s.name: s for s in loaded}
@@ -358,12 +358,12 @@ def status(sites, sites_dir, kubeconfig, contexts, in_cluster, output, watch, al
                     if statusmod.settled(report):
                         break
                     time.sleep(interval)
-                    report = statusmod.collect(loaded, readers)
+                    report = statusmod.collect(loaded, readers, locks)
             else:
                 with Live(view.tree(report, all_vms), console=Console(), refresh_per_second=1) as live:
                     while not statusmod.settled(report):
                         time.sleep(interval)
-                        report = statusmod.collect(loaded, readers)
+                        report = statusmod.collect(loaded, readers, locks)
                         live.update(view.tree(report, all_vms))
         if report.failed:
             sys.exit(1)

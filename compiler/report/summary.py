@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections import Counter
 from datetime import datetime
 
-from .. import lifecycle
+from .. import ledger, lifecycle
 from ..diagnostics import INFO, Diagnostic
 from ..lock import Lock
 from ..plan_model import planned
@@ -154,9 +154,7 @@ def _ledger(site: Site, lock: Lock) -> str:
     """What has moved (sites/ledger.yaml), when the repository keeps a ledger."""
     if site.ledger is None or not site.ledger.entries:
         return ""
-    moved = sum(1 for e in site.ledger.entries.values() if e.plan.startswith(f"{site.name}/"))
-    planned = sum(len(lock.plans.get(p.name, [])) for p in lifecycle.live(site) if not p.done)
-    return f" Ledger: {moved:,} VM(s) moved by this site, {planned:,} planned in plans that have not run."
+    return f" Ledger: {ledger.counts(site, lock).shown()}."
 
 
 def security(base_docs: list[dict], head_docs: list[dict]) -> list[str]:

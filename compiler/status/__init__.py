@@ -17,13 +17,14 @@ from .model import SiteStatus, StatusReport, site_status
 Reader = Callable[[Site], tuple[str, list[dict], list[dict], list[dict]]]
 
 
-def collect(sites: list[Site], readers: list[Reader]) -> StatusReport:
-    """Every site as every reader (one per cluster context) sees it."""
+def collect(sites: list[Site], readers: list[Reader], locks: dict | None = None) -> StatusReport:
+    """Every site as every reader (one per cluster context) sees it; `locks` (site name ->
+    its lock) add what is planned and left to the ledger's counts."""
     out: list[SiteStatus] = []
     for read in readers:
         for site in sites:
             context, plans, migrations, setup = read(site)
-            out.append(site_status(site, context, plans, migrations, setup))
+            out.append(site_status(site, context, plans, migrations, setup, lock=(locks or {}).get(site.name)))
     return StatusReport(sites=tuple(out))
 
 

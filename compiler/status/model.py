@@ -12,7 +12,7 @@ from datetime import datetime, timezone
 
 import msgspec
 
-from .. import lifecycle
+from .. import ledger, lifecycle
 from ..sitemodel import PlanSpec, Site
 from . import health
 
@@ -62,7 +62,9 @@ class SiteStatus(msgspec.Struct, frozen=True, kw_only=True):
     context: str
     plans: tuple[PlanStatus, ...]
     setup: tuple[ObjectStatus, ...] = ()
-    moved: int = 0        # VMs the ledger records as moved by this site's plans
+    moved: int = 0        # VMs the ledger records as moved by this site's plans (ledger.counts)
+    planned: int = 0      # VMs in its plans that have not run
+    left: int = 0         # VMs in its selected folders that no plan holds
 
 
 class StatusReport(msgspec.Struct, frozen=True, kw_only=True):
@@ -169,17 +171,17 @@ def _blocker(obj) -> dict:
 
 
 def site_status(site: Site, context: str, plans: list[dict], migrations: list[dict], setup: list[dict] = (),
-                now: datetime | None = None) -> SiteStatus:
+                now: datetime | None = None, lock=None) -> SiteStatus:
     by_name = {_name(p): p for p in plans}
     now = now or datetime.now(timezone.utc)
     judged = []
     for p in lifecycle.live(site):
         status = _judged(p, by_name, migrations)
         judged.append(msgspec.structs.replace(status, intent=intent(site, p, status, now)))
-    moved = sum(1 for e in site.ledger.entries.values() if e.plan.startswith(f"{site.name}/")) \
-        if site.ledger is not None else 0
+    counts = ledger.counts(site, lock)
     return SiteStatus(site=site.name, context=context, plans=tuple(judged),
-                      setup=tuple(sorted((_object(o) for o in setup), key=lambda o: (o.kind, o.name))), moved=moved)
+                      setup=tuple(sorted((_object(o) for o in setup), key=lambda o: (o.kind, o.name))),
+                      moved=counts.moved, planned=counts.planned, left=counts.left)
 
 
 def _object(obj: dict) -> ObjectStatus:

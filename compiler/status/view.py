@@ -57,7 +57,8 @@ def tree(report: StatusReport, all_vms: bool = False) -> Group:
     site printed 26,428 lines, one a VM), the rest counted, unless `all_vms`."""
     parts = []
     for site in report.sites:
-        moved = f", {site.moved:,} VM(s) moved (ledger)" if site.moved else ""
+        moved = f", ledger: {site.moved:,} moved, {site.planned:,} planned, {site.left:,} left in no plan" \
+            if site.moved or site.left else ""
         root = Tree(Text.assemble(("site ", "bold"), (site.site, "bold"), f"  (context {printable(site.context)}{moved})"))
         _setup(root, site.setup)
         for p in site.plans:

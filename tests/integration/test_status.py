@@ -334,7 +334,7 @@ def test_status_counts_what_the_ledger_says_moved(repo, cluster, monkeypatch):
         'plan: "factory/finance", migration: "factory-finance-1", date: "2026-12-06"}\n')
     cluster.state.forklift[("plans", NS)] = [_as("plan-ready", "factory-finance", "factory", "finance")]
     r = status(repo, cluster)
-    assert "site factory  (context test, 1 VM(s) moved (ledger))" in r.stdout, r.stdout
+    assert "site factory  (context test, ledger: 1 moved, 95 planned, 0 left in no plan)" in r.stdout, r.stdout
     assert json.loads(status(repo, cluster, "-o", "json").stdout)["sites"][0]["moved"] == 1
 
 
