@@ -203,7 +203,7 @@ def checks_cmd(codes, markdown):
 
 
 for command in (live.lock, live.verify, live.init, live.inventory, live.status, live.schemas,
-                plans.start, plans.retry, plans.cancel, plans.done, plans.archive, plans.retire, plans.rename):
+                plans.start, plans.retry, plans.cancel, plans.done, plans.archive, plans.retire, plans.rename, plans.fit):
     main.add_command(command)
 
 

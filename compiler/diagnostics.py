@@ -263,6 +263,12 @@ CATALOG: dict[str, Check] = {c.code: c for c in (
     Check("MTV170", "wave-overrun", WARNING, "A wave's estimated duration (its disks at the declared `throughput:`) "
           "is longer than its window", "a run still copying when the window closes",
           "Move VMs to another wave, lengthen the window, or measure the real rates and declare them."),
+    Check("MTV171", "throughput-unknown-name", WARNING, "`throughput.hosts` or `throughput.datastores` names a "
+          "host or datastore no locked VM uses", "a limit that counts for nothing: the estimate is too short",
+          "Use the name the lock records (`mtvgen inventory SITE hosts --lock`), or drop the entry."),
+    Check("MTV172", "batch-wave-unknown", ERROR, "`batch.waves` names something that is not a batch of its plan",
+          "a batch that runs in its plan's wave while the spec says otherwise",
+          "Name the plan's batches as the lock does: <plan>-01, <plan>-02, ... (`mtvgen fit` writes them)."),
     # the ledger of what has moved (sites/ledger.yaml, written by `mtvgen done`)
     Check("MTV153", "vm-already-moved", ERROR, "A plan selects, by name, or still holds a VM the ledger says has "
           "moved", "the same VM migrated twice: a second copy on the target, or a run that fails on the name",

@@ -555,3 +555,43 @@ def rename(site_dir: Path, old: str, new: str) -> Edit:
     diff = "".join(difflib.unified_diff(before.splitlines(True), after.splitlines(True), f"{path} (before)",
                                         f"{path} (after)"))
     return Edit(path, diff, f"plan {old} is now {new} (site.yaml and the lock; nothing read again)")
+
+
+def place_batches(site_dir: Path, now: datetime, wave: int | None = None) -> tuple[Edit, object]:
+    """`mtvgen fit SITE`: write the waves compiler/fit.py proposes for open batches into
+    `batch.waves`, offline. Nothing is written when a wave would still overflow (what
+    fits nowhere is the error) or the edited spec would not load."""
+    from . import fit
+    site_dir = Path(site_dir)
+    path = site_dir / SPEC_FILE
+    site = spec.load(site_dir)
+    if not site.lock_path.exists():
+        raise UsageError(f"{site.lock_path} does not exist: fit plans the batches the lock holds",
+                         where=Location(str(site.lock_path)), fix=f"run `mtvgen lock {_shown(str(path))}` first")
+    lock = lockmod.read(site)
+    if site.resolution_inputs() != lock.inputs:
+        raise UsageError("site.yaml changed what it selects since the lock: fit would plan the old batches",
+                         where=Location(str(path)), fix=f"run `mtvgen lock {_shown(str(path))}` first, then fit")
+    proposal = fit.propose(site, lock, now, wave)
+    if proposal.unfit:
+        raise EditRefused(proposal.unfit, f"nothing was written to {path}: no proposal fits every window")
+    before = path.read_text(encoding="utf-8")
+    y = _yaml()
+    doc = y.load(before)
+    for batch, number in sorted(proposal.moves.items()):
+        plan = _plan(doc, proposal.parents[batch], str(path))
+        if "waves" not in plan["batch"]:
+            _put(plan["batch"], "waves", CommentedMap())
+            if plan["batch"].fa.flow_style():
+                plan["batch"]["waves"].fa.set_flow_style()
+        plan["batch"]["waves"][batch] = number
+    out = io.StringIO()
+    y.dump(doc, out)
+    after = out.getvalue()
+    if after != before:
+        _check(site_dir, lock, after=after, frozen=None, now=now)   # raises: nothing written
+        files.atomic_write(path, after)
+    diff = "".join(difflib.unified_diff(before.splitlines(True), after.splitlines(True), f"{path} (before)",
+                                        f"{path} (after)"))
+    moved = ", ".join(f"{b} to wave {n}" for b, n in sorted(proposal.moves.items()))
+    return Edit(path, diff, f"moved {moved}" if moved else "every wave fits its window: nothing to move"), proposal

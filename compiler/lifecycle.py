@@ -137,6 +137,11 @@ def closed_batches(plan: PlanSpec, names: list[str]) -> set[str]:
     return out
 
 
+def batch_wave(plan: PlanSpec, batch: str) -> int | None:
+    """The wave a batch runs in: its own (`batch: {waves: {web-03: 3}}`), else its plan's."""
+    return next((n for name, n, _ in plan.batch_waves if name == batch), plan.wave)
+
+
 def expand(site: Site, lock) -> Site:
     """The Forklift plans of a site: batched plans become their batches (with the VMs the
     lock assigned; an emptied batch drops out), retired plans stay out of `plans`."""
@@ -154,7 +159,7 @@ def expand(site: Site, lock) -> Site:
                 if batch_started(p, number) else None
             plans.append(msgspec.structs.replace(p, name=name, object_name=object_name(site.name, name), start=start,
                                                  done=p.done or number in p.done_batches, batch=number,
-                                                 parent=p.name))
+                                                 parent=p.name, wave=batch_wave(p, name)))
     return msgspec.structs.replace(site, plans=plans, spec_plans=site.spec_plans)
 
 

@@ -68,6 +68,9 @@ def model(site_dir: Path, declared: throughput.Model | None) -> throughput.Model
     conversion = statistics.median(r.conversionSeconds for r in runs)
     in_flight = declared.in_flight if declared else throughput.DEFAULT_IN_FLIGHT
     total = declared.total if declared else per_vm * in_flight
-    return throughput.Model(per_vm, total, in_flight, conversion, source=f"measured from {len(runs)} VM(s)")
+    shown = f"measured from {len(runs)} VM(s)"
+    if declared is not None:       # the host and datastore limits stay declared, as the total does
+        return msgspec.structs.replace(declared, per_vm=per_vm, conversion=conversion, source=shown)
+    return throughput.Model(per_vm, total, in_flight, conversion, source=shown)
 
 

@@ -187,6 +187,7 @@ class PlanSpec(msgspec.Struct):
     done_batches: tuple[int, ...] = ()    # done: [1, 2]
     retired: bool = False
     remigrate: tuple[tuple[str, Location], ...] = ()   # VMs the ledger says moved, to migrate again
+    batch_waves: tuple[tuple[str, int, Location], ...] = ()   # batch: {waves: {web-03: 3}} (mtvgen fit writes it)
     batch: int = 0                        # after lifecycle.expand: this batch's number (0 = not batched)
     parent: str = ""                      # after lifecycle.expand: the spec plan a batch comes from
 

@@ -292,6 +292,8 @@ def _build(site_dir: Path, file: str, raw, diags: list) -> Site:
                               wave=p.get("wave"), batch_max=(p.get("batch") or {}).get("maxVMs"),
                               done_batches=tuple(done) if isinstance(done, list) else (),
                               retired=bool(p.get("retired")),
+                              batch_waves=tuple((b, n, where("plans", i, "batch", "waves", b))
+                                                for b, n in ((p.get("batch") or {}).get("waves") or {}).items()),
                               remigrate=tuple((str(v), where("plans", i, "remigrate", k))
                                               for k, v in enumerate(p.get("remigrate", [])))))
     batched = {p.name for p in plans if p.batch_max is not None}
@@ -305,7 +307,12 @@ def _build(site_dir: Path, file: str, raw, diags: list) -> Site:
     if tp:          # the schema held the rates to their pattern: they parse
         model = throughput.Model(throughput.rate(tp["perVM"]), throughput.rate(tp["total"]),
                                  tp.get("maxInFlight", throughput.DEFAULT_IN_FLIGHT),
-                                 float(quantity.duration_seconds(tp.get("conversion", "0s"))))
+                                 float(quantity.duration_seconds(tp.get("conversion", "0s"))),
+                                 per_host=throughput.rate(tp.get("perHost", "0B/s")),
+                                 per_datastore=throughput.rate(tp.get("perDatastore", "0B/s")),
+                                 hosts={k: throughput.rate(v) for k, v in (tp.get("hosts") or {}).items()},
+                                 datastores={k: throughput.rate(v) for k, v in (tp.get("datastores") or {}).items()},
+                                 where=where("throughput"))
     if (site_dir / measured.FILE).is_file():      # what finished runs did: preferred to the declaration
         model = measured.model(site_dir, model)
     extra = tuple(secretfiles.read(site_dir, x.get("sealedSecret") or x.get("sops"),

@@ -62,6 +62,13 @@ def cross_references(site: Site):
             yield Diagnostic("MTV120", f"plan '{p.name}' is in wave {p.wave}, which `waves:` does not define",
                              yamlio.locate(p.raw, ["wave"]), f"waves: {', '.join(map(str, sorted(site.waves))) or 'none'}",
                              plan=p.name)
+        for batch, number, where in p.batch_waves:
+            if number not in site.waves:
+                yield Diagnostic("MTV120", f"batch '{batch}' is in wave {number}, which `waves:` does not define",
+                                 where, f"waves: {', '.join(map(str, sorted(site.waves))) or 'none'}", plan=p.name)
+            if p.batch_max is not None and names.batch_of(batch, {p.name})[1] == 0:
+                yield Diagnostic("MTV172", f"batch.waves names '{batch}', which is not a batch of plan '{p.name}'",
+                                 where, f"name a batch {p.name}-01, {p.name}-02, ...", plan=p.name)
     if site.waves and site.delivery is not None and site.delivery.flux is not None:
         yield Diagnostic("MTV123", "waves have windows, and Flux has no sync windows: a plan starts when its start "
                          "is merged", yamlio.locate(site.raw, ["waves"]))

@@ -1,27 +1,40 @@
-"""How long a wave takes: the locked disk sizes against the site's declared rates.
+"""How long a wave takes: the locked disk sizes against the site's rates, scheduled as
+Forklift's own scheduler takes VMs.
 
-In: a site's `throughput:` (per-VM and total copy rates, how many VMs Forklift runs at a
-time, a conversion time per VM) and the byte sizes of a wave's VMs. Out: the estimated
-duration and when each VM ends. Pure.
+In: a site's `throughput:` (rates per VM, in total, per source host and per datastore;
+Forklift's MAX_VM_INFLIGHT; a conversion time a VM) and a wave's VMs from the lock. Out:
+the estimated duration and when each VM ends. Pure.
 
-The model, stated so a reviewer can judge it: the largest VMs start first; at most
-`maxInFlight` copy at once (the ForkliftController's controller_max_vm_inflight, 20 by
-default); the copies share the total rate and none goes faster than the per-VM rate; a
-VM's guest conversion follows its copy and does not hold a copy slot. Warm plans copy
-before the window: in it only their conversion counts.
+The model, stated so a reviewer can judge it, with the upstream code it follows
+(kubev2v/forklift d42511b, pkg/controller/plan/scheduler/):
+- VMs start in plan order, plans in site order: each scheduler takes the first VM of the
+  Plan that has not started and fits (vsphere/scheduler.go buildPending, ovirt Next).
+- In-flight limits: on vSphere and Hyper-V, `maxInFlight` per ESXi / Hyper-V host; on
+  every other type, across the whole source provider (ovirt, openstack, ocp, ova, ec2,
+  nutanix calcInFlight). A vSphere VM costs one slot when virt-v2v copies it (a cold
+  plan to the local cluster that migrates shared disks and converts the guest), else one
+  slot per disk; a VM with more disks than the limit starts alone on its host
+  (vsphere/scheduler.go cost, schedulable).
+- A slot is held through conversion except on vSphere's per-disk path, whose
+  ConvertGuest phase costs nothing.
+- The copies share the rates max-min fairly: none above `perVM`, all within `total`,
+  each host's within `perHost` and each datastore's within `perDatastore` (a VM counts
+  on the datastore that holds most of its bytes).
+- Warm plans copy before the window: in it only their conversion counts.
 """
 
 from __future__ import annotations
 
-import heapq
 import re
+from typing import Any
 
 import msgspec
 
 _RATE = re.compile(r"^([0-9]+(?:\.[0-9]+)?)\s*(B|kB|KB|MB|GB|TB|KiB|MiB|GiB|TiB)/s$")
 _UNIT = {"B": 1, "kB": 10**3, "KB": 10**3, "MB": 10**6, "GB": 10**9, "TB": 10**12, "KiB": 2**10, "MiB": 2**20,
          "GiB": 2**30, "TiB": 2**40}
-DEFAULT_IN_FLIGHT = 20       # forklift-controller controller_max_vm_inflight
+DEFAULT_IN_FLIGHT = 20       # forklift-controller controller_max_vm_inflight (MAX_VM_INFLIGHT)
+PER_HOST_TYPES = ("vsphere", "hyperv")    # their schedulers count in-flight VMs per source host
 
 
 class Model(msgspec.Struct, frozen=True):
@@ -30,10 +43,28 @@ class Model(msgspec.Struct, frozen=True):
     in_flight: int = DEFAULT_IN_FLIGHT
     conversion: float = 0.0  # seconds a VM
     source: str = "declared"  # or "measured from N VM(s)" (compiler/measured.py)
+    per_host: float = 0.0    # bytes/s one source host serves its copies (0: no limit)
+    per_datastore: float = 0.0
+    hosts: dict[str, float] = {}        # host name -> its own limit (over per_host)
+    datastores: dict[str, float] = {}   # datastore name -> its own limit
+    where: Any = None                   # the spec's `throughput:` (a Location), for messages
 
     def shown(self) -> str:
-        return (f"{_bytes(self.total)}/s in total, {_bytes(self.per_vm)}/s a VM ({self.source}), "
-                f"{self.in_flight} at a time")
+        limits = "".join(f", {_bytes(rate)}/s a {what}" for rate, what in
+                         ((self.per_host, "host"), (self.per_datastore, "datastore")) if rate)
+        return (f"{_bytes(self.total)}/s in total, {_bytes(self.per_vm)}/s a VM ({self.source}){limits}, "
+                f"{self.in_flight} in flight")
+
+
+class Job(msgspec.Struct, frozen=True):
+    """One VM as the scheduler sees it."""
+    name: str
+    size: int = 0             # bytes it copies inside the window
+    slot: str = ""            # the in-flight count it falls under: its host, or "" (the provider)
+    cost: int = 1             # slots it takes while copying
+    held: bool = True         # keeps its slots while its guest converts
+    host: str = ""            # rate limits it falls under ("" = none)
+    datastore: str = ""
 
 
 def rate(text: str) -> float:
@@ -44,23 +75,84 @@ def rate(text: str) -> float:
     return float(m.group(1)) * _UNIT[m.group(2)]
 
 
-def estimate(sizes: list[int], model: Model) -> tuple[float, list[float]]:
+def _shares(copying: list[Job], model: Model) -> list[float]:
+    """Max-min fair rates (progressive filling): raise every copy's rate together until a
+    limit fills, fix the copies behind it, go on with the rest."""
+    if not (model.per_host or model.per_datastore or model.hosts or model.datastores):
+        return [min(model.per_vm, model.total / len(copying))] * len(copying) if copying else []
+    limits: list[list] = [[model.total, set(range(len(copying)))]]      # [bytes/s left, copies not fixed]
+    of: list[list[int]] = [[0] for _ in copying]                         # a copy's limits
+    for key, default, named in (("host", model.per_host, model.hosts),
+                                ("datastore", model.per_datastore, model.datastores)):
+        groups: dict[str, set[int]] = {}
+        for i, name in enumerate(job.host if key == "host" else job.datastore for job in copying):
+            if name:
+                groups.setdefault(name, set()).add(i)
+        for name, members in sorted(groups.items()):
+            if not named.get(name, default):
+                continue
+            for i in members:
+                of[i].append(len(limits))
+            limits.append([named.get(name, default), members])
+    rates = [model.per_vm] * len(copying)
+    free = set(range(len(copying)))
+    while free:
+        level, tight = model.per_vm, None
+        for k, (left, members) in enumerate(limits):
+            if members and left / len(members) < level:
+                level, tight = left / len(members), k
+        fixed = set(free) if tight is None else set(limits[tight][1])
+        for i in fixed:
+            rates[i] = max(level, 0.0)
+            for k in of[i]:
+                limits[k][0] -= level
+                limits[k][1].discard(i)
+        free -= fixed
+    return rates
+
+
+def estimate(jobs: list[Job], model: Model) -> tuple[float, list[float]]:
     """(seconds until the last VM is done, each VM's end in the order given)."""
-    order = sorted(range(len(sizes)), key=lambda i: -sizes[i])
-    ends = [0.0] * len(sizes)
-    active: list[tuple[float, int]] = []     # (bytes left + `copied` at start, VM): all share one rate
-    copied, now, queue = 0.0, 0.0, list(order)
-    while queue or active:
-        while queue and len(active) < model.in_flight:
-            i = queue.pop(0)
-            heapq.heappush(active, (sizes[i] + copied, i))
-        speed = min(model.per_vm, model.total / len(active))
-        left, i = active[0]
-        dt = (left - copied) / speed if speed > 0 else float("inf")
-        now += dt
-        copied = left
-        heapq.heappop(active)
-        ends[i] = now + model.conversion
+    ends = [0.0] * len(jobs)
+    queues: dict[str, list[int]] = {}                 # per in-flight count, in plan order
+    for i, job in enumerate(jobs):
+        queues.setdefault(job.slot, []).append(i)
+    used = dict.fromkeys(queues, 0)
+    bytes_left = [float(job.size) for job in jobs]
+    copying: list[int] = []
+    converting: list[tuple[float, int]] = []          # (conversion ends, VM)
+    now = 0.0
+    while any(queues.values()) or copying or converting:
+        for slot, queue in queues.items():            # what each scheduler starts now
+            started = []
+            for i in queue:
+                if used[slot] >= model.in_flight:
+                    break
+                if jobs[i].cost + used[slot] <= model.in_flight or (used[slot] == 0 and jobs[i].cost > model.in_flight):
+                    used[slot] += jobs[i].cost
+                    started.append(i)
+            if started:
+                queues[slot] = [i for i in queue if i not in set(started)]
+                copying += started
+        rates = _shares([jobs[i] for i in copying], model)
+        steps = [bytes_left[i] / r if r > 0 else (0.0 if bytes_left[i] <= 0 else float("inf"))
+                 for i, r in zip(copying, rates)]
+        step = min(steps + [end - now for end, _ in converting], default=0.0)
+        if step == float("inf"):
+            return float("inf"), [float("inf")] * len(jobs)
+        now += step
+        for i, r, s in list(zip(copying, rates, steps)):
+            bytes_left[i] -= r * step
+            if s <= step:
+                copying.remove(i)
+                converting.append((now + model.conversion, i))
+                if not jobs[i].held:
+                    used[jobs[i].slot] -= jobs[i].cost
+        for end, i in [c for c in converting if c[0] <= now + 1e-9]:
+            converting.remove((end, i))
+            ends[i] = end
+            if jobs[i].held:
+                used[jobs[i].slot] -= jobs[i].cost
     return (max(ends) if ends else 0.0), ends
 
 
@@ -72,21 +164,47 @@ def _bytes(n: float) -> str:
 
 
 def hours(seconds: float) -> str:
+    if seconds == float("inf"):
+        return "forever (a rate of 0)"
     minutes = int(round(seconds / 60))
     return f"{minutes // 60}h{minutes % 60:02d}m"
 
 
+def jobs(site, lock, plan) -> list[Job]:
+    """A plan's (or batch's) VMs from the lock as the scheduler takes them, in plan order."""
+    kind = site.source.type
+    # virt-v2v copies and converts in one pod, one slot a VM (Plan.ShouldUseV2vForTransfer)
+    v2v = kind in ("ova", "hyperv") or (
+        kind == "vsphere" and plan.type == "cold" and not site.destination.url
+        and plan.options.get("migrateSharedDisks", True) is not False
+        and not plan.options.get("skipGuestConversion"))
+    out = []
+    for vm_id in lock.plans.get(plan.name, []):
+        vm = lock.vms.get(vm_id)
+        if vm is None:
+            continue
+        per_ds: dict[str, int] = {}
+        for d in vm.disks:
+            per_ds[d.datastore] = per_ds.get(d.datastore, 0) + d.capacity
+        host = lock.hosts[vm.host].name if vm.host in lock.hosts else vm.host
+        store = max(sorted(per_ds), key=per_ds.__getitem__) if per_ds else ""
+        out.append(Job(vm.name, 0 if plan.type == "warm" else sum(per_ds.values()),
+                       slot=host if kind in PER_HOST_TYPES else "",
+                       cost=1 if v2v or kind != "vsphere" else max(1, len(vm.disks)),
+                       held=v2v or kind != "vsphere", host=host,
+                       datastore=lock.datastores[store].name if store in lock.datastores else store))
+    return out
+
+
 def waves(site, lock) -> dict[int, tuple[float, list[tuple[str, float]]]]:
     """Each wave with plans that have not run: (its estimate, (VM name, end) for each VM)
-    at the site's declared rates; {} without `throughput:`."""
+    at the site's rates; {} without `throughput:`."""
     if site.throughput is None:
         return {}
     out = {}
     for number in sorted(site.waves):
-        vms = [(lock.vms[i].name, 0 if p.type == "warm" else sum(d.capacity for d in lock.vms[i].disks))
-               for p in site.plans if p.wave == number and not p.done for i in lock.plans.get(p.name, [])
-               if i in lock.vms]
-        if vms:
-            took, ends = estimate([size for _, size in vms], site.throughput)
-            out[number] = (took, [(name, end) for (name, _), end in zip(vms, ends)])
+        wave = [job for p in site.plans if p.wave == number and not p.done for job in jobs(site, lock, p)]
+        if wave:
+            took, ends = estimate(wave, site.throughput)
+            out[number] = (took, [(job.name, end) for job, end in zip(wave, ends)])
     return out

@@ -15,17 +15,60 @@ from sitekit import BASE_SPEC, vm
 GIB = 2**30
 
 
-def test_the_largest_start_first_and_share_the_total_rate():
+def _jobs(*sizes, **kw):
+    return [throughput.Job(f"vm{i}", size, **kw) for i, size in enumerate(sizes)]
+
+
+def test_vms_start_in_plan_order_and_share_the_total_rate():
     model = throughput.Model(per_vm=1 * GIB, total=2 * GIB, in_flight=2)
-    took, ends = throughput.estimate([2 * GIB, 4 * GIB, 2 * GIB], model)
-    # 4 and the first 2 start (largest first); the 2 ends at 2 s, the other 2 starts; both end at 4 s
+    took, ends = throughput.estimate(_jobs(2 * GIB, 4 * GIB, 2 * GIB), model)
+    # the first two start (plan order, as Forklift's schedulers take them); the 2 GiB ends at 2 s, the third
+    # starts; the 4 GiB one and the third both have 2 GiB left: both end at 4 s
     assert (took, ends) == (4.0, [2.0, 4.0, 4.0])
-    # one slot: one copy after the other; each conversion follows its copy, out of the slot
-    took, ends = throughput.estimate([GIB, GIB], throughput.Model(GIB, 10 * GIB, 1, conversion=60))
-    assert (took, ends) == (62.0, [61.0, 62.0])
     # the total caps them: 4 at once of 1 GiB/s each share 2 GiB/s
-    took, _ = throughput.estimate([GIB] * 4, throughput.Model(GIB, 2 * GIB, 4))
+    took, _ = throughput.estimate(_jobs(*[GIB] * 4), throughput.Model(GIB, 2 * GIB, 4))
     assert took == 2.0
+
+
+def test_a_slot_is_held_through_conversion_except_on_the_vsphere_disk_path():
+    model = throughput.Model(GIB, 10 * GIB, 1, conversion=60)
+    # virt-v2v and every non-vSphere scheduler count a VM as running until it is created
+    assert throughput.estimate(_jobs(GIB, GIB), model) == (122.0, [61.0, 122.0])
+    # vSphere's CDI path: ConvertGuest costs no slot (scheduler/vsphere cost), the next copy starts at once
+    assert throughput.estimate(_jobs(GIB, GIB, held=False), model) == (62.0, [61.0, 62.0])
+
+
+def test_vsphere_counts_in_flight_per_host_in_disks():
+    model = throughput.Model(GIB, 100 * GIB, in_flight=2)
+    # two one-disk VMs on esx-1 fill its two slots; esx-2's VM does not wait for them
+    jobs = [throughput.Job("a", GIB, slot="esx-1"), throughput.Job("b", GIB, slot="esx-1"),
+            throughput.Job("c", GIB, slot="esx-1"), throughput.Job("d", GIB, slot="esx-2")]
+    assert throughput.estimate(jobs, model)[1] == [1.0, 1.0, 2.0, 1.0]
+    # a two-disk VM takes both slots of its host; a VM with more disks than the limit starts only on an
+    # idle host, so the one-disk VM behind it goes first (schedulable() lists every VM that fits)
+    jobs = [throughput.Job("a", GIB, slot="esx-1", cost=2), throughput.Job("b", GIB, slot="esx-1"),
+            throughput.Job("big", GIB, slot="esx-1", cost=5), throughput.Job("c", GIB, slot="esx-1")]
+    assert throughput.estimate(jobs, model)[1] == [1.0, 2.0, 3.0, 2.0]
+
+
+def test_host_and_datastore_limits_share_fairly():
+    # esx-1 serves 1 GiB/s to its two copies; esx-2's one copy takes its full per-VM rate
+    jobs = [throughput.Job("a", GIB, host="esx-1"), throughput.Job("b", GIB, host="esx-1"),
+            throughput.Job("c", GIB, host="esx-2")]
+    assert throughput.estimate(jobs, throughput.Model(GIB, 10 * GIB, 20, per_host=GIB))[1] == [2.0, 2.0, 1.0]
+    # a host of its own limit, over perHost
+    model = throughput.Model(GIB, 10 * GIB, 20, per_host=GIB, hosts={"esx-1": 4 * GIB})
+    assert throughput.estimate(jobs, model)[1] == [1.0, 1.0, 1.0]
+    # a datastore's limit binds the copies on it; what it leaves of the total goes to the others
+    jobs = [throughput.Job("a", 2 * GIB, datastore="ds-1"), throughput.Job("b", 2 * GIB, datastore="ds-1"),
+            throughput.Job("c", 2 * GIB, datastore="ds-2")]
+    model = throughput.Model(2 * GIB, 3 * GIB, 20, per_datastore=GIB)
+    assert throughput.estimate(jobs, model)[1] == [4.0, 4.0, 2.0]
+
+
+def test_a_rate_of_nothing_never_ends():
+    took, ends = throughput.estimate(_jobs(GIB), throughput.Model(0, GIB, 1))
+    assert took == float("inf") and throughput.hours(took).startswith("forever")
 
 
 @pytest.mark.parametrize("text, value", [("150MiB/s", 150 * 2**20), ("1.2GiB/s", 1.2 * GIB), ("100MB/s", 10**8)])
@@ -48,7 +91,7 @@ def test_a_wave_that_overflows_by_one_vm_warns_at_its_line(tmp_path):
     [d] = _site(tmp_path, in_flight=1)
     assert d["severity"] == "warning" and d["line"] == 22          # the wave's entry
     assert d["message"] == ("wave 1 is estimated at 0h34m for 2 VMs (1.0 GiB/s in total, 1.0 MiB/s a VM "
-                            "(declared), 1 at a time, the largest first), longer than its 30m window; ending after it: beta")
+                            "(declared), 1 in flight, in plan order), longer than its 30m window; ending after it: beta")
 
 
 def test_a_wave_that_fits_says_nothing(tmp_path):

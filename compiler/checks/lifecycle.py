@@ -4,6 +4,8 @@ sections these see done and retired plans too."""
 
 from __future__ import annotations
 
+import difflib
+
 from ..diagnostics import Diagnostic
 from ..lifecycle import (batch_number, batch_started, done_batches, frozen_matches, fully_done, members, run_settings, running,
                          spec_plan_of, window_end)
@@ -153,5 +155,15 @@ def wave_estimates(ctx: Context):
             shown = ", ".join(late[:5]) + (f" and {len(late) - 5} more" if len(late) > 5 else "")
             plan = next(p.name for p in site.plans if p.wave == number and not p.done)
             yield Diagnostic("MTV170", f"wave {number} is estimated at {throughput.hours(took)} for {len(ends)} VMs "
-                             f"({model.shown()}, the largest first), longer than its {w.duration} window; ending "
+                             f"({model.shown()}, in plan order), longer than its {w.duration} window; ending "
                              f"after it: {shown}", w.where, plan=plan)
+    if model is None or ctx.lock is None:
+        return
+    for key, named, known in (("hosts", model.hosts, ctx.lock.hosts), ("datastores", model.datastores,
+                                                                        ctx.lock.datastores)):
+        names = sorted({x.name for x in known.values()})
+        for name in sorted(set(named) - set(names)):
+            near = difflib.get_close_matches(name, names, n=1)
+            yield Diagnostic("MTV171", f"throughput.{key} names '{name}', which no locked VM uses: its limit "
+                             "counts for nothing", model.where,
+                             f"did you mean '{near[0]}'?" if near else f"the locked {key}: {', '.join(names) or 'none'}")

@@ -9,7 +9,7 @@ from pathlib import Path
 import click
 
 from ..errors import EditRefused, MtvgenError
-from .common import SiteDir, emit_diags, run
+from .common import NOW, SiteDir, emit_diags, parse_now, run
 
 
 def _edit(action: str, site, plan, **kw):
@@ -131,4 +131,31 @@ def rename(site, old, new):
         result = edit.rename(site, old, new)
         sys.stdout.write(result.diff)
         click.echo(f"{result.summary}; review and commit {result.path}, then `mtvgen build`", err=True)
+    run(go)
+
+
+@click.command()
+@SITE_ARG
+@click.option("--wave", type=int, default=None, help="Only the open batches of this wave move.")
+@NOW
+def fit(site, wave, now):
+    """Propose the wave each open batch runs in, so every wave fits its window at the
+    site's `throughput:` (batch.waves in site.yaml, offline). Batches keep their VMs;
+    started batches and those batch.waves already places stay."""
+    def go():
+        from .. import edit, lifecycle, throughput
+        from datetime import datetime
+        try:
+            result, proposal = edit.place_batches(site, parse_now(now) or datetime.fromisoformat(lifecycle.utc_now()),
+                                                  wave)
+        except EditRefused as exc:
+            emit_diags(exc.diagnostics, "text")
+            raise MtvgenError(exc.what, fix="do as each finding says, then run `mtvgen fit` again") from None
+        sys.stdout.write(result.diff)
+        for n in sorted(proposal.windows):
+            was, will = proposal.before.get(n, 0.0), proposal.after.get(n, 0.0)
+            click.echo(f"wave {n}: {throughput.hours(was)} -> {throughput.hours(will)} "
+                       f"in a {throughput.hours(proposal.windows[n])} window", err=True)
+        tail = f"; review and commit {result.path}, then `mtvgen build`" if result.diff else ""
+        click.echo(result.summary + tail, err=True)
     run(go)
