@@ -262,7 +262,8 @@ CATALOG: dict[str, Check] = {c.code: c for c in (
           "that made the object."),
     Check("MTV170", "wave-overrun", WARNING, "A wave's estimated duration (its disks at the declared `throughput:`) "
           "is longer than its window", "a run still copying when the window closes",
-          "Move VMs to another wave, lengthen the window, or measure the real rates and declare them."),
+          "Run `mtvgen fit` to place batches in waves that hold them, lengthen the window, or record the real "
+          "rates (`mtvgen status --record`)."),
     Check("MTV171", "throughput-unknown-name", WARNING, "`throughput.hosts` or `throughput.datastores` names a "
           "host or datastore no locked VM uses", "a limit that counts for nothing: the estimate is too short",
           "Use the name the lock records (`mtvgen inventory SITE hosts --lock`), or drop the entry."),

@@ -297,7 +297,8 @@ def _errors(site: spec.Site, lock, frozen: str | None, now: datetime) -> list:
     if lock is None:
         return []
     return [d for d in check.run(lifecycle.expand(site, lock), lock, now=now)
-            if d.level == "error" and not (d.code == "MTV124" and f"'{frozen}'" in d.message)]
+            if d.level == "error" and not (d.code == "MTV124" and frozen is not None
+                                           and (d.plan == frozen or batch_of(d.plan, {frozen})[1] > 0))]
 
 
 def _freeze(site: spec.Site, lock, plan_name: str, released: list[str] | None = None):

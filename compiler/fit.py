@@ -34,6 +34,7 @@ class Proposal(msgspec.Struct, frozen=True):
     after: dict[int, float]                        # wave -> estimate with the moves
     windows: dict[int, float]                      # wave -> window (seconds)
     unfit: list[Diagnostic]                        # what fits no window (MTV170), each with what would
+    model: str = ""                                # the rates it estimated at, in words
 
 
 def propose(site, lock, now: datetime, only_wave: int | None = None) -> Proposal:
@@ -78,7 +79,8 @@ def propose(site, lock, now: datetime, only_wave: int | None = None) -> Proposal
                        f"{site.waves[n].duration} window, with what is settled in it (started batches, `batch.waves`)",
                        site.waves[n].where, "lengthen the window, or take entries out of `batch.waves` so fit may "
                        "move those batches")]
-    return Proposal(moves, {p.name: p.spec_name for p in movable}, before, after, windows, unfit)
+    return Proposal(moves, {p.name: p.spec_name for p in movable}, before, after, windows, unfit,
+                    site.throughput.shown())
 
 
 def _movable(spec_plan, batch, only_wave: int | None) -> bool:

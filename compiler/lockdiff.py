@@ -27,8 +27,12 @@ def changes(old, new) -> list[str]:
             out.append(f"VM {vm_id} '{a.name}' removed")
         else:
             out += vm_changes(a, b)
+    moves = _moves(old, new)
+    moving = {vm for ids in moves.values() for vm in ids}
     for plan in sorted(set(old.plans) | set(new.plans)):
-        out += _members(f"plan {plan}", old.plans.get(plan, []), new.plans.get(plan, []), old, new)
+        out += _members(f"plan {plan}", old.plans.get(plan, []), new.plans.get(plan, []), old, new, moving)
+    for (was, now), ids in sorted(moves.items()):
+        out.append(f"plan {was} -> {now}: {len(ids)} VM(s), " + _some(ids, new))
     for m in sorted(set(old.maps) | set(new.maps)):
         a, b = old.maps.get(m, []), new.maps.get(m, [])
         for i in range(max(len(a), len(b))):
@@ -152,10 +156,28 @@ def _disks(who: str, a: VM, b: VM) -> list[str]:
     return out
 
 
-def _members(what: str, was: list[str], now: list[str], old, new) -> list[str]:
+def _moves(old, new) -> dict[tuple[str, str], list[str]]:
+    """VMs that left one plan for another (a plan split into batches, a batch re-split):
+    (from, to) -> the VMs, said once rather than as a loss and a gain of each."""
+    before = {vm: plan for plan, ids in old.plans.items() for vm in ids}
+    moves: dict[tuple[str, str], list[str]] = {}
+    for plan, ids in new.plans.items():
+        for vm in ids:
+            if before.get(vm, plan) != plan:
+                moves.setdefault((before[vm], plan), []).append(vm)
+    return moves
+
+
+def _some(ids: list[str], lock, shown: int = 3) -> str:
+    names = ", ".join(_named(i, lock) for i in ids[:shown])
+    return names + (f" and {len(ids) - shown} more" if len(ids) > shown else "")
+
+
+def _members(what: str, was: list[str], now: list[str], old, new, moving: set[str] = frozenset()) -> list[str]:
     if was == now:
         return []
-    gone, came = [i for i in was if i not in now], [i for i in now if i not in was]
+    gone = [i for i in was if i not in now and i not in moving]
+    came = [i for i in now if i not in was and i not in moving]
     out = [f"{what}: {len(was)} -> {len(now)} VM(s)"]
     if came:
         out.append(f"{what} gains " + ", ".join(_named(i, new) for i in came))

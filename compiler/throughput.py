@@ -25,6 +25,7 @@ The model, stated so a reviewer can judge it, with the upstream code it follows
 
 from __future__ import annotations
 
+import heapq
 import re
 from typing import Any
 
@@ -112,48 +113,98 @@ def _shares(copying: list[Job], model: Model) -> list[float]:
 
 
 def estimate(jobs: list[Job], model: Model) -> tuple[float, list[float]]:
-    """(seconds until the last VM is done, each VM's end in the order given)."""
+    """(seconds until the last VM is done, each VM's end in the order given). An event
+    simulation: at each copy's end or conversion's end the schedulers start what fits and
+    the rates are shared again."""
     ends = [0.0] * len(jobs)
     queues: dict[str, list[int]] = {}                 # per in-flight count, in plan order
     for i, job in enumerate(jobs):
         queues.setdefault(job.slot, []).append(i)
+    head = dict.fromkeys(queues, 0)                   # every VM before it has started
     used = dict.fromkeys(queues, 0)
-    bytes_left = [float(job.size) for job in jobs]
-    copying: list[int] = []
-    converting: list[tuple[float, int]] = []          # (conversion ends, VM)
-    now = 0.0
-    while any(queues.values()) or copying or converting:
+    started = [False] * len(jobs)
+    copies = _Copies(jobs, model)
+    converting: list[tuple[float, int]] = []          # heap: (conversion ends, VM)
+    now, left = 0.0, len(jobs)
+    while left:
         for slot, queue in queues.items():            # what each scheduler starts now
-            started = []
-            for i in queue:
+            k = head[slot]
+            while k < len(queue) and started[queue[k]]:
+                k += 1
+            head[slot] = k
+            for i in queue[k:]:
                 if used[slot] >= model.in_flight:
                     break
-                if jobs[i].cost + used[slot] <= model.in_flight or (used[slot] == 0 and jobs[i].cost > model.in_flight):
+                if not started[i] and (jobs[i].cost + used[slot] <= model.in_flight
+                                       or (used[slot] == 0 and jobs[i].cost > model.in_flight)):
                     used[slot] += jobs[i].cost
-                    started.append(i)
-            if started:
-                queues[slot] = [i for i in queue if i not in set(started)]
-                copying += started
-        rates = _shares([jobs[i] for i in copying], model)
-        steps = [bytes_left[i] / r if r > 0 else (0.0 if bytes_left[i] <= 0 else float("inf"))
-                 for i, r in zip(copying, rates)]
-        step = min(steps + [end - now for end, _ in converting], default=0.0)
+                    started[i] = True
+                    copies.start(i)
+        step = min(copies.next_end(), converting[0][0] - now if converting else float("inf"))
         if step == float("inf"):
             return float("inf"), [float("inf")] * len(jobs)
         now += step
-        for i, r, s in list(zip(copying, rates, steps)):
-            bytes_left[i] -= r * step
-            if s <= step:
-                copying.remove(i)
-                converting.append((now + model.conversion, i))
-                if not jobs[i].held:
-                    used[jobs[i].slot] -= jobs[i].cost
-        for end, i in [c for c in converting if c[0] <= now + 1e-9]:
-            converting.remove((end, i))
-            ends[i] = end
+        for i in copies.advance(step):
+            heapq.heappush(converting, (now + model.conversion, i))
+            if not jobs[i].held:
+                used[jobs[i].slot] -= jobs[i].cost
+        while converting and converting[0][0] <= now + 1e-9:
+            end, i = heapq.heappop(converting)
+            ends[i], left = end, left - 1
             if jobs[i].held:
                 used[jobs[i].slot] -= jobs[i].cost
     return (max(ends) if ends else 0.0), ends
+
+
+class _Copies:
+    """The copies under way. Without host or datastore limits every copy runs at one
+    rate, min(perVM, total / copies), so a copy is a point on one shared counter of
+    bytes each copy has received (a heap: O(log n) an event); with them, the rates are
+    shared anew at each event (_shares)."""
+
+    def __init__(self, jobs: list[Job], model: Model):
+        self.jobs, self.model = jobs, model
+        self.shared = not (model.per_host or model.per_datastore or model.hosts or model.datastores)
+        self.received = 0.0                            # shared: bytes each copy has had so far
+        self.heap: list[tuple[float, int]] = []        # shared: (counter value at its end, VM)
+        self.left: dict[int, float] = {}               # fair: VM -> bytes left
+        self.rates: list[float] = []
+
+    def start(self, i: int) -> None:
+        if self.shared:
+            heapq.heappush(self.heap, (self.received + self.jobs[i].size, i))
+        else:
+            self.left[i] = float(self.jobs[i].size)
+
+    def _rate(self) -> float:
+        return min(self.model.per_vm, self.model.total / len(self.heap)) if self.heap else 0.0
+
+    def next_end(self) -> float:
+        """Seconds until the next copy ends (inf: none can)."""
+        if self.shared:
+            if not self.heap:
+                return float("inf")
+            gap, rate = self.heap[0][0] - self.received, self._rate()
+            return 0.0 if gap <= 0 else (gap / rate if rate > 0 else float("inf"))
+        self.rates = _shares([self.jobs[i] for i in self.left], self.model)
+        return min((b / r if r > 0 else (0.0 if b <= 0 else float("inf"))
+                    for b, r in zip(self.left.values(), self.rates)), default=float("inf"))
+
+    def advance(self, seconds: float) -> list[int]:
+        """Let `seconds` pass; the copies that ended."""
+        done = []
+        if self.shared:
+            self.received += self._rate() * seconds
+            while self.heap and self.heap[0][0] <= self.received * (1 + 1e-12) + 1e-6:
+                done.append(heapq.heappop(self.heap)[1])
+            return done
+        for (i, b), r in zip(list(self.left.items()), self.rates):
+            if b - r * seconds <= 1e-6 * max(1.0, self.jobs[i].size):
+                done.append(i)
+                del self.left[i]
+            else:
+                self.left[i] = b - r * seconds
+        return done
 
 
 def _bytes(n: float) -> str:

@@ -352,7 +352,7 @@ def test_lowering_max_vms_resplits_the_batches_not_started(repo):
     lock = json.loads((repo / "sites/factory/mtvgen.lock").read_text())
     sizes = {b: len(lock["plans"][b]) for b in lock["batches"]["web"]}
     assert sizes == {"web-01": 20, "web-02": 15, "web-03": 10}           # web-01 started: kept as it runs
-    assert "plan web-02: 20 -> 15 VM(s)" in r.stderr and "plan web-03 gains vm-2036 'web-036'" in r.stderr
+    assert "plan web-02: 20 -> 15 VM(s)" in r.stderr and "plan web-02 -> web-03: 5 VM(s), vm-2036 'web-036'" in r.stderr
     assert all(n <= 15 for b, n in sizes.items() if b != "web-01")
     assert run(["build", "--now", NOW], repo).exit_code == 0
     text = run(["summary", "sites/factory", "--base", str(ROOT), "--now", NOW], repo).stdout
@@ -361,3 +361,14 @@ def test_lowering_max_vms_resplits_the_batches_not_started(repo):
     spec.write_text(spec.read_text().replace("maxVMs: 15", "maxVMs: 30"))   # raised: nothing needs to move
     r = run(["lock", "sites/factory", "--inventory", "sites/factory/inventory.yaml"], repo)
     assert "no changes" in r.stderr, r.stderr
+
+
+def test_done_of_one_batch_is_written_and_frozen(repo):
+    """`done` of a batch used to be refused: the edit's own MTV124 (done, not frozen yet)
+    names the batch (`web-01`), and only one naming the plan was taken as the edit's."""
+    assert run(["start", "sites/factory", "web", "--batch", "1"], repo).exit_code == 0
+    r = run(["done", "sites/factory", "web-01"], repo)
+    assert r.exit_code == 0, r.output
+    assert "+    done: [1]\n" in r.stdout
+    assert "web-01" in json.loads((repo / "sites/factory/mtvgen.lock").read_text())["frozen"]
+    assert run(["build", "--now", NOW], repo).exit_code == 0

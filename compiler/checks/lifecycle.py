@@ -24,7 +24,7 @@ def frozen_plans(ctx: Context):
             frozen = lock.frozen.get(name)
             if frozen is None:
                 yield Diagnostic("MTV124", f"plan '{name}' is marked done, but the lock does not freeze it yet",
-                                 p.where, f"run `mtvgen done {ctx.site.shown_dir} {p.name}` (offline) or "
+                                 p.where, f"run `mtvgen done {ctx.site.shown_dir} {name}` (offline) or "
                                  f"`mtvgen lock {ctx.site.shown_dir}`",
                                  plan=name)
             elif not frozen_matches(frozen, p, members(lock, name)):

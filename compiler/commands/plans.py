@@ -152,7 +152,8 @@ def fit(site, wave, now):
             emit_diags(exc.diagnostics, "text")
             raise MtvgenError(exc.what, fix="do as each finding says, then run `mtvgen fit` again") from None
         sys.stdout.write(result.diff)
-        for n in sorted(proposal.windows):
+        click.echo(f"estimates at {proposal.model}:", err=True)
+        for n in sorted(set(proposal.before) | set(proposal.after)):      # waves with a run still to come
             was, will = proposal.before.get(n, 0.0), proposal.after.get(n, 0.0)
             click.echo(f"wave {n}: {throughput.hours(was)} -> {throughput.hours(will)} "
                        f"in a {throughput.hours(proposal.windows[n])} window", err=True)
