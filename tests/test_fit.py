@@ -91,11 +91,18 @@ def test_a_host_limit_spreads_the_batches_of_one_host_over_the_waves(tmp_path):
 
 def test_explicit_places_and_started_batches_stay(tmp_path):
     vms = [_vm(1), _vm(2), _vm(3), _vm(4), _vm(5, host="host-2"), _vm(6, host="host-2")]
-    d = _site(tmp_path, vms, limits=", perHost: 2MiB/s", batch="batch: {maxVMs: 2, waves: {wave1-03: 1}}")
+    d = _site(tmp_path, vms, limits=", perHost: 2MiB/s", batch="batch: {maxVMs: 2, waves: {wave1-02: 1}}")
     r = _fit(tmp_path)
-    # wave1-03 (esx2) is placed by hand in wave 1: it stays; 01 (esx1) fits beside it; 02 (esx1) moves
+    # wave1-02 (esx1) is placed by hand in wave 1: it stays, so 01 (esx1 too) is the one that moves (first
+    # fit alone would have kept 01 and moved 02); 03 (esx2) fits beside 02
     assert r.exit_code == 0, r.output
-    assert _batch(d)["waves"] == {"wave1-03": 1, "wave1-02": 2}
+    assert _batch(d)["waves"] == {"wave1-02": 1, "wave1-01": 2}
+    # a started batch stays too: 02 runs in wave 1, so 01 moves
+    shutil.rmtree(tmp_path / "sites")
+    d = _site(tmp_path, vms, limits=", perHost: 2MiB/s", plan_extra="    start: {batches: [2]}\n")
+    r = _fit(tmp_path)
+    assert r.exit_code == 0, r.output
+    assert _batch(d)["waves"] == {"wave1-01": 2}
 
 
 def test_a_plan_too_long_for_any_window_writes_nothing_and_says_what_would_fit(tmp_path):

@@ -96,10 +96,11 @@ def folder(content, dc, path: str):
 
 
 def create_vm(content, dc, folder_obj, name, *, network=None, datastore=None, cbt=False, guest="rhel9_64Guest",
-              disks_gb=(1,)):
-    host = find(content, vim.HostSystem)[0]
-    hosts = [h for h in find(content, vim.HostSystem) if h.parent.parent.parent == dc]
-    host = hosts[0] if hosts else host
+              disks_gb=(1,), host=None):
+    """A VM on `host` (default: the datacenter's first host)."""
+    if host is None:
+        hosts = [h for h in find(content, vim.HostSystem) if h.parent.parent.parent == dc]
+        host = hosts[0] if hosts else find(content, vim.HostSystem)[0]
     pool = host.parent.resourcePool
     ds = datastore or host.datastore[0]
     devices = [vim.vm.device.VirtualDeviceSpec(operation="add", device=vim.vm.device.VirtualLsiLogicController(

@@ -500,3 +500,60 @@ def test_tls_not_trusted_with_a_ca_file_says_what_the_server_presented(tmp_path,
     assert "the server presents subject commonName=vcsim, issuer commonName=vcsim, " \
            "names IP Address:127.0.0.1, IP Address:0:0:0:0:0:0:0:1 (the URL's host is 127.0.0.1)" in err
     assert "pass the CA that issued this certificate" in err and "pass --ca-file with" not in err
+
+
+FIT_SPEC = """\
+apiVersion: mtvgen/v1
+targetNamespace: apps
+source:
+  type: vsphere
+  url: {url}
+  vddkImage: quay.io/example/vddk:8
+  credentials:
+    secret: vc-creds
+networks:
+  - {{source: VM Network, target: pod}}
+storage:
+  - {{source: LocalDS_0, storageClass: standard}}
+throughput: {{perVM: 1MiB/s, total: 1GiB/s{limits}}}
+waves:
+  - {{wave: 1, start: "2027-01-09T21:00:00+01:00", duration: 30m}}
+  - {{wave: 2, start: "2027-01-16T21:00:00+01:00", duration: 30m}}
+plans:
+  - name: app
+    wave: 1
+    batch: {{maxVMs: 2}}
+    select:
+      - folder: /DC0/vm/Fit
+"""
+
+
+def test_fit_spreads_the_batches_of_one_esxi_host_over_the_waves(tmp_path, vcsim_binary, monkeypatch):
+    """Issue 21 item 1 against a real vSphere API: the lock reads each VM's ESXi host and
+    disk sizes from vCenter; with a per-host limit, two batches on one host do not fit one
+    window and fit moves the second; without it, nothing moves."""
+    monkeypatch.setenv("VSPHERE_USER", vcsim.USER)
+    monkeypatch.setenv("VSPHERE_PASSWORD", vcsim.PASSWORD)
+    with vcsim.running("-vm", "0") as s:           # one cluster of two hosts
+        c = vcsim.connect(s)
+        dc = vcsim.find(c, vim.Datacenter)[0]
+        h0, h1 = sorted(vcsim.find(c, vim.HostSystem), key=lambda h: h.name)[:2]
+        net = vcsim.find(c, vim.Network, "VM Network")[0]
+        where = vcsim.folder(c, dc, "Fit")
+        for n, host in enumerate([h0, h0, h0, h0, h1, h1], 1):   # batches 1 and 2 on H0, batch 3 on H1
+            vcsim.create_vm(c, dc, where, f"app-{n:02d}", network=net, host=host)
+        verdicts = {}
+        for limits in (", perHost: 2MiB/s", ""):
+            d = tmp_path / limits.strip(", :/") / "sites" / "vc"
+            d.mkdir(parents=True)
+            (d / "site.yaml").write_text(FIT_SPEC.format(url=s.url, limits=limits))
+            root = d.parent.parent
+            r = run(["lock", "sites/vc", "--ca-file", s.cert], root)
+            assert r.exit_code == 0, r.output
+            lock = json.loads((d / "mtvgen.lock").read_text())
+            assert {lock["hosts"][v["host"]]["name"] for v in lock["vms"].values()} == {h0.name, h1.name}
+            r = run(["fit", "sites/vc", "--now", "2027-01-01T00:00:00+00:00"], root)
+            assert r.exit_code == 0, r.output
+            verdicts[limits] = r.stdout
+        assert "+    batch: {maxVMs: 2, waves: {app-02: 2}}" in verdicts[", perHost: 2MiB/s"]
+        assert verdicts[""] == ""
