@@ -49,12 +49,13 @@ class Model(msgspec.Struct, frozen=True):
     hosts: dict[str, float] = {}        # host name -> its own limit (over per_host)
     datastores: dict[str, float] = {}   # datastore name -> its own limit
     where: Any = None                   # the spec's `throughput:` (a Location), for messages
+    per_source_host: bool = False       # maxInFlight counts per ESXi / Hyper-V host (PER_HOST_TYPES)
 
     def shown(self) -> str:
         limits = "".join(f", {_bytes(rate)}/s a {what}" for rate, what in
                          ((self.per_host, "host"), (self.per_datastore, "datastore")) if rate)
         return (f"{_bytes(self.total)}/s in total, {_bytes(self.per_vm)}/s a VM ({self.source}){limits}, "
-                f"{self.in_flight} in flight")
+                f"{self.in_flight} in flight{' per host' if self.per_source_host else ''}")
 
 
 class Job(msgspec.Struct, frozen=True):

@@ -48,11 +48,13 @@ def _batch(d):
 
 
 def test_an_overflowing_batch_moves_to_the_next_wave_that_holds_it(tmp_path):
-    # 4 VMs in 2 batches; 20 in flight: all 4 copy at once, 4 x 1 MiB/s of 1 GiB = 17 min... one host's
+    # 4 VMs in 2 batches, all on esx1; 20 in flight: all 4 copy at once, but the host's
     # limit of 2 MiB/s makes a batch of two take 17 min and both batches 34 min: wave 1 is 30 min
     d = _site(tmp_path, [_vm(n) for n in range(1, 5)], limits=", perHost: 2MiB/s")
     check = run(["check", "sites/t", "--now", NOW], tmp_path)
     assert "warning[MTV170]: wave 1 is estimated at 0h34m" in check.output
+    other = _fit(tmp_path, "--wave", "2")          # only wave 2's batches may move: there are none
+    assert other.exit_code == 0 and other.stdout == "" and "nothing to move" in other.stderr
     r = _fit(tmp_path)
     assert r.exit_code == 0, r.output
     assert "-    batch: {maxVMs: 2}\n+    batch: {maxVMs: 2, waves: {wave1-02: 2}}\n" in r.stdout

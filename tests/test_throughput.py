@@ -91,7 +91,7 @@ def test_a_wave_that_overflows_by_one_vm_warns_at_its_line(tmp_path):
     [d] = _site(tmp_path, in_flight=1)
     assert d["severity"] == "warning" and d["line"] == 22          # the wave's entry
     assert d["message"] == ("wave 1 is estimated at 0h34m for 2 VMs (1.0 GiB/s in total, 1.0 MiB/s a VM "
-                            "(declared), 1 in flight, in plan order), longer than its 30m window; ending after it: beta")
+                            "(declared), 1 in flight per host, in plan order), longer than its 30m window; ending after it: beta")
 
 
 def test_a_wave_that_fits_says_nothing(tmp_path):
