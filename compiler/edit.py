@@ -571,7 +571,8 @@ def place_batches(site_dir: Path, now: datetime, wave: int | None = None) -> tup
                          where=Location(str(site.lock_path)), fix=f"run `mtvgen lock {_shown(str(path))}` first")
     lock = lockmod.read(site)
     if site.resolution_inputs() != lock.inputs:
-        raise UsageError("site.yaml changed what it selects since the lock: fit would plan the old batches",
+        raise UsageError("site.yaml changed what it selects or how it batches since the lock: fit would plan "
+                         "the old batches",
                          where=Location(str(path)), fix=f"run `mtvgen lock {_shown(str(path))}` first, then fit")
     proposal = fit.propose(site, lock, now, wave)
     if proposal.unfit:
@@ -596,3 +597,4 @@ def place_batches(site_dir: Path, now: datetime, wave: int | None = None) -> tup
                                         f"{path} (after)"))
     moved = ", ".join(f"{b} to wave {n}" for b, n in sorted(proposal.moves.items()))
     return Edit(path, diff, f"moved {moved}" if moved else "every wave fits its window: nothing to move"), proposal
+

@@ -331,6 +331,8 @@ class Site(msgspec.Struct):
             inputs[f"{m.kind}-map {m.name}"] = [e.key() for e in m.entries]
         for p in self.spec_plans:
             inputs[f"plan {p.name}"] = [[s.criteria for s in p.select], [s.criteria for s in p.exclude]]
+            if p.batch_max is not None:     # the lock splits the batches: a new maxVMs needs a new lock
+                inputs[f"plan {p.name}"].append({"maxVMs": p.batch_max})
         return {k: digest(v) for k, v in sorted(inputs.items())}
 
     def section_where(self, section: str) -> Location:

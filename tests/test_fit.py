@@ -124,9 +124,16 @@ def test_fit_needs_rates_windows_and_a_current_lock(tmp_path):
     assert r.exit_code == 2 and "declares no `throughput:`" in r.output
     shutil.rmtree(tmp_path / "sites")
     d = _site(tmp_path, [_vm(n) for n in range(1, 5)])
-    (d / "site.yaml").write_text((d / "site.yaml").read_text().replace("folder: /DC/vm/prod", "name: app-01"))
+    text = (d / "site.yaml").read_text()
+    (d / "site.yaml").write_text(text.replace("folder: /DC/vm/prod", "name: app-01"))
     r = _fit(tmp_path)
-    assert r.exit_code == 2 and "changed what it selects since the lock" in r.output and "mtvgen lock" in r.output
+    assert r.exit_code == 2 and "changed what it selects or how it batches since the lock" in r.output
+    # batching changed since the lock (a lower maxVMs, no batches): the lock's batches are not the spec's
+    for edit in ("batch: {maxVMs: 1}", "type: cold"):
+        (d / "site.yaml").write_text(text.replace("batch: {maxVMs: 2}", edit))
+        r = _fit(tmp_path)
+        assert r.exit_code == 2 and "how it batches since the lock" in r.output and "run `mtvgen lock sites/t` first" \
+            in r.output
 
 
 def test_batch_waves_name_batches_of_the_plan_and_waves_that_exist(tmp_path):

@@ -372,3 +372,16 @@ def test_done_of_one_batch_is_written_and_frozen(repo):
     assert "+    done: [1]\n" in r.stdout
     assert "web-01" in json.loads((repo / "sites/factory/mtvgen.lock").read_text())["frozen"]
     assert run(["build", "--now", NOW], repo).exit_code == 0
+
+
+def test_batching_changed_since_the_lock_stops_the_build(repo):
+    """Adding `batch:` to a plan without a new lock used to build no Plan for it, silently
+    (its Plan pruned on the next sync); a new maxVMs built the old batches."""
+    spec = repo / "sites/factory/site.yaml"
+    text = spec.read_text()
+    for edit in (text.replace("    wave: 1\n", "    wave: 1\n    batch: {maxVMs: 41}\n", 1),
+                 text.replace("batch: {maxVMs: 20}", "batch: {maxVMs: 15}")):
+        spec.write_text(edit)
+        r = run(["build", "--now", NOW], repo)
+        assert r.exit_code == 1 and "changed since the lock was made" in r.stderr
+        assert "run `mtvgen lock sites/factory`" in r.stderr
