@@ -11,7 +11,6 @@ succeed, 8 GiB each copied in 4 minutes, then converted in 6.
 
 from __future__ import annotations
 
-import copy
 import os
 import shutil
 import sys
@@ -133,30 +132,11 @@ def _serve_run(cluster, vm_ids: list[str], lock_path: Path, running: int = 0) ->
     shapes, the lock's VMs): the last `running` VMs still copying, the others succeeded."""
     import status_fixtures as fx
     names = {i: v["name"] for i, v in yaml.safe_load(lock_path.read_text())["vms"].items()}
-    vms = []
-    for n, vm_id in enumerate(vm_ids):
-        if n >= len(vm_ids) - running:
-            v = fx.vm(n, "CopyDisks")
-            v.update(id=vm_id, name=names[vm_id], started="2026-12-05T22:30:00Z")
-            vms.append(v)
-            continue
-        v = fx.vm(n, "Completed", "Succeeded")
-        v.update(id=vm_id, name=names[vm_id], started="2026-12-05T20:05:00Z", completed="2026-12-05T20:30:00Z")
-        v["pipeline"][1].update(started="2026-12-05T20:05:00Z", completed="2026-12-05T20:09:00Z",
-                                progress={"completed": 8590, "total": 8590})
-        v["pipeline"].append({"name": "ImageConversion", "description": "Convert image to kubevirt.",
-                              "phase": "Completed", "started": "2026-12-05T20:09:00Z",
-                              "completed": "2026-12-05T20:15:00Z", "progress": {"completed": 1, "total": 1}})
-        vms.append(v)
+    plan_status, run_status = fx.a_run([(i, names[i]) for i in vm_ids], running)
     labels = {"mtvgen.io/site": "factory", "mtvgen.io/plan": "finance-01"}
-    if running:
-        plan = fx.plan([fx.READY, fx.cond("Executing", "Advisory", message="The plan is EXECUTING.")],
-                       vms=copy.deepcopy(vms))
-        run = fx.migration([fx.cond("Ready"), fx.RUNNING], vms=vms, started=True)
-    else:
-        plan = fx.plan([fx.cond("Succeeded", "Advisory", message="The plan execution has SUCCEEDED.", durable=True)],
-                       vms=copy.deepcopy(vms))
-        run = fx.migration([fx.cond("Ready"), fx.cond("Succeeded", "Advisory", durable=True)], vms=vms, started=True)
+    plan, run = fx.plan([]), fx.migration()
+    plan.update(status=plan_status)
+    run.update(status=run_status)
     plan["metadata"].update(name="factory-finance-01", labels=labels)
     run["metadata"].update(name="factory-finance-01-1", labels=labels)
     run["spec"]["plan"] = {"name": "factory-finance-01", "namespace": fx.NS}

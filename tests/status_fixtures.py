@@ -238,3 +238,33 @@ FIXTURES: dict[str, dict] = {
     "migration-canceled": migration([cond("Ready"), cond("Canceled", "Advisory", durable=True)],
                                     vms=run_vms(canceled=2), started=True),
 }
+
+
+def a_run(vms: list[tuple[str, str]], running: int = 0) -> tuple[dict, dict]:
+    """The status a Plan and its Migration carry for a run of `vms` (id, name): the last
+    `running` still copying (phase CopyDisks), the others succeeded, each 8,590 MB copied
+    in 4 minutes (DiskTransfer) and converted in 6 (plan/migrator/base/migrator.go :174
+    names the conversion step ImageConversion). Returns (Plan status, Migration status)."""
+    out = []
+    for n, (vm_id, name) in enumerate(vms):
+        if n >= len(vms) - running:
+            v = vm(n, "CopyDisks")
+            v.update(id=vm_id, name=name, started="2026-12-05T22:30:00Z")
+            out.append(v)
+            continue
+        v = vm(n, "Completed", "Succeeded")
+        v.update(id=vm_id, name=name, started="2026-12-05T20:05:00Z", completed="2026-12-05T20:30:00Z")
+        v["pipeline"][1].update(started="2026-12-05T20:05:00Z", completed="2026-12-05T20:09:00Z",
+                                progress={"completed": 8590, "total": 8590})
+        v["pipeline"].append({"name": "ImageConversion", "description": "Convert image to kubevirt.",
+                              "phase": "Completed", "started": "2026-12-05T20:09:00Z",
+                              "completed": "2026-12-05T20:15:00Z", "progress": {"completed": 1, "total": 1}})
+        out.append(v)
+    if running:
+        p = plan([READY, cond("Executing", "Advisory", message="The plan is EXECUTING.")], vms=copy.deepcopy(out))
+        m = migration([cond("Ready"), RUNNING], vms=out, started=True)
+    else:
+        p = plan([cond("Succeeded", "Advisory", message="The plan execution has SUCCEEDED.", durable=True)],
+                 vms=copy.deepcopy(out))
+        m = migration([cond("Ready"), cond("Succeeded", "Advisory", durable=True)], vms=out, started=True)
+    return p["status"], m["status"]
