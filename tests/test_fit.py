@@ -168,3 +168,17 @@ def test_a_vm_as_forklifts_scheduler_sees_it(tmp_path):
     # warm: CDI copies the disks before the window, one slot a disk, free while the guest converts
     assert throughput.jobs(site, lock, warm) == [throughput.Job("app-01", 0, slot="esx2", cost=2, held=False,
                                                                 host="esx2", datastore="ds2")]
+
+
+def test_the_summary_says_when_a_moved_batch_now_runs(repo):
+    spec = repo / "sites/factory/site.yaml"
+    spec.write_text(spec.read_text().replace("\nwaves:\n", "\nthroughput: {perVM: 50MiB/s, total: 120MiB/s, "
+                                             "conversion: 10m}\nwaves:\n", 1).replace(
+        "description: web farm}\n", "description: web farm}\n  - {wave: 3, start: \"2026-12-19T21:00:00+01:00\", "
+        "duration: 8h}\n", 1))
+    assert run(["build", "--now", NOW, "--out", "base"], repo).exit_code == 0
+    r = run(["fit", "sites/factory", "--now", NOW, "--wave", "2"], repo)
+    assert r.exit_code == 0 and "web-03 to wave 3" in r.stderr, r.output
+    assert run(["build", "--now", NOW], repo).exit_code == 0
+    text = run(["summary", "sites/factory", "--base", "base"], repo).stdout
+    assert "plan `web-03`: its run's window moves from 12 Dec 20:00 UTC for 8h to 19 Dec 20:00 UTC for 8h" in text

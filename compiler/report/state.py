@@ -16,7 +16,8 @@ import msgspec
 
 from .. import yamlio
 from ..errors import Location, MtvgenError
-from ..tables import PLAN_LABEL
+from ..names import to_label
+from ..tables import PLAN_LABEL, SITE_LABEL
 
 
 class PlanState(msgspec.Struct):
@@ -29,6 +30,7 @@ class PlanState(msgspec.Struct):
     vm_cutover: dict[str, str] = msgspec.field(default_factory=dict)   # VM name -> time
     cancel: list[str] = msgspec.field(default_factory=list)            # VM names
     resume: bool = False
+    window: str = ""                     # the Argo CD sync window its run may start in (from its wave)
 
 
 def from_documents(docs: list[dict]) -> dict[str, PlanState]:
@@ -42,6 +44,16 @@ def from_documents(docs: list[dict]) -> dict[str, PlanState]:
             st.vms = {v.get("id", ""): v.get("name", "") for v in spec.get("vms") or []}
             st.type, st.archived = spec.get("type", "cold"), bool(spec.get("archived"))
             names.update(st.vms)
+    # a plan's run Application, named as delivery/argocd.py names it (it exists once the plan starts)
+    apps = {to_label(f"{labels.get(SITE_LABEL, '')}-run-{labels[PLAN_LABEL]}"): labels[PLAN_LABEL]
+            for d in docs if d.get("kind") == "Plan"
+            for labels in [(d.get("metadata") or {}).get("labels") or {}] if PLAN_LABEL in labels}
+    for d in docs:
+        if d.get("kind") == "AppProject":
+            for w in (d.get("spec") or {}).get("syncWindows") or []:
+                for app in w.get("applications") or []:
+                    if apps.get(app) in plans:
+                        plans[apps[app]].window = _window(w)
     for d in docs:
         if d.get("kind") == "Migration":
             label = ((d.get("metadata") or {}).get("labels") or {}).get(PLAN_LABEL, "")
@@ -53,6 +65,20 @@ def from_documents(docs: list[dict]) -> dict[str, PlanState]:
             st.cancel = [c.get("name") or names.get(c.get("id", ""), c.get("id", "")) for c in spec.get("cancel") or []]
             st.resume = bool(spec.get("resumeConversion"))
     return plans
+
+
+_MONTHS = "Jan Feb Mar Apr May Jun Jul Aug Sep Oct Nov Dec".split()
+
+
+def _window(w: dict) -> str:
+    """A sync window as people read it: `0 20 19 12 *` for 8h -> `19 Dec 20:00 UTC for 8h`
+    (the form delivery/argocd.py writes a wave in); any other schedule as written."""
+    parts = str(w.get("schedule", "")).split()
+    zone, length = w.get("timeZone") or "UTC", w.get("duration", "")
+    if len(parts) == 5 and parts[4] == "*" and all(x.isdigit() for x in parts[:4]) and 1 <= int(parts[3]) <= 12:
+        minute, hour, day, month = (int(x) for x in parts[:4])
+        return f"{day} {_MONTHS[month - 1]} {hour:02d}:{minute:02d} {zone} for {length}"
+    return f"`{w.get('schedule', '')}` {zone} for {length}"
 
 
 def from_tree(site_out: Path) -> dict[str, PlanState]:

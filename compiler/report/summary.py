@@ -61,6 +61,8 @@ def changes(base: dict[str, PlanState], head: dict[str, PlanState], site: Site) 
                 out.append((name, f"plan `{name}`: +{len(added)} VMs ({_names(added, b.vms)})"))
             if gone:
                 out.append((name, f"plan `{name}`: −{len(gone)} VMs ({_names(gone, a.vms)})"))
+            if a.window != b.window and b.window:
+                out.append((name, f"plan `{name}`: its run's window moves from {a.window or 'none'} to {b.window}"))
             if b.archived and not a.archived:
                 out.append((name, f"plan `{name}`: archived (Forklift cleans up what it left)"))
             if spec_plans.get(name) is not None and spec_plans[name].done and a.attempt is not None \
