@@ -16,13 +16,17 @@ from pyVmomi import vim
 import vcsim
 from conftest import out_file, run
 
-SPEC = """\
+# what every site here starts with: the simulator as its source
+SOURCE = """\
 apiVersion: mtvgen/v1
 targetNamespace: apps
 source:
   type: vsphere
   url: {url}
   vddkImage: quay.io/example/vddk:8
+"""
+
+SPEC = SOURCE + """\
   datacenters: [DC0]
   credentials:
     externalSecret: {{store: vault, key: mtv/vc}}
@@ -502,13 +506,7 @@ def test_tls_not_trusted_with_a_ca_file_says_what_the_server_presented(tmp_path,
     assert "pass the CA that issued this certificate" in err and "pass --ca-file with" not in err
 
 
-FIT_SPEC = """\
-apiVersion: mtvgen/v1
-targetNamespace: apps
-source:
-  type: vsphere
-  url: {url}
-  vddkImage: quay.io/example/vddk:8
+FIT_SPEC = SOURCE + """\
   credentials:
     secret: vc-creds
 networks:
