@@ -49,12 +49,14 @@ def propose(site, lock, now: datetime, only_wave: int | None = None) -> Proposal
     windows = {n: float(lifecycle.duration_seconds(w.duration)) for n, w in site.waves.items()}
     open_waves = sorted(n for n, w in site.waves.items()
                         if (lifecycle.window_end(w) is None or lifecycle.window_end(w) > now))
-    jobs = {p.name: throughput.jobs(site, lock, p) for p in expanded.plans if not p.done and p.wave is not None}
+    # a plan in a wave `waves:` does not define is MTV120's to report, not fit's to place
+    jobs = {p.name: throughput.jobs(site, lock, p) for p in expanded.plans if not p.done and p.wave in site.waves}
     spec_plans = {p.name: p for p in site.spec_plans}
     movable = [p for p in expanded.plans if p.name in jobs and _movable(spec_plans[p.spec_name], p, only_wave)]
+    moving = {p.name for p in movable}
     placed: dict[int, list] = {n: [] for n in site.waves}
     for p in expanded.plans:
-        if p.name in jobs and p not in movable and p.wave in placed:
+        if p.name in jobs and p.name not in moving:
             placed[p.wave] += jobs[p.name]
     before = _estimates(site, {n: [j for p in expanded.plans if p.wave == n and p.name in jobs for j in jobs[p.name]]
                                for n in site.waves})
