@@ -314,7 +314,8 @@ def _build(site_dir: Path, file: str, raw, diags: list) -> Site:
                                  per_datastore=throughput.rate(tp.get("perDatastore", "0B/s")),
                                  hosts={k: throughput.rate(v) for k, v in (tp.get("hosts") or {}).items()},
                                  datastores={k: throughput.rate(v) for k, v in (tp.get("datastores") or {}).items()},
-                                 where=where("throughput"))
+                                 where=where("throughput"),
+                                 warm_delta=float(str(tp.get("warmDelta", "0%")).rstrip("%")) / 100)
     if (site_dir / measured.FILE).is_file():      # what finished runs did: preferred to the declaration
         model = measured.model(site_dir, model)
     if model is not None:

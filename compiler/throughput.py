@@ -20,7 +20,8 @@ The model, stated so a reviewer can judge it, with the upstream code it follows
 - The copies share the rates max-min fairly: none above `perVM`, all within `total`,
   each host's within `perHost` and each datastore's within `perDatastore` (a VM counts
   on the datastore that holds most of its bytes).
-- Warm plans copy before the window: in it only their conversion counts.
+- Warm plans copy before the window (precopies): in it, the cutover copies what changed
+  since the last precopy, `warmDelta` of each disk (declared; 0 by default), and converts.
 """
 
 from __future__ import annotations
@@ -50,6 +51,7 @@ class Model(msgspec.Struct, frozen=True):
     datastores: dict[str, float] = {}   # datastore name -> its own limit
     where: Any = None                   # the spec's `throughput:` (a Location), for messages
     per_source_host: bool = False       # maxInFlight counts per ESXi / Hyper-V host (PER_HOST_TYPES)
+    warm_delta: float = 0.0             # the share of a warm VM's disks its cutover copies (0..1)
 
     def shown(self) -> str:
         limits = "".join(f", {_bytes(rate)}/s a {what}" for rate, what in
@@ -240,7 +242,8 @@ def jobs(site, lock, plan) -> list[Job]:
             per_ds[d.datastore] = per_ds.get(d.datastore, 0) + d.capacity
         host = lock.hosts[vm.host].name if vm.host in lock.hosts else vm.host
         store = max(sorted(per_ds), key=per_ds.__getitem__) if per_ds else ""
-        out.append(Job(vm.name, 0 if plan.type == "warm" else sum(per_ds.values()),
+        size = sum(per_ds.values())
+        out.append(Job(vm.name, round(size * site.throughput.warm_delta) if plan.type == "warm" else size,
                        slot=host if kind in PER_HOST_TYPES else "",
                        cost=1 if v2v or kind != "vsphere" else max(1, len(vm.disks)),
                        held=v2v or kind != "vsphere", host=host,

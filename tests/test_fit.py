@@ -155,7 +155,8 @@ def test_a_limit_on_a_host_no_vm_uses_is_heard(tmp_path):
 def test_a_vm_as_forklifts_scheduler_sees_it(tmp_path):
     two_disks = [{"key": 2000 + k, "datastore": {"kind": "Datastore", "id": f"datastore-{k}"}, "capacity": k * GIB,
                   "changeTrackingEnabled": True, "mode": "persistent"} for k in (1, 2)]
-    d = _site(tmp_path, [vm("vm-1", "app-01", host="host-2", disks=two_disks)], batch="type: cold")
+    d = _site(tmp_path, [vm("vm-1", "app-01", host="host-2", disks=two_disks)], batch="type: cold",
+              limits=", warmDelta: 10%")
     site = spec.load(d)
     lock = lockmod.read(site)
     [plan] = site.plans
@@ -165,8 +166,10 @@ def test_a_vm_as_forklifts_scheduler_sees_it(tmp_path):
                                                                 host="esx2", datastore="ds2")]
     warm = site.plans[0].__class__(**{**{f: getattr(plan, f) for f in plan.__struct_fields__},
                                       "options": {**plan.options, "type": "warm"}})
-    # warm: CDI copies the disks before the window, one slot a disk, free while the guest converts
-    assert throughput.jobs(site, lock, warm) == [throughput.Job("app-01", 0, slot="esx2", cost=2, held=False,
+    # warm: CDI copies the disks before the window, one slot a disk, free while the guest converts; in the
+    # window, the cutover copies what changed since the last precopy (warmDelta)
+    assert throughput.jobs(site, lock, warm) == [throughput.Job("app-01", round(0.3 * GIB), slot="esx2", cost=2,
+                                                                held=False,
                                                                 host="esx2", datastore="ds2")]
 
 
@@ -182,3 +185,11 @@ def test_the_summary_says_when_a_moved_batch_now_runs(repo):
     assert run(["build", "--now", NOW], repo).exit_code == 0
     text = run(["summary", "sites/factory", "--base", "base"], repo).stdout
     assert "plan `web-03`: its run's window moves from 12 Dec 20:00 UTC for 8h to 19 Dec 20:00 UTC for 8h" in text
+
+
+def test_a_warm_delta_is_a_percentage(tmp_path):
+    d = sitekit.make(tmp_path, BASE_SPEC.replace("plans:\n", "throughput: {perVM: 1MiB/s, total: 1GiB/s, "
+                                                              "warmDelta: 150%}\nplans:\n"))
+    r = run(["check", "sites/t"], tmp_path)
+    assert r.exit_code == 1 and "throughput.warmDelta: '150%' must be a percentage such as 5%" in r.output
+    assert d.exists()
