@@ -172,12 +172,14 @@ class _Copies:
         self.heap: list[tuple[float, int]] = []        # shared: (counter value at its end, VM)
         self.left: dict[int, float] = {}               # fair: VM -> bytes left
         self.rates: list[float] = []
+        self.changed = True                            # fair: the copies changed since the rates were shared
 
     def start(self, i: int) -> None:
         if self.shared:
             heapq.heappush(self.heap, (self.received + self.jobs[i].size, i))
         else:
             self.left[i] = float(self.jobs[i].size)
+            self.changed = True
 
     def _rate(self) -> float:
         return min(self.model.per_vm, self.model.total / len(self.heap)) if self.heap else 0.0
@@ -189,7 +191,8 @@ class _Copies:
                 return float("inf")
             gap, rate = self.heap[0][0] - self.received, self._rate()
             return 0.0 if gap <= 0 else (gap / rate if rate > 0 else float("inf"))
-        self.rates = _shares([self.jobs[i] for i in self.left], self.model)
+        if self.changed:           # a conversion that ended changes no copy's rate
+            self.rates, self.changed = _shares([self.jobs[i] for i in self.left], self.model), False
         return min((b / r if r > 0 else (0.0 if b <= 0 else float("inf"))
                     for b, r in zip(self.left.values(), self.rates)), default=float("inf"))
 
@@ -205,6 +208,7 @@ class _Copies:
             if b - r * seconds <= 1e-6 * max(1.0, self.jobs[i].size):
                 done.append(i)
                 del self.left[i]
+                self.changed = True
             else:
                 self.left[i] = b - r * seconds
         return done
