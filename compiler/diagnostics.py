@@ -14,6 +14,7 @@ import msgspec
 
 from . import __version__
 from .errors import Location
+from .textsafe import printable
 
 ERROR, WARNING, INFO = "error", "warning", "info"
 # VMs per plan Forklift was tested with (kubev2v/forklift-documentation#544: 500 per plan,
@@ -378,12 +379,14 @@ class Diagnostic(msgspec.Struct, frozen=True):
             tag = f"suppressed {tag}"
         elif self.acknowledged:
             tag = f"acknowledged {tag}"
-        text = f"{where}{tag}: {self.message}"
-        fix = self.help or CATALOG[self.code].fix
+        # a message quotes specs and inventories, which anyone who may open a pull request or
+        # name a VM writes: no control sequence of theirs reaches a terminal or a CI log
+        text = f"{where}{tag}: {printable(self.message)}"
+        fix = printable(self.help or CATALOG[self.code].fix)
         if self.suppressed:
-            return text + f"\n  note: suppressed: {self.suppressed}"
+            return text + f"\n  note: suppressed: {printable(self.suppressed)}"
         if self.acknowledged:
-            return text + f"\n  note: acknowledged: {self.acknowledged}"
+            return text + f"\n  note: acknowledged: {printable(self.acknowledged)}"
         return text + (f"\n  help: {fix}" if fix else "")
 
 
@@ -466,12 +469,13 @@ def as_github(diags) -> str:
         cmd = "warning" if d.acknowledged else {ERROR: "error", WARNING: "warning", INFO: "notice"}[d.level]
         props = [f"title={_gh_escape(d.code + ' ' + CATALOG[d.code].slug, True)}"]
         if d.location:
-            props.insert(0, f"file={_gh_escape(d.location.file, True)}")
+            props.insert(0, f"file={_gh_escape(printable(d.location.file), True)}")
             if d.location.line:
                 props.insert(1, f"line={d.location.line}")
             if d.location.col:
                 props.insert(2, f"col={d.location.col}")
-        msg = d.message + "\n" + (f"acknowledged: {d.acknowledged}" if d.acknowledged else d.help or CATALOG[d.code].fix)
+        msg = printable(d.message) + "\n" + printable(f"acknowledged: {d.acknowledged}" if d.acknowledged
+                                                       else d.help or CATALOG[d.code].fix)
         lines.append(f"::{cmd} {','.join(props)}::{_gh_escape(msg)}")
     lines.append(summary(diags))
     return "\n".join(lines) + "\n"

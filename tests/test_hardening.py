@@ -413,3 +413,15 @@ def test_an_offline_build_leaves_no_cycles_that_grow_with_the_site(tmp_path):
     small = _cyclic_garbage_of_a_build(tmp_path / "small", 20)
     large = _cyclic_garbage_of_a_build(tmp_path / "large", 400)
     assert large <= small + 10, (small, large)
+
+
+def test_no_control_sequence_from_a_spec_reaches_a_terminal_or_a_ci_log(tmp_path):
+    """A diagnostic quotes what a pull request wrote (here a throughput limit's host name):
+    an escape sequence in it is shown as `\\x1b`, in text and in GitHub annotations."""
+    import sitekit
+    sitekit.locked(tmp_path, sitekit.BASE_SPEC.replace(
+        "plans:\n", 'throughput: {perVM: 1MiB/s, total: 1GiB/s, hosts: {"esx\\e[2J\\e]0;owned\\a": 1MiB/s}}\nplans:\n'))
+    for fmt in ("text", "github"):
+        r = run(["check", "sites/t", "--format", fmt], tmp_path)
+        assert "MTV171" in r.output and "\x1b" not in r.output and "\x07" not in r.output
+        assert "esx\\x1b[2J\\x1b]0;owned\\x07" in r.output
