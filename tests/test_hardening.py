@@ -13,6 +13,7 @@ import textwrap
 import time
 
 import pytest
+import yaml
 from hypothesis import HealthCheck, given, settings, strategies as st
 
 import sitekit
@@ -425,3 +426,15 @@ def test_no_control_sequence_from_a_spec_reaches_a_terminal_or_a_ci_log(tmp_path
         r = run(["check", "sites/t", "--format", fmt], tmp_path)
         assert "MTV171" in r.output and "\x1b" not in r.output and "\x07" not in r.output
         assert "esx\\x1b[2J\\x1b]0;owned\\x07" in r.output
+
+
+def test_the_lock_output_shows_a_vm_names_control_sequence_as_an_escape(tmp_path):
+    """A VM is named by whoever may create one in vCenter; `mtvgen lock` says which VMs a
+    plan gains, by name."""
+    import sitekit
+    d = sitekit.locked(tmp_path)
+    (d / "inventory.yaml").write_text(yaml.safe_dump(sitekit.inventory(vms=sitekit.BASE_INVENTORY["vms"] + [
+        sitekit.vm("vm-9", "evil\x1b]0;owned\x07")]), sort_keys=False))
+    r = run(["lock", "sites/t", "--inventory", "sites/t/inventory.yaml"], tmp_path)
+    assert r.exit_code == 0, r.output
+    assert "\x1b" not in r.output and "evil\\x1b]0;owned\\x07" in r.output

@@ -12,6 +12,7 @@ import click
 from .. import pipeline
 from ..errors import LockError, UsageError
 from ..tables import PROVIDER_TYPES
+from ..textsafe import printable
 from .common import SITES_DIR, SiteDir, emit_diags, run, site_dirs
 
 LIVE = [
@@ -110,13 +111,13 @@ def lock(site, check_only, drop_cluster_facts, **params):
             current = s.lock_path.exists() and lockmod.to_text(new) == s.lock_path.read_text(encoding="utf-8")
             if not current:
                 for line in changes:
-                    click.echo(f"  {line}", err=True)
+                    click.echo(f"  {printable(line)}", err=True)      # VM names are anyone's text
                 raise LockError(f"{s.lock_path} does not match the inventory", fix=f"run `mtvgen lock {site}`")
             click.echo(f"{s.lock_path} is current", err=True)
             return
         lockmod.write(s, new)
         for line in changes or ["no changes"]:
-            click.echo(f"  {line}", err=True)
+            click.echo(f"  {printable(line)}", err=True)
         target_note = (f", target facts from {new.target.context}" + (" (kept, stale)" if new.target.stale else "")
                        if new.target else "")
         click.echo(f"wrote {s.lock_path} ({len(new.vms)} VMs, {len(new.plans)} plans{target_note})", err=True)
@@ -275,7 +276,6 @@ def _selector(text: str, n: int):
 
 def _table(found: list[dict], columns: tuple[str, ...], cell) -> None:
     """Plain aligned columns: readable in a terminal, greppable in a pipe."""
-    from ..textsafe import printable
     table = [list(columns)] + [[printable(cell(r.get(c, ""))) for c in columns] for r in found]
     widths = [max(len(row[i]) for row in table) for i in range(len(columns))]
     for row in table:
