@@ -181,7 +181,8 @@ def verify_site(site: sitemodel.Site, source: InventorySource, wave: int | None,
     source and compared with the lock. Returns (the drift found, VMs read, plans read).
     Writes nothing; closes the source."""
     lock = lockmod.read(site)
-    chosen = verify.scope(lifecycle.expand(site, lock), wave, plans)
+    expanded = lifecycle.expand(site, lock)
+    chosen = verify.scope(expanded, wave, plans)
     if not chosen:
         source.close()
         raise UsageError("no plan to verify" + (f" in wave {wave}" if wave is not None else "")
@@ -193,7 +194,8 @@ def verify_site(site: sitemodel.Site, source: InventorySource, wave: int | None,
         inv = source.vms(ids, tags=any(lock.vms[i].tags for i in ids if i in lock.vms))
     finally:
         source.close()
-    return finalize(verify.drift(chosen, lock, inv), site.suppressions), len(ids), len(chosen)
+    found = verify.drift(chosen, lock, inv) + verify.still_fits(expanded, chosen, lock, inv)
+    return finalize(found, site.suppressions), len(ids), len(chosen)
 
 
 def _selected(site: sitemodel.Site, inv, frozen: dict, pinned: dict, found: list[Diagnostic]):

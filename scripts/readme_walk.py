@@ -82,8 +82,12 @@ def factory_weekend() -> str:
         friday = _grown(Path(SITE, "inventory.yaml"), "fin-007", 100)
         mtvgen("verify", SITE, "--wave", "1", "--inventory", str(friday),
                shown=f"verify {SITE} --wave 1   # live: the vCenter; here a snapshot", expect=1)
-        step("Re-lock (the lock diff is the review), then **Saturday 21:05, in the window**:")
+        step("The team takes the new size and gives finance's first batch one VM less (`batch: {maxVMs: 40}`); "
+             "the lock diff and `fit` are the review:")
+        spec.write_text(spec.read_text().replace("batch: {maxVMs: 41,", "batch: {maxVMs: 40,", 1))
         mtvgen("lock", SITE, "--inventory", str(friday), shown=f"lock {SITE}")
+        mtvgen("fit", SITE, f"--now={FRIDAY}")
+        step("**Saturday 21:05, in the window:**")
         mtvgen("start", SITE, "finance-01")
         cluster = FakeCluster(Path(tmp))
         try:

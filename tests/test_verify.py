@@ -84,3 +84,20 @@ def test_nothing_to_verify_is_a_usage_error(tmp_path):
     _source_now(d)
     r = verify(tmp_path, "--wave", "7")
     assert r.exit_code == 2 and "no plan to verify in wave 7" in r.output
+
+
+def test_a_wave_that_no_longer_fits_at_the_sizes_read_now_is_heard(tmp_path):
+    """At 1 MiB/s, alpha's 1 GiB copies in 17 min inside a 30 min window; grown to 2 GiB it
+    takes 34 min. Beside MTV150 (the disk grew), verify says the wave no longer fits."""
+    spec = TWO_WAVES.replace("duration: 8h}", "duration: 30m}").replace(
+        "waves:\n", "throughput: {perVM: 1MiB/s, total: 1GiB/s}\nwaves:\n", 1)
+    d = sitekit.make(tmp_path, spec)
+    assert run(["lock", "sites/t", "--inventory", "sites/t/inventory.yaml"], tmp_path).exit_code == 0
+    _source_now(d, **{"vm-1": {"disks": [dict(vm("vm-1", "alpha")["disks"][0], capacity=2 << 30)]}})
+    r = verify(tmp_path, "--wave", "1")
+    assert r.exit_code == 1
+    assert "warning[MTV170]: wave 1 fitted its 30m window at the lock's sizes (0h17m) and no longer does at the " \
+           "sizes read now (0h34m)" in r.stderr, r.stderr
+    assert "help: re-lock and run `mtvgen fit`, or hold the window" in r.stderr
+    _source_now(d, **{"vm-1": {"disks": [dict(vm("vm-1", "alpha")["disks"][0], capacity=(1 << 30) + (1 << 20))]}})
+    assert "MTV170" not in verify(tmp_path, "--wave", "1").stderr      # 1 MiB more still fits
