@@ -149,3 +149,25 @@ def test_units_sync_wave_by_wave_once_each_wave_is_healthy(controlplane, scripts
     waves = {(d["kind"], d["metadata"]["name"]): wave(d) for d in docs}
     order = [waves[k] for k in controllers.seen]
     assert order == sorted(order), f"created out of wave order: {controllers.seen}"
+
+
+def test_a_run_unit_syncs_at_once_and_its_migration_is_not_waited_on(controlplane, scripts):
+    """The run unit (a Migration: its one and last wave) is what a window lets through.
+    Argo CD does not wait on the health of the last wave, so the sync ends at once while
+    the Migration is still Progressing: a migration that takes a night never holds a sync
+    operation (nor, after it, a cancel merged in the window)."""
+    cp = controlplane
+    docs = unit_docs(cp, ROOT / "out/dc1/plans/databases/run")
+    assert [d["kind"] for d in docs] == ["Migration"]
+    cp.kubectl("create", "namespace", "openshift-mtv", check=False)
+    cp.kubectl("delete", "--ignore-not-found", "--wait", "-f", "-", input="\n---\n".join(json.dumps(d) for d in docs))
+    began = time.monotonic()
+    code, result = argocd_sync(cp, docs, scripts, timeout="30s")
+    took = time.monotonic() - began
+    assert (code, result["phase"]) == (0, "Succeeded"), result
+    [migration] = result["resources"]
+    assert (migration["kind"], migration["status"]) == ("Migration", "Synced")
+    # no controller ran: the Migration has no status (its health is Progressing, README "What health
+    # means"), and the sync did not wait for it (the timeout was 30 s)
+    live = json.loads(cp.kubectl("get", "migration", "-n", "openshift-mtv", "dc1-databases-1", "-o", "json").stdout)
+    assert "status" not in live and took < 25, (took, live.get("status"))
