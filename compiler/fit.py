@@ -104,8 +104,10 @@ def _why_not(site, spec_plan, plan, jobs: list, windows: dict[int, float], open_
     what = f"batch {plan.name}" if plan.batch else f"plan {plan.name}"
     alone = throughput.hours(throughput.estimate(jobs, site.throughput)[0])
     if fits >= len(jobs):
+        move = "batch it (`batch: {maxVMs: N}`) so fit may move batches, give it a later `wave:`, " \
+            if not plan.batch else ""
         return Diagnostic("MTV170", f"{what} ({len(jobs)} VMs, {alone} alone) fits no open window beside what is "
-                          "there", spec_plan.where, "add a wave to `waves:`, or lengthen one", plan=plan.name)
+                          "there", spec_plan.where, f"{move}add a wave to `waves:`, or lengthen one", plan=plan.name)
     fix = f"split it: `batch: {{maxVMs: {fits}}}` on plan {spec_plan.name}, then `mtvgen lock` and `mtvgen fit`" \
         if fits else "no window holds even its first VM: lengthen the window or raise the rates"
     return Diagnostic("MTV170", f"{what} ({len(jobs)} VMs, {alone} alone) is longer than any open window",

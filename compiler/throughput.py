@@ -82,8 +82,6 @@ def rate(text: str) -> float:
 def _shares(copying: list[Job], model: Model) -> list[float]:
     """Max-min fair rates (progressive filling): raise every copy's rate together until a
     limit fills, fix the copies behind it, go on with the rest."""
-    if not (model.per_host or model.per_datastore or model.hosts or model.datastores):
-        return [min(model.per_vm, model.total / len(copying))] * len(copying) if copying else []
     limits: list[list] = [[model.total, set(range(len(copying)))]]      # [bytes/s left, copies not fixed]
     of: list[list[int]] = [[0] for _ in copying]                         # a copy's limits
     for key, default, named in (("host", model.per_host, model.hosts),
@@ -231,11 +229,12 @@ def hours(seconds: float) -> str:
 def jobs(site, lock, plan) -> list[Job]:
     """A plan's (or batch's) VMs from the lock as the scheduler takes them, in plan order."""
     kind = site.source.type
-    # virt-v2v copies and converts in one pod, one slot a VM (Plan.ShouldUseV2vForTransfer)
-    v2v = kind in ("ova", "hyperv") or (
-        kind == "vsphere" and plan.type == "cold" and not site.destination.url
-        and plan.options.get("migrateSharedDisks", True) is not False
-        and not plan.options.get("skipGuestConversion"))
+    # a vSphere VM that virt-v2v copies and converts in one pod takes one slot for all of it
+    # (Plan.ShouldUseV2vForTransfer); one that CDI copies takes a slot a disk, until its copy
+    # ends. Every other type's scheduler counts a running VM as one.
+    v2v = (kind == "vsphere" and plan.type == "cold" and not site.destination.url
+           and plan.options.get("migrateSharedDisks", True) is not False
+           and not plan.options.get("skipGuestConversion"))
     out = []
     for vm_id in lock.plans.get(plan.name, []):
         vm = lock.vms.get(vm_id)

@@ -155,6 +155,7 @@ def test_a_limit_on_a_host_no_vm_uses_is_heard(tmp_path):
 def test_a_vm_as_forklifts_scheduler_sees_it(tmp_path):
     two_disks = [{"key": 2000 + k, "datastore": {"kind": "Datastore", "id": f"datastore-{k}"}, "capacity": k * GIB,
                   "changeTrackingEnabled": True, "mode": "persistent"} for k in (1, 2)]
+    two_disks[0]["capacity"], two_disks[1]["capacity"] = 2 * GIB, GIB      # most bytes on ds1
     d = _site(tmp_path, [vm("vm-1", "app-01", host="host-2", disks=two_disks)], batch="type: cold",
               limits=", warmDelta: 10%")
     site = spec.load(d)
@@ -163,14 +164,18 @@ def test_a_vm_as_forklifts_scheduler_sees_it(tmp_path):
     # cold to the local cluster: virt-v2v copies and converts, one slot a VM, held through conversion; the
     # datastore holding most bytes is the one it counts on
     assert throughput.jobs(site, lock, plan) == [throughput.Job("app-01", 3 * GIB, slot="esx2", cost=1, held=True,
-                                                                host="esx2", datastore="ds2")]
+                                                                host="esx2", datastore="ds1")]
     warm = site.plans[0].__class__(**{**{f: getattr(plan, f) for f in plan.__struct_fields__},
                                       "options": {**plan.options, "type": "warm"}})
     # warm: CDI copies the disks before the window, one slot a disk, free while the guest converts; in the
     # window, the cutover copies what changed since the last precopy (warmDelta)
     assert throughput.jobs(site, lock, warm) == [throughput.Job("app-01", round(0.3 * GIB), slot="esx2", cost=2,
-                                                                held=False,
-                                                                host="esx2", datastore="ds2")]
+                                                                held=False, host="esx2", datastore="ds1")]
+    # cold, but CDI copies it: without shared disks, or without guest conversion
+    for option in ({"migrateSharedDisks": False}, {"skipGuestConversion": True}):
+        cdi = site.plans[0].__class__(**{**{f: getattr(plan, f) for f in plan.__struct_fields__},
+                                         "options": {**plan.options, **option}})
+        assert [(j.size, j.cost, j.held) for j in throughput.jobs(site, lock, cdi)] == [(3 * GIB, 2, False)], option
 
 
 def test_the_summary_says_when_a_moved_batch_now_runs(repo):
@@ -193,3 +198,50 @@ def test_a_warm_delta_is_a_percentage(tmp_path):
     r = run(["check", "sites/t"], tmp_path)
     assert r.exit_code == 1 and "throughput.warmDelta: '150%' must be a percentage such as 5%" in r.output
     assert d.exists()
+
+
+def test_what_fits_no_window_is_named_with_what_would(tmp_path):
+    # a batch of four 1 GiB VMs on one host at 2 MiB/s: 34 min alone, in 30 min windows; three would fit
+    d = _site(tmp_path, [_vm(n) for n in range(1, 5)], batch="batch: {maxVMs: 4}", limits=", perHost: 2MiB/s")
+    before = (d / "site.yaml").read_text()
+    r = _fit(tmp_path)
+    assert r.exit_code == 1 and (d / "site.yaml").read_text() == before
+    assert "warning[MTV170]: batch wave1-01 (4 VMs, 0h34m alone) is longer than any open window" in r.output
+    assert "help: split it: `batch: {maxVMs: 3}` on plan wave1, then `mtvgen lock` and `mtvgen fit`" in r.output
+    # a VM no window holds at all: 2 GiB at 1 MiB/s
+    shutil.rmtree(tmp_path / "sites")
+    _site(tmp_path, [_vm(1, gib=2)])
+    r = _fit(tmp_path)
+    assert r.exit_code == 1 and "help: no window holds even its first VM: lengthen the window or raise the rates" \
+        in r.output
+
+
+def test_a_batch_whose_window_has_passed_goes_to_the_next_open_one(tmp_path):
+    d = _site(tmp_path, [_vm(n) for n in range(1, 5)])
+    r = run(["fit", "sites/t", "--now", "2027-01-12T00:00:00+00:00"], tmp_path)       # after wave 1's window
+    assert r.exit_code == 0, r.output
+    assert _batch(d)["waves"] == {"wave1-01": 2, "wave1-02": 2}
+
+
+def test_started_batches_that_overflow_their_wave_are_said_to_be_settled(tmp_path):
+    d = _site(tmp_path, [_vm(n) for n in range(1, 5)], limits=", perHost: 2MiB/s",
+              plan_extra="    start: {batches: [1, 2]}\n")
+    r = _fit(tmp_path)
+    assert r.exit_code == 1 and "waves" not in _batch(d)
+    assert "warning[MTV170]: wave 1 is estimated at 0h34m, longer than its 30m window, with what is settled in it " \
+           "(started batches, `batch.waves`)" in r.output
+
+
+def test_two_plans_of_one_wave_that_overflow_together_are_not_moved(tmp_path):
+    """A plan that is not batched keeps the wave its spec names: fit says what to do."""
+    # app-01 and app-02 share esx1's 1 MiB/s: 34 min together, 17 min apart
+    d = _site(tmp_path, [_vm(1), _vm(2), _vm(3, host="host-2")], batch="type: cold", limits=", perHost: 1MiB/s",
+              plan_extra="    exclude:\n      - name: app-02\n")
+    text = (d / "site.yaml").read_text() + "  - name: second\n    wave: 1\n    select:\n      - name: app-02\n"
+    (d / "site.yaml").write_text(text)
+    assert run(["lock", "sites/t", "--inventory", "sites/t/inventory.yaml"], tmp_path).exit_code == 0
+    r = _fit(tmp_path)
+    assert r.exit_code == 1 and (d / "site.yaml").read_text() == text
+    assert "plan second (1 VMs, 0h17m alone) fits no open window beside what is there" in r.output, r.output
+    assert "help: batch it (`batch: {maxVMs: N}`) so fit may move batches, give it a later `wave:`, add a wave" \
+        in r.output

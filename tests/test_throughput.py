@@ -51,6 +51,16 @@ def test_vsphere_counts_in_flight_per_host_in_disks():
     assert throughput.estimate(jobs, model)[1] == [1.0, 2.0, 3.0, 2.0]
 
 
+def test_a_vm_waits_for_room_for_all_its_disks():
+    # one slot taken by a one-disk VM: a two-disk VM needs both, so it waits for the first to end
+    jobs = [throughput.Job("one", GIB, cost=1), throughput.Job("two", GIB, cost=2)]
+    assert throughput.estimate(jobs, throughput.Model(GIB, 100 * GIB, in_flight=2))[1] == [1.0, 2.0]
+
+
+def test_an_empty_wave_takes_no_time():
+    assert throughput.estimate([], throughput.Model(GIB, GIB)) == (0.0, [])
+
+
 def test_host_and_datastore_limits_share_fairly():
     # esx-1 serves 1 GiB/s to its two copies; esx-2's one copy takes its full per-VM rate
     jobs = [throughput.Job("a", GIB, host="esx-1"), throughput.Job("b", GIB, host="esx-1"),
@@ -64,6 +74,12 @@ def test_host_and_datastore_limits_share_fairly():
             throughput.Job("c", 2 * GIB, datastore="ds-2")]
     model = throughput.Model(2 * GIB, 3 * GIB, 20, per_datastore=GIB)
     assert throughput.estimate(jobs, model)[1] == [4.0, 4.0, 2.0]
+    # only esx-2 is limited (a named limit, no perHost): its two copies share 1 GiB/s, and the 1.5 GiB/s
+    # of the total they leave all goes to esx-1's copy, under its per-VM 2 GiB/s
+    jobs = [throughput.Job("a", GIB, host="esx-2"), throughput.Job("b", GIB, host="esx-2"),
+            throughput.Job("c", 3 * GIB, host="esx-1")]
+    model = throughput.Model(2 * GIB, 2.5 * GIB, 20, hosts={"esx-2": GIB})
+    assert throughput.estimate(jobs, model)[1] == [2.0, 2.0, 2.0]
 
 
 def test_a_rate_of_nothing_never_ends():
