@@ -245,3 +245,16 @@ def test_two_plans_of_one_wave_that_overflow_together_are_not_moved(tmp_path):
     assert "plan second (1 VMs, 0h17m alone) fits no open window beside what is there" in r.output, r.output
     assert "help: batch it (`batch: {maxVMs: N}`) so fit may move batches, give it a later `wave:`, add a wave" \
         in r.output
+
+
+def test_a_vms_disks_on_one_datastore_add_up_and_other_types_count_across_the_provider(repo):
+    two = [{"key": 2000 + k, "datastore": {"kind": "Datastore", "id": "datastore-1"}, "capacity": GIB,
+            "changeTrackingEnabled": True, "mode": "persistent"} for k in (0, 1)]
+    d = _site(repo / "t", [vm("vm-1", "app-01", disks=two)], batch="type: cold")
+    site = spec.load(d)
+    assert [(j.size, j.datastore) for j in throughput.jobs(site, lockmod.read(site), site.plans[0])] == [(2 * GIB, "ds1")]
+    # oVirt's scheduler counts running VMs across the provider, one slot each, through conversion
+    site = spec.load(repo / "sites/rhv-lab")
+    lock = lockmod.read(site)
+    jobs = [j for p in lifecycle.expand(site, lock).plans for j in throughput.jobs(site, lock, p)]
+    assert jobs and {(j.slot, j.cost, j.held) for j in jobs} == {("", 1, True)}
