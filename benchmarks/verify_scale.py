@@ -17,7 +17,8 @@ import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
-from vsphere_fetch import PEAK_MB, ROOT, Proxy, bench_site, child, round_trip_ms, simulator  # noqa: E402
+from vsphere_fetch import (CREDENTIALS, LOGIN, PEAK_MB, ROOT, Proxy, bench_site, child, round_trip_ms,  # noqa: E402
+                           simulator)
 
 SPEC = """apiVersion: mtvgen/v1
 targetNamespace: bench
@@ -41,24 +42,24 @@ print("{}")
 """
 
 BY_ID_CHILD = PEAK_MB + """
-import json, sys, time
+import json, os, sys, time
 from compiler import pipeline, spec
 from compiler.inventory.vsphere import VSphereSource, Credentials
 site = spec.load(sys.argv[1])
 t = time.perf_counter()
-src = VSphereSource(site.source.url, Credentials("user", "pass"), timeout=120)
+src = VSphereSource(site.source.url, """ + CREDENTIALS + """, timeout=120)
 drift, vms, plans = pipeline.verify_site(site, src, None, ("wave",))
 print(json.dumps({"wall": time.perf_counter() - t, "vms": vms, "drift": len(drift), "rss": peak_mb()}))
 """
 
 WHOLE_CHILD = PEAK_MB + """
-import json, sys, time
+import json, os, sys, time
 from compiler import lock as lockmod, spec
 from compiler.inventory.vsphere import VSphereSource, Credentials
 site = spec.load(sys.argv[1])
 ids = set(lockmod.read(site).plans["wave"])
 t = time.perf_counter()
-src = VSphereSource(site.source.url, Credentials("user", "pass"), timeout=120)
+src = VSphereSource(site.source.url, """ + CREDENTIALS + """, timeout=120)
 inv = src.details(src.snapshot(frozenset()), ids)
 src.close()
 print(json.dumps({"wall": time.perf_counter() - t, "vms": len(ids), "read": len(inv.vms), "rss": peak_mb()}))
@@ -74,7 +75,7 @@ def main() -> None:
         print(f"harness: a round trip takes {round_trip_ms(upstream):.2f} ms direct, "
               f"{round_trip_ms(proxy.port):.2f} ms through the counting proxy")
         site = bench_site(SPEC, proxy.port)
-        env = {**os.environ, "VSPHERE_USER": "user", "VSPHERE_PASSWORD": "pass"}
+        env = {**os.environ, **LOGIN}
         done = subprocess.run([sys.executable, "-c", LOCK_CHILD, str(site)], cwd=ROOT, env=env,
                               capture_output=True, text=True)
         if done.returncode != 0:

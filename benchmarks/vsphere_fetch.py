@@ -38,6 +38,11 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
+import vcsim  # noqa: E402  (tests/vcsim.py: the simulator's one login, and shaping it through the API)
+
+# The children read the simulator's login as `mtvgen lock` reads a vCenter's: from the environment
+LOGIN = {"VSPHERE_USER": vcsim.USER, "VSPHERE_PASSWORD": vcsim.PASSWORD}
+CREDENTIALS = 'Credentials(os.environ["VSPHERE_USER"], os.environ["VSPHERE_PASSWORD"])'
 from harness import PEAK_MB  # noqa: E402
 
 
@@ -121,13 +126,13 @@ plans:
 """
 
 MTVGEN_CHILD = PEAK_MB + """
-import json, sys, time
+import json, os, sys, time
 from pathlib import Path
 from compiler import pipeline, resolve, spec
 from compiler.inventory.vsphere import VSphereSource, Credentials
 site = spec.load(Path(sys.argv[1]))
 t = time.perf_counter()
-src = VSphereSource(site.source.url, Credentials("user", "pass"), timeout=120)
+src = VSphereSource(site.source.url, """ + CREDENTIALS + """, timeout=120)
 inv = src.snapshot(pipeline.selector_keys(site))   # as `mtvgen lock` does
 res = resolve.resolve(site, inv)
 selected = {i for ids in res.plans.values() for i in ids}
@@ -139,13 +144,13 @@ print(json.dumps({"wall": wall, "selected": len(selected), "vms": len(inv.vms),
 """
 
 NAIVE_CHILD = PEAK_MB + """
-import json, re, sys, time
+import json, os, re, sys, time
 from pyVmomi import SoapStubAdapter, vim
 port, sample, detail = int(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3])
 t = time.perf_counter()
 stub = SoapStubAdapter(url=f"http://127.0.0.1:{port}/sdk", version="vim.version.v8_0_3_0", httpConnectionTimeout=120)
 content = vim.ServiceInstance("ServiceInstance", stub).RetrieveContent()
-content.sessionManager.Login("user", "pass")
+content.sessionManager.Login(os.environ["VSPHERE_USER"], os.environ["VSPHERE_PASSWORD"])
 view = content.viewManager.CreateContainerView(content.rootFolder, [vim.VirtualMachine], True)
 vms = list(view.view)[:sample]          # the usual script: one object at a time
 t_list = time.perf_counter() - t
@@ -187,7 +192,8 @@ def round_trip_ms(port: int, n: int = 40) -> float:
 
 
 def child(code: str, *args) -> dict:
-    p = subprocess.run([sys.executable, "-c", code, *map(str, args)], capture_output=True, text=True, cwd=ROOT)
+    p = subprocess.run([sys.executable, "-c", code, *map(str, args)], capture_output=True, text=True, cwd=ROOT,
+                       env={**os.environ, **LOGIN})
     if p.returncode != 0:
         sys.exit(p.stderr)
     return json.loads(p.stdout.strip().splitlines()[-1])
@@ -208,7 +214,7 @@ def bench_site(spec: str, port: int) -> Path:
 def simulator(vms: int):
     """vcsim with `vms` VMs in clusters of 1,000, plain HTTP: (its port, its process)."""
     clusters = max(1, vms // 1000)
-    proc = subprocess.Popen([str(ROOT / ".cache" / "bin" / "vcsim"), "-no-tls", "-u", "user:pass", "-cluster",
+    proc = subprocess.Popen([str(ROOT / ".cache" / "bin" / "vcsim"), "-no-tls", "-u", f"{vcsim.USER}:{vcsim.PASSWORD}", "-cluster",
                              str(clusters), "-vm", str(vms // clusters), "-host", "2"],
                             stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
     try:
@@ -226,9 +232,7 @@ def main() -> None:
     ap.add_argument("--sample", type=int, default=300, help="VMs the naive traversal reads before extrapolating")
     args = ap.parse_args()
     with simulator(args.vms) as (upstream, info, clusters, proc):
-        import vcsim  # tests/vcsim.py: shape through the API
         from pyVmomi import vim
-        vcsim.USER, vcsim.PASSWORD = "user", "pass"
         content = vcsim.connect(vcsim.Sim(info["url"], "", proc))
         dc = vcsim.find(content, vim.Datacenter)[0]
         target = dc.vmFolder.CreateFolder("Selected")
