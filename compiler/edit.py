@@ -570,10 +570,11 @@ def place_batches(site_dir: Path, now: datetime, wave: int | None = None) -> tup
         raise UsageError(f"{site.lock_path} does not exist: fit plans the batches the lock holds",
                          where=Location(str(site.lock_path)), fix=f"run `mtvgen lock {_shown(str(path))}` first")
     lock = lockmod.read(site)
-    if site.resolution_inputs() != lock.inputs:
-        raise UsageError("site.yaml changed what it selects or how it batches since the lock: fit would plan "
-                         "the old batches",
-                         where=Location(str(path)), fix=f"run `mtvgen lock {_shown(str(path))}` first, then fit")
+    stale = lockmod.staleness(site, lock)         # the build's MTV004: the first section, at its line
+    if stale:
+        raise UsageError(f"site.yaml changed what it selects or how it batches since the lock ({stale[0].message}): "
+                         "fit would plan the old batches", where=stale[0].location,
+                         fix=f"run `mtvgen lock {_shown(str(path))}` first, then fit")
     proposal = fit.propose(site, lock, now, wave)
     if proposal.unfit:
         raise EditRefused(proposal.unfit, f"nothing was written to {path}: no proposal fits every window")

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import msgspec
 
+from . import selection
 from .inventory.model import VM, Inventory
 
 KINDS = ("vms", "networks", "datastores", "hosts", "folders")
@@ -49,13 +50,13 @@ def _used_by(inv: Inventory, kind: str) -> dict[str, int]:
 
 
 def _vm(inv: Inventory, v: VM) -> dict:
-    host = inv.hosts.get(v.host)
+    def fact(name: str):          # as `where:` reads it (selection.FIELDS)
+        return selection.BY_NAME[name].read(v, inv)
     return {
         "name": v.name, "id": v.id, "path": v.path or v.namespace + "/" + v.name, "power": v.power_state,
-        "guest": v.guest_id, "firmware": v.firmware, "cluster": v.cluster, "host": host.name if host else v.host,
+        "guest": v.guest_id, "firmware": v.firmware, "cluster": v.cluster, "host": fact("host"),
         "disks": len(v.disks), "diskGiB": round(sum(d.capacity for d in v.disks) / GIB, 1),
-        "datastores": [inv.datastores[i].name if i in inv.datastores else i for i in v.datastore_ids],
-        "networks": [inv.networks[i].name if i in inv.networks else i for i in v.network_ids],
+        "datastores": fact("datastores"), "networks": fact("networks"),
         "cbt": v.change_tracking, "snapshot": v.has_snapshot,
         "concerns": [label for _, label in v.concerns],
     }

@@ -58,8 +58,7 @@ def propose(site, lock, now: datetime, only_wave: int | None = None) -> Proposal
     for p in expanded.plans:
         if p.name in jobs and p.name not in moving:
             placed[p.wave] += jobs[p.name]
-    before = _estimates(site, {n: [j for p in expanded.plans if p.wave == n and p.name in jobs for j in jobs[p.name]]
-                               for n in site.waves})
+    before = {n: took for n, (took, _ends) in throughput.waves(expanded, lock).items()}
     moves, unfit, stuck = {}, [], set()
     for p in movable:
         home = next((n for n in open_waves if n >= p.wave
@@ -82,7 +81,7 @@ def propose(site, lock, now: datetime, only_wave: int | None = None) -> Proposal
                        site.waves[n].where, "lengthen the window, or take entries out of `batch.waves` so fit may "
                        "move those batches")]
     return Proposal(moves, {p.name: p.spec_name for p in movable}, before, after, windows, unfit,
-                    site.throughput.shown())
+                    site.throughput.shown(site.source.type))
 
 
 def _movable(spec_plan, batch, only_wave: int | None) -> bool:

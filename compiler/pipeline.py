@@ -14,6 +14,7 @@ from .report import state as report_state, summary as report_summary
 from .diagnostics import Diagnostic, finalize, has_errors, summary
 from .errors import DiagnosticsFailed, Location, LockError, MtvgenError, UsageError
 from .inventory.base import InventorySource
+from .inventory.model import name_of
 from .plan_model import Planner
 from .checks.context import Context
 from .checks.lifecycle import running_plans
@@ -79,7 +80,7 @@ def compile_site(site_dir: Path, opts: Options) -> SiteResult:
     _fail(diags + problems, f"site {site.name}")
     objects = [(d.kind, d.namespace, d.name, d.where) for d in bundle.documents]
     source = ledger.provider_key(lock.provider)
-    vms = [(source, vm, lock.vms[vm].name if vm in lock.vms else vm, p.name, p.where)
+    vms = [(source, vm, name_of(lock.vms, vm), p.name, p.where)
            for p in site.plans if not p.done and not p.retired for vm in lock.plans.get(p.name, [])]
     return SiteResult(site.name, emit.files(site.name, bundle), diags + problems, objects,
                       policy.credential_refs(site), vms)

@@ -23,21 +23,20 @@ import msgspec
 
 from .diagnostics import Diagnostic
 from .errors import Location
-from .inventory.model import VM, Inventory
+from .inventory.model import VM, Inventory, name_of
 
 GIB = 2**30
 
 
 class Field(msgspec.Struct, frozen=True):
     name: str
-    type: str             # string | int | bool | strings | map | tags | concerns (no double: CEL
-                          # compares no int with a double, so `vm.diskGiB >= 10` would not check)
+    type: str             # string | int | bool | strings | map | tags | concerns
     doc: str
     read: Callable[[VM, Inventory], object]
 
 
 def _names(records: dict, ids) -> list[str]:
-    return [records[i].name if i in records else i for i in ids]
+    return [name_of(records, i) for i in ids]
 
 
 FIELDS: tuple[Field, ...] = (
@@ -47,7 +46,7 @@ FIELDS: tuple[Field, ...] = (
     Field("folder", "string", "the folder it is in", lambda v, i: v.folder),
     Field("datacenter", "string", "datacenter (oVirt: data center; OpenStack: project)", lambda v, i: v.datacenter),
     Field("cluster", "string", "cluster", lambda v, i: v.cluster),
-    Field("host", "string", "host name", lambda v, i: i.hosts[v.host].name if v.host in i.hosts else v.host),
+    Field("host", "string", "host name", lambda v, i: name_of(i.hosts, v.host)),
     Field("namespace", "string", "namespace (OpenShift sources)", lambda v, i: v.namespace),
     Field("powerState", "string", "poweredOn, poweredOff or suspended", lambda v, i: v.power_state),
     Field("firmware", "string", "bios or efi", lambda v, i: v.firmware),

@@ -11,8 +11,6 @@ import difflib
 from functools import lru_cache
 from pathlib import Path
 
-import msgspec
-
 from . import (crdschema, ledger, measured, names, policy, profile, quantity, resources, secretfiles, spec_rules,
                throughput, yamlio)
 from .diagnostics import Diagnostic, finalize, has_errors, summary
@@ -318,8 +316,6 @@ def _build(site_dir: Path, file: str, raw, diags: list) -> Site:
                                  warm_delta=float(str(tp.get("warmDelta", "0%")).rstrip("%")) / 100)
     if (site_dir / measured.FILE).is_file():      # what finished runs did: preferred to the declaration
         model = measured.model(site_dir, model)
-    if model is not None:
-        model = msgspec.structs.replace(model, per_source_host=source.type in throughput.PER_HOST_TYPES)
     extra = tuple(secretfiles.read(site_dir, x.get("sealedSecret") or x.get("sops"),
                                    "sealedSecret" if "sealedSecret" in x else "sops", mtv_ns, where("secrets", i))
                   for i, x in enumerate(raw.get("secrets", [])))

@@ -52,11 +52,15 @@ class ProviderType(msgspec.Struct, frozen=True):
     needs_url: bool = True            # EC2: the region (a Secret key) says where, not a URL
     required_data: tuple[str, ...] = ()      # non-secret Secret keys Forklift needs (credentials.data)
     required_settings: tuple[str, ...] = ()  # Provider spec.settings Forklift needs
+    # how its scheduler counts MAX_VM_INFLIGHT (pkg/controller/plan/scheduler/<type>/scheduler.go):
+    in_flight_per_host: bool = False         # per source host (vsphere, hyperv), not across the provider
+    in_flight_in_disks: bool = False         # in disks not yet copied, unless virt-v2v copies the VM (vsphere)
 
 
 PROVIDER_TYPES: dict[str, ProviderType] = {p.name: p for p in (
     ProviderType("vsphere", ("user", "password"), True, ("url", "insecureSkipVerify"),
-                 ("cold", "warm", "conversion"), True, "datastore", "https://<vcenter>/sdk"),
+                 ("cold", "warm", "conversion"), True, "datastore", "https://<vcenter>/sdk",
+                 in_flight_per_host=True, in_flight_in_disks=True),
     ProviderType("ovirt", ("user", "password"), True, ("url", "insecureSkipVerify"),
                  ("cold", "warm"), False, "storage domain", "https://<engine>/ovirt-engine/api"),
     ProviderType("openstack", ("username", "password"), False,
@@ -72,7 +76,7 @@ PROVIDER_TYPES: dict[str, ProviderType] = {p.name: p for p in (
                  needs_url=False, required_data=("region",), required_settings=("target-az",)),
     # pkg/controller/hyperv/secret.go: username, password, smbUrl (smbUser/smbPassword optional)
     ProviderType("hyperv", ("username", "password"), False, ("url", "insecureSkipVerify", "smbUrl"), ("cold",), False,
-                 "storage", "https://<hyperv-host>", required_data=("smbUrl",)),
+                 "storage", "https://<hyperv-host>", required_data=("smbUrl",), in_flight_per_host=True),
     # pkg/controller/provider/container/nutanix/client.go: user, password; cacert optional
     ProviderType("nutanix", ("user", "password"), False, ("url", "insecureSkipVerify"), ("cold",), False,
                  "storage container", "https://<prism-central>:9440"),

@@ -32,11 +32,13 @@ from typing import Any
 
 import msgspec
 
+from .inventory.model import name_of
+from .tables import PROVIDER_TYPES
+
 _RATE = re.compile(r"^([0-9]+(?:\.[0-9]+)?)\s*(B|kB|KB|MB|GB|TB|KiB|MiB|GiB|TiB)/s$")
 _UNIT = {"B": 1, "kB": 10**3, "KB": 10**3, "MB": 10**6, "GB": 10**9, "TB": 10**12, "KiB": 2**10, "MiB": 2**20,
          "GiB": 2**30, "TiB": 2**40}
 DEFAULT_IN_FLIGHT = 20       # forklift-controller controller_max_vm_inflight (MAX_VM_INFLIGHT)
-PER_HOST_TYPES = ("vsphere", "hyperv")    # their schedulers count in-flight VMs per source host
 
 
 class Model(msgspec.Struct, frozen=True):
@@ -50,14 +52,13 @@ class Model(msgspec.Struct, frozen=True):
     hosts: dict[str, float] = {}        # host name -> its own limit (over per_host)
     datastores: dict[str, float] = {}   # datastore name -> its own limit
     where: Any = None                   # the spec's `throughput:` (a Location), for messages
-    per_source_host: bool = False       # maxInFlight counts per ESXi / Hyper-V host (PER_HOST_TYPES)
     warm_delta: float = 0.0             # the share of a warm VM's disks its cutover copies (0..1)
 
-    def shown(self) -> str:
+    def shown(self, source_type: str) -> str:
         limits = "".join(f", {_bytes(rate)}/s a {what}" for rate, what in
                          ((self.per_host, "host"), (self.per_datastore, "datastore")) if rate)
         return (f"{_bytes(self.total)}/s in total, {_bytes(self.per_vm)}/s a VM ({self.source}){limits}, "
-                f"{self.in_flight} in flight{' per host' if self.per_source_host else ''}")
+                f"{self.in_flight} in flight{' per host' if PROVIDER_TYPES[source_type].in_flight_per_host else ''}")
 
 
 class Job(msgspec.Struct, frozen=True):
@@ -228,13 +229,13 @@ def hours(seconds: float) -> str:
 
 def jobs(site, lock, plan) -> list[Job]:
     """A plan's (or batch's) VMs from the lock as the scheduler takes them, in plan order."""
-    kind = site.source.type
+    kind = PROVIDER_TYPES[site.source.type]
     # a vSphere VM that virt-v2v copies and converts in one pod takes one slot for all of it
     # (Plan.ShouldUseV2vForTransfer); one that CDI copies takes a slot a disk, until its copy
     # ends. Every other type's scheduler counts a running VM as one.
-    v2v = (kind == "vsphere" and plan.type == "cold" and not site.destination.url
-           and plan.options.get("migrateSharedDisks", True) is not False
-           and not plan.options.get("skipGuestConversion"))
+    by_disk = kind.in_flight_in_disks and not (
+        plan.type == "cold" and not site.destination.url and plan.options.get("migrateSharedDisks", True) is not False
+        and not plan.options.get("skipGuestConversion"))
     out = []
     for vm_id in lock.plans.get(plan.name, []):
         vm = lock.vms.get(vm_id)
@@ -243,14 +244,13 @@ def jobs(site, lock, plan) -> list[Job]:
         per_ds: dict[str, int] = {}
         for d in vm.disks:
             per_ds[d.datastore] = per_ds.get(d.datastore, 0) + d.capacity
-        host = lock.hosts[vm.host].name if vm.host in lock.hosts else vm.host
+        host = name_of(lock.hosts, vm.host)
         store = max(sorted(per_ds), key=per_ds.__getitem__) if per_ds else ""
         size = sum(per_ds.values())
         out.append(Job(vm.name, round(size * site.throughput.warm_delta) if plan.type == "warm" else size,
-                       slot=host if kind in PER_HOST_TYPES else "",
-                       cost=1 if v2v or kind != "vsphere" else max(1, len(vm.disks)),
-                       held=v2v or kind != "vsphere", host=host,
-                       datastore=lock.datastores[store].name if store in lock.datastores else store))
+                       slot=host if kind.in_flight_per_host else "",
+                       cost=max(1, len(vm.disks)) if by_disk else 1, held=not by_disk, host=host,
+                       datastore=name_of(lock.datastores, store)))
     return out
 
 

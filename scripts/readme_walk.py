@@ -11,11 +11,13 @@ succeed, 8 GiB each copied in 4 minutes, then converted in 6.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import sys
 import tempfile
 from pathlib import Path
+from unittest import mock
 
 import yaml
 
@@ -54,9 +56,9 @@ def factory_weekend() -> str:
         if res.exit_code != expect:
             raise SystemExit(f"readme walk: `mtvgen {' '.join(args)}` exited {res.exit_code}:\n{res.output}")
 
-    os.environ["COLUMNS"] = "110"           # rich wraps status at the terminal's width
-    with tempfile.TemporaryDirectory() as tmp:
-        os.chdir(tmp)
+    # rich wraps `status` at the terminal's width; the working directory and the width are
+    # the walk's alone, and come back however it ends
+    with tempfile.TemporaryDirectory() as tmp, contextlib.chdir(tmp), mock.patch.dict(os.environ, {"COLUMNS": "110"}):
         shutil.copytree(ROOT / "sites", "sites", ignore=shutil.ignore_patterns("throughput.yaml", "ledger.yaml"))
         spec = Path(SITE, "site.yaml")
         text = spec.read_text()
@@ -111,7 +113,6 @@ def factory_weekend() -> str:
                    keep=lambda lines: [x[x.index("Ledger"):] for x in lines if "Ledger:" in x])
         finally:
             cluster.close()
-            os.chdir(ROOT)
     return "\n".join(out).strip() + "\n"
 
 

@@ -155,7 +155,7 @@ def wave_estimates(ctx: Context):
             shown = ", ".join(late[:5]) + (f" and {len(late) - 5} more" if len(late) > 5 else "")
             plan = next(p.name for p in site.plans if p.wave == number and not p.done)
             yield Diagnostic("MTV170", f"wave {number} is estimated at {throughput.hours(took)} for {len(ends)} VMs "
-                             f"({model.shown()}, in plan order), longer than its {w.duration} window; ending "
+                             f"({model.shown(site.source.type)}, in plan order), longer than its {w.duration} window; ending "
                              f"after it: {shown}", w.where, plan=plan)
     if model is None or ctx.lock is None:
         return

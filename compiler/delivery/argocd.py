@@ -48,8 +48,9 @@ def annotate(doc: Document) -> None:
     ann["argocd.argoproj.io/compare-options"] = OBJECT_COMPARE_OPTIONS
 
 
-def app_name(site: Site, unit: str) -> str:
-    return to_label(f"{site.name}-{unit}")
+def app_name(site: str, unit: str) -> str:
+    """The Application of a site's unit (`run-web-02`); the summary finds a run's window by it."""
+    return to_label(f"{site}-{unit}")
 
 
 def _meta(site: Site, name: str, namespace: str, wave: int | None = None, plan: str = "") -> dict:
@@ -92,7 +93,7 @@ def _project(site: Site) -> dict:
 def _window(site: Site, w: dict) -> dict:
     """A change window confines the run Applications only: Plans may be created and
     validated at any time, Migrations (a start, a retry) sync inside the window."""
-    apps = [app_name(site, f"run-{p}") for p in w.get("plans", [])] or [app_name(site, "run") + "-*"]
+    apps = [app_name(site.name, f"run-{p}") for p in w.get("plans", [])] or [app_name(site.name, "run") + "-*"]
     out = {"kind": w["kind"], "schedule": w["schedule"], "duration": w["duration"], "applications": apps}
     if "timeZone" in w:
         out["timeZone"] = w["timeZone"]
@@ -116,7 +117,7 @@ def _wave_windows(site: Site) -> list[dict]:
         # while a person can deliver a stop at any time: `argocd app sync <site>-run-<plan>`
         # after merging a cancel or a moved cutover (README "Stops at any time")
         out.append({"kind": "allow", "schedule": f"{t.minute} {t.hour} {t.day} {t.month} *", "duration": wave.duration,
-                    "applications": [app_name(site, f"run-{p}") for p in plans], "timeZone": "UTC",
+                    "applications": [app_name(site.name, f"run-{p}") for p in plans], "timeZone": "UTC",
                     "manualSync": True})
     return out
 
@@ -132,9 +133,9 @@ def documents(site: Site, units: list[Unit]) -> tuple[list[Document], list[Docum
     keys = {u.key for u in units}
     # Wave 1 is waited on (shared must be Healthy before any plan's first sync); wave 2 is
     # the last wave, applied and not waited on, so a failing plan or host never blocks another.
-    bodies.append(_application(site, app_name(site, SHARED), f"{base}/{SHARED}", 1, self_heal=True))
+    bodies.append(_application(site, app_name(site.name, SHARED), f"{base}/{SHARED}", 1, self_heal=True))
     if HOSTS in keys:
-        bodies.append(_application(site, app_name(site, HOSTS), f"{base}/{HOSTS}", 2, self_heal=True))
+        bodies.append(_application(site, app_name(site.name, HOSTS), f"{base}/{HOSTS}", 2, self_heal=True))
     for u in units:
         if not u.plan:
             continue
@@ -144,11 +145,11 @@ def documents(site: Site, units: list[Unit]) -> tuple[list[Document], list[Docum
         # how Forklift cancels a run, and self-heal would re-create it at once as a new run.
         # A run Application created with its Plan may find the Plan missing (Forklift's webhook
         # refuses the Migration): its retry applies it once the plan Application has.
-        bodies.append(_application(site, app_name(site, f"{kind}-{u.plan}"), f"{base}/{u.path}", 2,
+        bodies.append(_application(site, app_name(site.name, f"{kind}-{u.plan}"), f"{base}/{u.path}", 2,
                                    self_heal=kind == "plan", plan=u.plan,
                                    options=("ServerSideApply=true",) if kind == "plan" else ()))
     children = [Document(b["kind"], b["metadata"]["name"], b["metadata"]["namespace"], b, where) for b in bodies]
-    root = {"apiVersion": APP_API, "kind": "Application", "metadata": _meta(site, app_name(site, "root"), a.namespace),
+    root = {"apiVersion": APP_API, "kind": "Application", "metadata": _meta(site, app_name(site.name, "root"), a.namespace),
             "spec": {"project": a.root_project,
                      "source": {"repoURL": d.repo_url, "targetRevision": d.revision, "path": f"{base}/argocd"},
                      "destination": {"server": IN_CLUSTER, "namespace": a.namespace},

@@ -122,6 +122,13 @@ class VM(Record):
         return tuple(sorted({d.datastore for d in self.disks if d.datastore}))
 
 
+def name_of(records: dict, record_id: str) -> str:
+    """A host's, network's or datastore's name by its id; the id itself when the records do
+    not hold it (the source no longer lists it)."""
+    record = records.get(record_id)
+    return record.name if record is not None else record_id
+
+
 class Inventory(msgspec.Struct):
     provider: ProviderInfo
     vms: dict[str, VM] = msgspec.field(default_factory=dict)

@@ -16,7 +16,7 @@ import msgspec
 
 from .. import yamlio
 from ..errors import Location, MtvgenError
-from ..names import to_label
+from ..delivery.argocd import app_name
 from ..tables import PLAN_LABEL, SITE_LABEL
 
 
@@ -44,8 +44,8 @@ def from_documents(docs: list[dict]) -> dict[str, PlanState]:
             st.vms = {v.get("id", ""): v.get("name", "") for v in spec.get("vms") or []}
             st.type, st.archived = spec.get("type", "cold"), bool(spec.get("archived"))
             names.update(st.vms)
-    # a plan's run Application, named as delivery/argocd.py names it (it exists once the plan starts)
-    apps = {to_label(f"{labels.get(SITE_LABEL, '')}-run-{labels[PLAN_LABEL]}"): labels[PLAN_LABEL]
+    # a plan's run Application (it exists once the plan starts; its window is set before)
+    apps = {app_name(labels.get(SITE_LABEL, ""), f"run-{labels[PLAN_LABEL]}"): labels[PLAN_LABEL]
             for d in docs if d.get("kind") == "Plan"
             for labels in [(d.get("metadata") or {}).get("labels") or {}] if PLAN_LABEL in labels}
     for d in docs:

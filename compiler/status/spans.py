@@ -17,6 +17,7 @@ from ..diagnostics import Diagnostic
 from ..errors import Location
 from ..inventory.model import Inventory
 from ..lock import Lock
+from ..spec import object_name
 from ..plan_model import match_vms
 from ..sitemodel import PlanSpec, Site
 from .model import SiteStatus, StatusReport
@@ -107,9 +108,8 @@ def _by_line(plan: PlanSpec, vm_ids: list[str], inv: Inventory) -> dict[Location
 def _object_lines(obj, site: Site, lock: Lock) -> list[Location]:
     if obj.kind == "Provider":
         return [site.source.where]
-    if obj.kind == "Host":     # a Host is named <site>-<host name as a label>-<hash>
-        return [h.where for h in site.source.hosts if re.sub(r"[^a-z0-9]+", "-", h.name.lower()).strip("-") in obj.name] \
-            or [site.source.where]
+    if obj.kind == "Host":     # named as render names it
+        return [h.where for h in site.source.hosts if object_name(site.name, h.name) == obj.name] or [site.source.where]
     if obj.kind in ("NetworkMap", "StorageMap"):
         spec_map = next((m for m in site.maps if m.name == obj.name), None)
         if spec_map is None:

@@ -364,3 +364,14 @@ def test_record_writes_what_finished_runs_did_and_the_estimate_prefers_it(repo, 
     model = spec.load(repo / "sites/factory").throughput
     assert model.source == f"measured from {len(done)} VM(s)" and model.conversion == 300.0
     assert round(model.per_vm) == 9765 * 2**20 // 100
+
+
+def test_a_blocked_host_is_annotated_at_its_hosts_entry(repo, cluster):
+    """A Host is found by the name render gives it (spec.object_name), not by a look-alike."""
+    text = (repo / "sites/dc1/site.yaml").read_text().splitlines()
+    entry = next(i for i, line in enumerate(text, 1) if "- name: esx01.dc1.example.com" in line)
+    cluster.state.forklift[("hosts", NS)] = [_as("host-bad-ip", "dc1-esx01-dc1-example-com-6a02e1", "dc1", "")]
+    r = run(["status", "sites/dc1", "--kubeconfig", cluster.kubeconfig, "--context", "test", "--format", "github"],
+            repo)
+    hits = [line for line in r.stdout.splitlines() if "MTV162" in line]
+    assert len(hits) == 1 and f"line={entry}," in hits[0], r.stdout
